@@ -1,0 +1,316 @@
+//! nom grammar for single lines of a `pg_restore -l [-v]` listing.
+//!
+//! An entry line is `<dumpId>; <tableoid> <oid> <desc> <schema> <tag> <owner>`, fields joined by
+//! single spaces and never quoted. This grammar splits off what can be split by syntax alone
+//! (the numbers and the desc); the schema/tag/owner remainder needs the whole listing and is
+//! resolved in `names`.
+
+use nom::{
+    IResult, Parser,
+    bytes::complete::{tag, take_while1},
+    character::complete::{char, space0, u32 as dec_u32},
+    combinator::{all_consuming, map, opt, rest},
+    error::{ContextError, ErrorKind, FromExternalError, ParseError, context},
+    multi::many0,
+    sequence::preceded,
+};
+
+use super::desc;
+
+/// Where a line stopped making sense, and what the grammar expected there.
+#[derive(Debug, PartialEq)]
+pub struct SyntaxError<'a> {
+    pub at: &'a str,
+    pub expected: &'static str,
+}
+
+impl<'a> ParseError<&'a str> for SyntaxError<'a> {
+    fn from_error_kind(input: &'a str, _kind: ErrorKind) -> Self {
+        SyntaxError {
+            at: input,
+            expected: "",
+        }
+    }
+
+    fn append(_input: &'a str, _kind: ErrorKind, other: Self) -> Self {
+        other
+    }
+}
+
+impl<'a> ContextError<&'a str> for SyntaxError<'a> {
+    /// The innermost context names what was expected; outer ones only wrap it.
+    fn add_context(_input: &'a str, ctx: &'static str, mut other: Self) -> Self {
+        if other.expected.is_empty() {
+            other.expected = ctx;
+        }
+        other
+    }
+}
+
+impl<'a, E> FromExternalError<&'a str, E> for SyntaxError<'a> {
+    fn from_external_error(input: &'a str, kind: ErrorKind, _e: E) -> Self {
+        Self::from_error_kind(input, kind)
+    }
+}
+
+type Res<'a, O> = IResult<&'a str, O, SyntaxError<'a>>;
+
+/// An entry's desc: one pg_dump writes, or a word this parser does not know.
+#[derive(Debug, PartialEq)]
+pub enum ObjectType<'a> {
+    Known(&'static str),
+    Unknown(&'a str),
+}
+
+/// The part of an entry line that syntax alone can split.
+#[derive(Debug, PartialEq)]
+pub struct EntryLine<'a> {
+    pub id: u32,
+    pub tableoid: u32,
+    pub oid: u32,
+    pub desc: ObjectType<'a>,
+    /// `<schema> <tag> <owner>`, exactly as printed (the owner may be empty).
+    pub remainder: &'a str,
+}
+
+/// `<dumpId>; <tableoid> <oid> <desc> <remainder>`
+pub fn entry_line(input: &str) -> Result<EntryLine<'_>, SyntaxError<'_>> {
+    let parser = (
+        context("a dump id (a positive number)", dec_u32),
+        context("\"; \" after the dump id", tag("; ")),
+        context("the catalog table OID (a number)", dec_u32),
+        context("a single space after the catalog table OID", char(' ')),
+        context("the object OID (a number)", dec_u32),
+        context("a single space after the object OID", char(' ')),
+        context("an object type such as TABLE DATA", object_type),
+        context(
+            "\"<schema> <name> <owner>\" after the object type",
+            remainder,
+        ),
+    );
+    all_consuming(parser)
+        .parse(input)
+        .map(
+            |(_, (id, _, tableoid, _, oid, _, desc, remainder))| EntryLine {
+                id,
+                tableoid,
+                oid,
+                desc,
+                remainder,
+            },
+        )
+        .map_err(|err| match err {
+            nom::Err::Error(e) | nom::Err::Failure(e) => e,
+            nom::Err::Incomplete(_) => SyntaxError {
+                at: "",
+                expected: "a complete line",
+            },
+        })
+}
+
+/// A known desc (longest first), or else one word kept as an unknown desc.
+fn object_type(input: &str) -> Res<'_, ObjectType<'_>> {
+    if let Some((desc, after)) = desc::match_known(input) {
+        return Ok((after, ObjectType::Known(desc)));
+    }
+    let (after, word) = take_while1(|c: char| c != ' ')(input)?;
+    let (after, _) = char(' ')(after)?;
+    Ok((after, ObjectType::Unknown(word)))
+}
+
+/// Schema, tag and owner joined by spaces: at least two separators, since the owner may be
+/// empty but its separator is always printed.
+fn remainder(input: &str) -> Res<'_, &str> {
+    if input.matches(' ').count() >= 2 {
+        rest(input)
+    } else {
+        Err(nom::Err::Error(SyntaxError::from_error_kind(
+            input,
+            ErrorKind::Verify,
+        )))
+    }
+}
+
+/// `;<TAB>depends on: 217 216 217`; `None` when the line is not a depends-on line.
+pub fn depends_line(input: &str) -> Option<Result<Vec<u32>, SyntaxError<'_>>> {
+    let list = input.strip_prefix(";\tdepends on:")?;
+    let mut parser = all_consuming((
+        many0(preceded(char::<_, SyntaxError>(' '), dec_u32)),
+        space0,
+    ));
+    Some(
+        parser
+            .parse(list)
+            .map(|(_, (deps, _))| deps)
+            .map_err(|err| match err {
+                nom::Err::Error(e) | nom::Err::Failure(e) => SyntaxError {
+                    expected: "a dump id in the depends-on list",
+                    ..e
+                },
+                nom::Err::Incomplete(_) => SyntaxError {
+                    at: "",
+                    expected: "a complete line",
+                },
+            }),
+    )
+}
+
+/// A header field: `;     <key>: <value>` (a `;` and exactly five spaces).
+#[derive(Debug, PartialEq)]
+pub struct HeaderField<'a> {
+    pub key: &'a str,
+    pub value: &'a str,
+}
+
+pub fn header_field(input: &str) -> Option<HeaderField<'_>> {
+    let parser = preceded(
+        tag::<_, _, nom::error::Error<&str>>(";     "),
+        (
+            take_while1(|c: char| c != ':'),
+            preceded(
+                tag(":"),
+                map(opt(preceded(char(' '), rest)), Option::unwrap_or_default),
+            ),
+        ),
+    );
+    all_consuming(parser)
+        .parse(input)
+        .ok()
+        .map(|(_, (key, value))| HeaderField { key, value })
+}
+
+/// `; Archive created at <timestamp>`
+pub fn created_at(input: &str) -> Option<&str> {
+    input.strip_prefix("; Archive created at ")
+}
+
+/// `<n> bytes`, the form of the Integer and Offset header fields.
+pub fn byte_count(input: &str) -> Result<u32, SyntaxError<'_>> {
+    all_consuming((context("a number of bytes", dec_u32), tag(" bytes")))
+        .parse(input)
+        .map(|(_, (n, _))| n)
+        .map_err(|err| match err {
+            nom::Err::Error(e) | nom::Err::Failure(e) => SyntaxError {
+                expected: "\"<n> bytes\"",
+                ..e
+            },
+            nom::Err::Incomplete(_) => SyntaxError {
+                at: "",
+                expected: "\"<n> bytes\"",
+            },
+        })
+}
+
+pub fn whole_number(input: &str) -> Result<u32, SyntaxError<'_>> {
+    all_consuming(dec_u32::<_, SyntaxError>)
+        .parse(input)
+        .map(|(_, n)| n)
+        .map_err(|_| SyntaxError {
+            at: input,
+            expected: "a number",
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(line: &str) -> EntryLine<'_> {
+        entry_line(line).unwrap_or_else(|e| panic!("{line:?}: {e:?}"))
+    }
+
+    fn column(line: &str, err: &SyntaxError) -> usize {
+        line.len() - err.at.len() + 1
+    }
+
+    #[test]
+    fn splits_numbers_desc_and_remainder() {
+        let e = ok("3391; 0 17584 TABLE DATA public reading postgres");
+        assert_eq!((e.id, e.tableoid, e.oid), (3391, 0, 17584));
+        assert_eq!(e.desc, ObjectType::Known("TABLE DATA"));
+        assert_eq!(e.remainder, "public reading postgres");
+    }
+
+    #[test]
+    fn keeps_the_empty_owner() {
+        let e = ok("2; 3079 16470 EXTENSION - pg_trgm ");
+        assert_eq!(e.desc, ObjectType::Known("EXTENSION"));
+        assert_eq!(e.remainder, "- pg_trgm ");
+    }
+
+    #[test]
+    fn keeps_an_unknown_desc() {
+        let e = ok("12; 1 2 FROBNICATOR public f postgres");
+        assert_eq!(e.desc, ObjectType::Unknown("FROBNICATOR"));
+        assert_eq!(e.remainder, "public f postgres");
+    }
+
+    #[test]
+    fn rejects_a_bad_id_at_its_column() {
+        let line = "34x; 1 2 TABLE public t postgres";
+        let err = entry_line(line).unwrap_err();
+        assert_eq!(column(line, &err), 3);
+        assert_eq!(err.expected, "\"; \" after the dump id");
+    }
+
+    #[test]
+    fn rejects_a_missing_oid() {
+        let line = "34; 1 TABLE public t postgres";
+        let err = entry_line(line).unwrap_err();
+        assert_eq!(column(line, &err), 7);
+        assert_eq!(err.expected, "the object OID (a number)");
+    }
+
+    #[test]
+    fn rejects_an_id_out_of_range() {
+        let line = "99999999999; 1 2 TABLE public t postgres";
+        let err = entry_line(line).unwrap_err();
+        assert_eq!(column(line, &err), 1);
+        assert_eq!(err.expected, "a dump id (a positive number)");
+    }
+
+    #[test]
+    fn rejects_a_line_without_owner_separator() {
+        let line = "34; 1 2 TABLE public";
+        let err = entry_line(line).unwrap_err();
+        assert_eq!(column(line, &err), 15);
+        assert_eq!(
+            err.expected,
+            "\"<schema> <name> <owner>\" after the object type"
+        );
+    }
+
+    #[test]
+    fn parses_depends_on_with_duplicates() {
+        assert_eq!(
+            depends_line(";\tdepends on: 217 216 217"),
+            Some(Ok(vec![217, 216, 217]))
+        );
+        assert_eq!(depends_line(";\tdepends on:"), Some(Ok(vec![])));
+        assert_eq!(depends_line("; depends on: 1"), None);
+        let line = ";\tdepends on: 217 x";
+        let err = depends_line(line).unwrap().unwrap_err();
+        assert_eq!(column(line, &err), 19);
+    }
+
+    #[test]
+    fn parses_header_fields() {
+        assert_eq!(
+            header_field(";     Dumped from database version: 15.18 (Debian 15.18-0+deb12u1)"),
+            Some(HeaderField {
+                key: "Dumped from database version",
+                value: "15.18 (Debian 15.18-0+deb12u1)"
+            })
+        );
+        assert_eq!(
+            header_field(";     dbname: "),
+            Some(HeaderField {
+                key: "dbname",
+                value: ""
+            })
+        );
+        assert_eq!(header_field("; Selected TOC Entries:"), None);
+        assert_eq!(byte_count("4 bytes"), Ok(4));
+        assert!(byte_count("four bytes").is_err());
+    }
+}

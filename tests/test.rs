@@ -1,0 +1,120 @@
+//! A small builder that runs the `restage` binary and checks status, stdout and stderr together.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+pub struct Test {
+    args: Vec<OsString>,
+    dir: PathBuf,
+    stdin: Vec<u8>,
+    status: i32,
+    stdout: Option<String>,
+    stderr: Option<String>,
+}
+
+/// What a run printed, for checks beyond exact equality.
+pub struct Output {
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Test {
+    pub fn new() -> Self {
+        Test {
+            args: Vec::new(),
+            dir: Path::new(env!("CARGO_MANIFEST_DIR")).to_owned(),
+            stdin: Vec::new(),
+            status: 0,
+            stdout: None,
+            stderr: None,
+        }
+    }
+
+    pub fn args<I: IntoIterator<Item = S>, S: Into<OsString>>(mut self, args: I) -> Self {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    /// Runs in `dir`, relative to the crate root unless absolute.
+    pub fn current_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.dir = self.dir.join(dir);
+        self
+    }
+
+    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.stdin = bytes.into();
+        self
+    }
+
+    pub fn status(mut self, status: i32) -> Self {
+        self.status = status;
+        self
+    }
+
+    pub fn stdout(mut self, text: impl Into<String>) -> Self {
+        self.stdout = Some(text.into());
+        self
+    }
+
+    pub fn stderr(mut self, text: impl Into<String>) -> Self {
+        self.stderr = Some(text.into());
+        self
+    }
+
+    pub fn run(self) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_restage"))
+            .args(&self.args)
+            .current_dir(&self.dir)
+            .env_remove("NO_COLOR")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("restage runs");
+        child
+            .stdin
+            .take()
+            .expect("piped stdin")
+            .write_all(&self.stdin)
+            .expect("stdin written");
+        let output = child.wait_with_output().expect("restage finishes");
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        let context = || {
+            format!(
+                "restage {:?}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+                self.args
+            )
+        };
+        assert_eq!(
+            output.status.code(),
+            Some(self.status),
+            "exit status of {}",
+            context()
+        );
+        if let Some(expected) = &self.stdout {
+            assert_eq!(&stdout, expected, "stdout of {}", context());
+        }
+        if let Some(expected) = &self.stderr {
+            assert_eq!(&stderr, expected, "stderr of {}", context());
+        }
+        Output { stdout, stderr }
+    }
+}
+
+/// insta settings that keep every snapshot in the top-level `snapshots/` folder.
+pub fn snapshot_settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
