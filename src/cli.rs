@@ -33,6 +33,48 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = TocFormat::Text)]
         format: TocFormat,
     },
+
+    /// Compile a plan into its artifacts: SQL scripts, TOC lists, shell drivers, a manifest.
+    ///
+    /// The output is deterministic: the same plan, listing and schema SQL give byte-identical
+    /// files on any machine. An existing output folder is updated in place: files a previous
+    /// compile wrote and this one does not are removed (the old manifest.json names them).
+    Compile {
+        /// The plan file (YAML).
+        plan: PathBuf,
+        /// The folder to write the artifacts to.
+        #[arg(long, short)]
+        out: PathBuf,
+        /// A folder of templates replacing the built-in ones of the same name.
+        #[arg(long, value_name = "DIR")]
+        templates: Option<PathBuf>,
+    },
+
+    /// Check that a folder holds exactly what `compile` would write (exit 1 and a diff if not).
+    ///
+    /// For CI: regenerate in memory, compare byte for byte, name missing and extra files.
+    Check {
+        /// The plan file (YAML).
+        plan: PathBuf,
+        /// The folder that should hold the compiled artifacts.
+        #[arg(long, short)]
+        out: PathBuf,
+        /// A folder of templates replacing the built-in ones of the same name.
+        #[arg(long, value_name = "DIR")]
+        templates: Option<PathBuf>,
+    },
+
+    /// Filter a `pg_restore -f -` stream into psql, sending each COPY to its staging table.
+    ///
+    /// Rewrites the target of `COPY <table> (...) FROM stdin;` for every mapped table and
+    /// passes its data rows through byte for byte. Session settings, comments and psql's
+    /// \restrict pass too. Any other statement (a setval, a COPY into an unmapped table, DDL)
+    /// stops the stream with an error, as does a COPY cut off before its `\.` line.
+    Remap {
+        /// SOURCE=TARGET, both schema-qualified in PostgreSQL syntax; repeatable.
+        #[arg(long = "map", value_name = "SOURCE=TARGET", required = true)]
+        maps: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -4,7 +4,15 @@
 //! location and become diagnostics only at the edge (`run`).
 
 pub mod cli;
+pub mod compile;
 pub mod error;
+pub mod graph;
+pub mod output;
+pub mod plan;
+pub mod remap;
+pub mod render;
+pub mod schema;
+pub mod sql;
 pub mod toc;
 
 use std::io::{self, IsTerminal, Read, Write};
@@ -17,6 +25,9 @@ pub use cli::Cli;
 pub use error::Error;
 
 use cli::{Command, TocFormat};
+use compile::{Compiled, Inputs};
+use plan::{Plan, PlanErrors, Problem};
+use render::Templates;
 
 /// Runs one command line and reports its outcome on stderr.
 pub fn run(cli: Cli) -> ExitCode {
@@ -44,7 +55,126 @@ fn execute(cli: Cli) -> Result<ExitCode, Error> {
             write_stdout(&text)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Compile {
+            plan,
+            out,
+            templates,
+        } => {
+            let (_, compiled) = build(&plan, &load_templates(templates.as_deref())?)?;
+            output::write(&out, &compiled)?;
+            eprintln!(
+                "restage: wrote {} files to {} (digest {})",
+                compiled.files.len(),
+                out.display(),
+                compiled.digest
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check {
+            plan,
+            out,
+            templates,
+        } => {
+            let (_, compiled) = build(&plan, &load_templates(templates.as_deref())?)?;
+            let drift = output::check(&out, &compiled)?;
+            if drift.is_empty() {
+                eprintln!("restage: {} is up to date", out.display());
+                return Ok(ExitCode::SUCCESS);
+            }
+            write_stdout(&drift.report())?;
+            eprintln!(
+                "restage: {} differs from what `restage compile` writes; recompile and commit it",
+                out.display()
+            );
+            Ok(ExitCode::FAILURE)
+        }
+        Command::Remap { maps } => {
+            let mapping = remap_mapping(&maps)?;
+            let stdin = io::stdin().lock();
+            let stdout = io::stdout().lock();
+            remap::remap(stdin, stdout, &mapping).map_err(|err| Error::Remap {
+                message: err.to_string(),
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+fn load_templates(dir: Option<&Path>) -> Result<Templates, Error> {
+    match dir {
+        Some(dir) => Templates::with_overrides(dir),
+        None => Ok(Templates::embedded()),
+    }
+}
+
+/// The whole pipeline for one plan: read it and its inputs, resolve, compile.
+pub fn build(plan_path: &Path, templates: &Templates) -> Result<(Plan, Compiled), Error> {
+    let plan = plan::load(plan_path)?;
+    let problem_at = |span, message: String| {
+        Error::Plan(Box::new(PlanErrors::new(
+            &plan.file_name,
+            &plan.text,
+            vec![Problem::new(span, message, "here")],
+        )))
+    };
+    let listing_name = &plan.source.listing.value;
+    let listing = std::fs::read(plan.relative(listing_name)).map_err(|err| {
+        problem_at(
+            plan.source.listing.span,
+            format!("cannot read the listing {listing_name}: {err}"),
+        )
+    })?;
+    let toc = toc::parse(listing_name, &listing)?;
+    let schema_text = match &plan.source.schema {
+        Some(schema) => Some(std::fs::read(plan.relative(&schema.value)).map_err(|err| {
+            problem_at(
+                schema.span,
+                format!("cannot read the schema SQL {}: {err}", schema.value),
+            )
+        })?),
+        None => None,
+    };
+    let schema = match (&plan.source.schema, &schema_text) {
+        (Some(located), Some(bytes)) => Some(schema::split(
+            &located.value,
+            &String::from_utf8_lossy(bytes),
+        )?),
+        _ => None,
+    };
+    let resolved = plan::resolve(&plan, &toc, schema.as_ref()).map_err(|problems| {
+        Error::Plan(Box::new(PlanErrors::new(
+            &plan.file_name,
+            &plan.text,
+            problems,
+        )))
+    })?;
+    let inputs = Inputs {
+        listing: &listing,
+        schema: schema_text.as_deref(),
+    };
+    let compiled = compile::compile(&plan, &resolved, &inputs, templates)?;
+    Ok((plan, compiled))
+}
+
+fn remap_mapping(maps: &[String]) -> Result<remap::Mapping, Error> {
+    let mut mapping = remap::Mapping::new();
+    for map in maps {
+        let bad = |why: String| Error::Remap {
+            message: format!("--map {map}: {why}"),
+        };
+        // Split at the `=` outside quotes: quoted names may hold `=`.
+        let split = sql::lexer::tokenize(map)
+            .into_iter()
+            .find(|t| t.kind == sql::lexer::Kind::Operator && t.text(map) == "=")
+            .map(|t| t.span.start)
+            .ok_or_else(|| bad("expected SOURCE=TARGET".into()))?;
+        let source = sql::QualifiedName::parse(&map[..split]).map_err(|e| bad(e.message))?;
+        let target = sql::QualifiedName::parse(&map[split + 1..]).map_err(|e| bad(e.message))?;
+        if mapping.insert(source.clone(), target).is_some() {
+            return Err(bad(format!("{source} is mapped twice")));
+        }
+    }
+    Ok(mapping)
 }
 
 /// The file's bytes and the name to show for it; `-` is standard input.

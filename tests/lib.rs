@@ -1,2 +1,4 @@
+mod cluster;
+mod e2e;
 mod test;
 mod toc;

@@ -1,0 +1,77 @@
+//! `manifest.json`: what went in and what came out, by sha256. Data, not a script: written with
+//! serde_json rather than a template.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{Inputs, sha256_hex};
+use crate::plan::Plan;
+
+pub const FILE: &str = "manifest.json";
+
+#[derive(Serialize)]
+struct Manifest<'a> {
+    restage: &'static str,
+    plan: PlanPart<'a>,
+    inputs: BTreeMap<&'static str, Input<'a>>,
+    dump: &'a str,
+    artifacts: BTreeMap<&'a str, String>,
+}
+
+#[derive(Serialize)]
+struct PlanPart<'a> {
+    name: &'a str,
+    digest: &'a str,
+    file: &'a str,
+    sha256: String,
+}
+
+#[derive(Serialize)]
+struct Input<'a> {
+    path: &'a str,
+    sha256: String,
+}
+
+pub fn render(
+    plan: &Plan,
+    inputs: &Inputs,
+    digest: &str,
+    files: &BTreeMap<String, String>,
+) -> String {
+    let mut sources = BTreeMap::new();
+    sources.insert(
+        "listing",
+        Input {
+            path: &plan.source.listing.value,
+            sha256: sha256_hex(inputs.listing),
+        },
+    );
+    if let (Some(schema), Some(bytes)) = (&plan.source.schema, inputs.schema) {
+        sources.insert(
+            "schema",
+            Input {
+                path: &schema.value,
+                sha256: sha256_hex(bytes),
+            },
+        );
+    }
+    let manifest = Manifest {
+        restage: env!("CARGO_PKG_VERSION"),
+        plan: PlanPart {
+            name: &plan.name,
+            digest,
+            file: &plan.file_name,
+            sha256: sha256_hex(plan.text.as_bytes()),
+        },
+        inputs: sources,
+        dump: &plan.source.dump,
+        artifacts: files
+            .iter()
+            .map(|(path, text)| (path.as_str(), sha256_hex(text.as_bytes())))
+            .collect(),
+    };
+    let mut text = serde_json::to_string_pretty(&manifest).expect("plain data serializes");
+    text.push('\n');
+    text
+}

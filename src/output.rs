@@ -1,0 +1,220 @@
+//! The output folder: writing compiled artifacts, and checking a folder against them.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use crate::Error;
+use crate::compile::{Compiled, is_executable};
+
+const MANIFEST: &str = "manifest.json";
+
+/// Writes `compiled` into `dir`, removing what an earlier compile wrote there and this one does
+/// not. Refuses a folder that holds files but no restage manifest, so as never to clobber one
+/// that restage did not make.
+pub fn write(dir: &Path, compiled: &Compiled) -> Result<(), Error> {
+    let previous = previous_artifacts(dir)?;
+    for stale in previous
+        .iter()
+        .filter(|path| !compiled.files.contains_key(*path))
+    {
+        let path = dir.join(stale);
+        std::fs::remove_file(&path).map_err(|source| Error::Write { path, source })?;
+    }
+    for (name, text) in &compiled.files {
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| Error::Write {
+                path: parent.to_owned(),
+                source,
+            })?;
+        }
+        std::fs::write(&path, text).map_err(|source| Error::Write {
+            path: path.clone(),
+            source,
+        })?;
+        set_mode(&path, is_executable(name))?;
+    }
+    let load = dir.join("load");
+    if load.is_dir()
+        && std::fs::read_dir(&load)
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(false)
+    {
+        std::fs::remove_dir(&load).map_err(|source| Error::Write { path: load, source })?;
+    }
+    Ok(())
+}
+
+/// What the manifest in `dir` says an earlier compile wrote.
+fn previous_artifacts(dir: &Path) -> Result<BTreeSet<String>, Error> {
+    let manifest = dir.join(MANIFEST);
+    match std::fs::read_to_string(&manifest) {
+        Ok(text) => {
+            let value: serde_json::Value =
+                serde_json::from_str(&text).map_err(|_| Error::NotAnOutputFolder {
+                    dir: dir.to_owned(),
+                })?;
+            let artifacts =
+                value["artifacts"]
+                    .as_object()
+                    .ok_or_else(|| Error::NotAnOutputFolder {
+                        dir: dir.to_owned(),
+                    })?;
+            // Only plain relative paths: a manifest must not make compile delete elsewhere.
+            Ok(artifacts
+                .keys()
+                .filter(|k| {
+                    !k.starts_with('/') && !k.split('/').any(|part| part == ".." || part.is_empty())
+                })
+                .cloned()
+                .chain([MANIFEST.to_owned()])
+                .collect())
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            let empty = match std::fs::read_dir(dir) {
+                Ok(mut entries) => entries.next().is_none(),
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => true,
+                Err(source) => {
+                    return Err(Error::Read {
+                        path: dir.to_owned(),
+                        source,
+                    });
+                }
+            };
+            if empty {
+                Ok(BTreeSet::new())
+            } else {
+                Err(Error::NotAnOutputFolder {
+                    dir: dir.to_owned(),
+                })
+            }
+        }
+        Err(source) => Err(Error::Read {
+            path: manifest,
+            source,
+        }),
+    }
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, executable: bool) -> Result<(), Error> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = if executable { 0o755 } else { 0o644 };
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(|source| {
+        Error::Write {
+            path: path.to_owned(),
+            source,
+        }
+    })
+}
+
+#[cfg(not(unix))]
+fn set_mode(_path: &Path, _executable: bool) -> Result<(), Error> {
+    Ok(())
+}
+
+/// How a folder differs from what compile would write.
+#[derive(Debug, Default)]
+pub struct Drift {
+    pub missing: Vec<String>,
+    pub extra: Vec<String>,
+    /// File and unified diff (folder → compiled).
+    pub changed: Vec<(String, String)>,
+}
+
+impl Drift {
+    pub fn is_empty(&self) -> bool {
+        self.missing.is_empty() && self.extra.is_empty() && self.changed.is_empty()
+    }
+
+    pub fn report(&self) -> String {
+        let mut out = String::new();
+        for (_, diff) in &self.changed {
+            out.push_str(diff);
+            if !diff.ends_with('\n') {
+                out.push('\n');
+            }
+        }
+        for name in &self.missing {
+            out.push_str(&format!("missing: {name}\n"));
+        }
+        for name in &self.extra {
+            out.push_str(&format!("extra: {name}\n"));
+        }
+        out
+    }
+}
+
+/// Compares `dir` with `compiled`, file by file.
+pub fn check(dir: &Path, compiled: &Compiled) -> Result<Drift, Error> {
+    let present = files_under(dir)?;
+    let mut drift = Drift::default();
+    for (name, expected) in &compiled.files {
+        if !present.contains(name) {
+            drift.missing.push(name.clone());
+            continue;
+        }
+        let path = dir.join(name);
+        let actual = std::fs::read(&path).map_err(|source| Error::Read { path, source })?;
+        if actual != expected.as_bytes() {
+            let actual = String::from_utf8_lossy(&actual);
+            let diff = similar::TextDiff::from_lines(actual.as_ref(), expected.as_str())
+                .unified_diff()
+                .context_radius(3)
+                .header(
+                    &format!("{name} (in the folder)"),
+                    &format!("{name} (compiled)"),
+                )
+                .to_string();
+            drift.changed.push((name.clone(), diff));
+        }
+    }
+    drift.extra = present
+        .into_iter()
+        .filter(|name| !compiled.files.contains_key(name))
+        .collect();
+    Ok(drift)
+}
+
+/// Every file under `dir`, as `/`-separated relative paths.
+fn files_under(dir: &Path) -> Result<BTreeSet<String>, Error> {
+    let mut found = BTreeSet::new();
+    let mut stack: Vec<PathBuf> = vec![PathBuf::new()];
+    while let Some(relative) = stack.pop() {
+        let path = dir.join(&relative);
+        let entries = match std::fs::read_dir(&path) {
+            Ok(entries) => entries,
+            Err(err)
+                if err.kind() == std::io::ErrorKind::NotFound
+                    && relative.as_os_str().is_empty() =>
+            {
+                return Ok(found);
+            }
+            Err(source) => return Err(Error::Read { path, source }),
+        };
+        for entry in entries {
+            let entry = entry.map_err(|source| Error::Read {
+                path: path.clone(),
+                source,
+            })?;
+            let child = relative.join(entry.file_name());
+            if entry
+                .file_type()
+                .map_err(|source| Error::Read {
+                    path: entry.path(),
+                    source,
+                })?
+                .is_dir()
+            {
+                stack.push(child);
+            } else {
+                let name: Vec<String> = child
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect();
+                found.insert(name.join("/"));
+            }
+        }
+    }
+    Ok(found)
+}

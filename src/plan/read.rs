@@ -1,0 +1,616 @@
+//! From the YAML tree to a `Plan`, collecting every problem instead of stopping at the first.
+
+use std::path::Path;
+
+use miette::SourceSpan;
+
+use super::error::{PlanErrors, Problem};
+use super::yaml::{self, Node, Value};
+use super::{Cutover, Duration, FORMAT_VERSION, Load, Located, Plan, PlanTable, Source, Staging};
+use crate::sql::QualifiedName;
+use crate::sql::name::MAX_IDENT_BYTES;
+
+const DEFAULT_STAGING: &str = "restore_staging";
+const DEFAULT_RETIRED: &str = "restore_retired";
+
+/// Reads the plan in `text`, the content of the file at `path`.
+pub fn read(path: &Path, text: &str) -> Result<Plan, PlanErrors> {
+    let file_name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let root = match yaml::parse(text) {
+        Ok(root) => root,
+        Err(err) => {
+            return Err(PlanErrors::new(
+                &file_name,
+                text,
+                vec![syntax_problem(text, &err)],
+            ));
+        }
+    };
+    let mut reader = Reader {
+        text,
+        problems: Vec::new(),
+    };
+    let plan = reader.plan(&root, path, &file_name, text);
+    match plan {
+        Some(plan) if reader.problems.is_empty() => Ok(plan),
+        _ => Err(PlanErrors::new(&file_name, text, reader.problems)),
+    }
+}
+
+fn syntax_problem(text: &str, err: &serde_saphyr::Error) -> Problem {
+    let offset = err
+        .location()
+        .and_then(|loc| offset_of(text, loc.line() as usize, loc.column() as usize))
+        .unwrap_or(0);
+    let message = err.to_string();
+    let first_line = message.lines().next().unwrap_or("invalid YAML").to_owned();
+    Problem::new(
+        SourceSpan::new(offset.into(), 0),
+        format!("this is not valid YAML: {first_line}"),
+        "here",
+    )
+}
+
+/// The byte offset of 1-based `line` and `column` (in characters).
+fn offset_of(text: &str, line: usize, column: usize) -> Option<usize> {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.checked_sub(1)?)
+        .map(str::len)
+        .sum();
+    let in_line = text[start..]
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(0, |(i, _)| i);
+    Some(start + in_line)
+}
+
+struct Reader<'t> {
+    text: &'t str,
+    problems: Vec<Problem>,
+}
+
+/// The keys of one YAML mapping, checked against the keys it may have.
+struct Fields<'n> {
+    entries: Vec<(&'n str, &'n Node, &'n Node)>,
+    /// Where to point when a required key is missing.
+    span: SourceSpan,
+}
+
+impl<'n> Fields<'n> {
+    fn get(&self, key: &str) -> Option<&'n Node> {
+        self.entries
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map(|(_, _, v)| *v)
+    }
+}
+
+impl Reader<'_> {
+    fn problem(&mut self, problem: Problem) {
+        self.problems.push(problem);
+    }
+
+    fn expected(&mut self, node: &Node, what: &str) {
+        let found = node.value.kind();
+        self.problem(Problem::new(
+            node.span,
+            format!("expected {what}, found {found}"),
+            format!("expected {what}"),
+        ));
+    }
+
+    /// A mapping whose keys are all among `allowed`; `span` is where its parent names it.
+    fn fields<'n>(
+        &mut self,
+        node: &'n Node,
+        span: SourceSpan,
+        what: &str,
+        allowed: &[&str],
+    ) -> Option<Fields<'n>> {
+        let Value::Map(entries) = &node.value else {
+            self.expected(node, &format!("a mapping ({what})"));
+            return None;
+        };
+        let mut fields = Fields {
+            entries: Vec::new(),
+            span,
+        };
+        for (key, value) in entries {
+            let Value::Str(name) = &key.value else {
+                self.expected(key, "a key name");
+                continue;
+            };
+            if !allowed.contains(&name.as_str()) {
+                self.problem(
+                    Problem::new(
+                        key.span,
+                        format!("unknown key `{name}` in {what}"),
+                        "unknown key",
+                    )
+                    .help(format!("{what} takes: {}", allowed.join(", "))),
+                );
+                continue;
+            }
+            if let Some((_, first, _)) = fields.entries.iter().find(|(k, _, _)| k == name) {
+                let first = first.span;
+                self.problem(
+                    Problem::new(
+                        key.span,
+                        format!("`{name}` appears twice in {what}"),
+                        "given again",
+                    )
+                    .also(first, "first given here"),
+                );
+                continue;
+            }
+            fields.entries.push((name, key, value));
+        }
+        Some(fields)
+    }
+
+    fn required<'n>(&mut self, fields: &Fields<'n>, key: &str, what: &str) -> Option<&'n Node> {
+        let node = fields.get(key);
+        if node.is_none() {
+            self.problem(Problem::new(
+                fields.span,
+                format!("{what} is missing `{key}`"),
+                format!("needs `{key}`"),
+            ));
+        }
+        node
+    }
+
+    fn string(&mut self, node: &Node, what: &str) -> Option<String> {
+        match &node.value {
+            Value::Str(s) if !s.is_empty() => Some(s.clone()),
+            Value::Str(_) => {
+                self.problem(Problem::new(node.span, format!("{what} is empty"), "empty"));
+                None
+            }
+            _ => {
+                self.expected(node, what);
+                None
+            }
+        }
+    }
+
+    fn integer(
+        &mut self,
+        node: &Node,
+        what: &str,
+        range: std::ops::RangeInclusive<i128>,
+    ) -> Option<i128> {
+        match node.value {
+            Value::Int(n) if range.contains(&n) => Some(n),
+            Value::Int(n) => {
+                let (lo, hi) = (range.start(), range.end());
+                self.problem(Problem::new(
+                    node.span,
+                    format!("{what} must be between {lo} and {hi}, not {n}"),
+                    "out of range",
+                ));
+                None
+            }
+            _ => {
+                self.expected(node, &format!("{what} (a whole number)"));
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, node: &Node, what: &str) -> Option<bool> {
+        match node.value {
+            Value::Bool(b) => Some(b),
+            _ => {
+                self.expected(node, &format!("{what} (true or false)"));
+                None
+            }
+        }
+    }
+
+    fn plan(&mut self, root: &Node, path: &Path, file_name: &str, text: &str) -> Option<Plan> {
+        const KEYS: &[&str] = &[
+            "restage", "name", "source", "staging", "tables", "cutover", "load",
+        ];
+        let fields = self.fields(root, SourceSpan::new(0.into(), 0), "the plan", KEYS)?;
+
+        if let Some(node) = self.required(&fields, "restage", "the plan") {
+            match node.value {
+                Value::Int(FORMAT_VERSION) => {}
+                Value::Int(other) => self.problem(
+                    Problem::new(
+                        node.span,
+                        format!("plan format {other} is not supported"),
+                        "unsupported",
+                    )
+                    .help(format!("this restage reads `restage: {FORMAT_VERSION}`")),
+                ),
+                _ => self.expected(node, "the plan format version (restage: 1)"),
+            }
+        }
+        let name = self
+            .required(&fields, "name", "the plan")
+            .and_then(|node| self.plan_name(node));
+        let source = self
+            .required(&fields, "source", "the plan")
+            .and_then(|node| self.source(node, key_span(&fields, "source")));
+        let staging = self.staging(fields.get("staging"), key_span(&fields, "staging"));
+        let tables = self
+            .required(&fields, "tables", "the plan")
+            .and_then(|node| self.tables(node));
+        let cutover = self.cutover(fields.get("cutover"), key_span(&fields, "cutover"));
+        let load = self.load(fields.get("load"), key_span(&fields, "load"));
+        Some(Plan {
+            path: path.to_owned(),
+            file_name: file_name.to_owned(),
+            text: text.to_owned(),
+            name: name?,
+            source: source?,
+            staging: staging?,
+            tables: tables?,
+            cutover: cutover?,
+            load: load?,
+        })
+    }
+
+    fn plan_name(&mut self, node: &Node) -> Option<String> {
+        let name = self.string(node, "the plan name")?;
+        let mut chars = name.chars();
+        let valid = chars
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !valid {
+            self.problem(
+                Problem::new(node.span, format!("plan name `{name}` is not allowed"), "not a plan name")
+                    .help("a plan name is lower-case letters, digits and `-`, starting with a letter or digit"),
+            );
+            return None;
+        }
+        Some(name)
+    }
+
+    fn source(&mut self, node: &Node, span: SourceSpan) -> Option<Source> {
+        let fields = self.fields(node, span, "source", &["listing", "schema", "dump"])?;
+        let listing = self
+            .required(&fields, "listing", "source")
+            .and_then(|n| self.located_string(n, "the listing path"));
+        let schema = fields
+            .get("schema")
+            .map(|n| self.located_string(n, "the schema SQL path"));
+        let dump = self
+            .required(&fields, "dump", "source")
+            .and_then(|n| self.string(n, "the dump path"));
+        Some(Source {
+            listing: listing?,
+            schema: schema.map_or(Some(None), |s| s.map(Some))?,
+            dump: dump?,
+        })
+    }
+
+    fn located_string(&mut self, node: &Node, what: &str) -> Option<Located<String>> {
+        self.string(node, what).map(|value| Located {
+            value,
+            span: node.span,
+        })
+    }
+
+    fn staging(&mut self, node: Option<&Node>, span: SourceSpan) -> Option<Staging> {
+        let fields = match node {
+            Some(node) => self.fields(node, span, "staging", &["schema", "retired", "unlogged"])?,
+            None => Fields {
+                entries: Vec::new(),
+                span,
+            },
+        };
+        let schema = self.schema_name(
+            fields.get("schema"),
+            DEFAULT_STAGING,
+            "the staging schema",
+            span,
+        );
+        let retired = self.schema_name(
+            fields.get("retired"),
+            DEFAULT_RETIRED,
+            "the retired schema",
+            span,
+        );
+        let unlogged = fields
+            .get("unlogged")
+            .map(|n| self.boolean(n, "staging.unlogged"));
+        if let (Some(s), Some(r)) = (&schema, &retired)
+            && s.value == r.value
+        {
+            self.problem(
+                Problem::new(r.span, format!("the staging and retired schemas are both `{}`", r.value), "same as the staging schema")
+                    .help("staging holds the restored tables until cutover, retired holds production's afterwards: give them different names"),
+            );
+        }
+        Some(Staging {
+            schema: schema?,
+            retired: retired?,
+            unlogged: unlogged.unwrap_or(Some(true))?,
+            unlogged_explicit: fields.get("unlogged").is_some(),
+        })
+    }
+
+    /// A schema name in PostgreSQL syntax (unquoted folds to lower case), or the default.
+    fn schema_name(
+        &mut self,
+        node: Option<&Node>,
+        default: &str,
+        what: &str,
+        span: SourceSpan,
+    ) -> Option<Located<String>> {
+        let Some(node) = node else {
+            return Some(Located {
+                value: default.to_owned(),
+                span,
+            });
+        };
+        let text = self.string(node, what)?;
+        let tokens = crate::sql::lexer::tokenize(&text);
+        let name = match tokens.as_slice() {
+            [one] => one.ident_value(&text).map(|v| v.into_owned()),
+            _ => None,
+        };
+        match name {
+            Some(name) if !name.is_empty() && name.len() <= MAX_IDENT_BYTES => Some(Located {
+                value: name,
+                span: node.span,
+            }),
+            _ => {
+                self.problem(
+                    Problem::new(node.span, format!("`{text}` is not a schema name"), "not a schema name")
+                        .help("one identifier, as in restore_staging or \"Restore Staging\", at most 63 bytes"),
+                );
+                None
+            }
+        }
+    }
+
+    fn tables(&mut self, node: &Node) -> Option<Vec<PlanTable>> {
+        let Value::Seq(items) = &node.value else {
+            self.expected(node, "a list of tables");
+            return None;
+        };
+        if items.is_empty() {
+            self.problem(
+                Problem::new(node.span, "the plan restores no table", "empty list")
+                    .help("list at least one table, as in - public.reading"),
+            );
+            return None;
+        }
+        let mut tables: Vec<PlanTable> = Vec::new();
+        let mut complete = true;
+        for item in items {
+            match self.table(item) {
+                Some(table) => {
+                    if let Some(first) = tables.iter().find(|t| t.name == table.name) {
+                        let first = first.span;
+                        self.problem(
+                            Problem::new(
+                                table.span,
+                                format!("{} is listed twice", table.name),
+                                "listed again",
+                            )
+                            .also(first, "first listed here"),
+                        );
+                        complete = false;
+                    } else {
+                        tables.push(table);
+                    }
+                }
+                None => complete = false,
+            }
+        }
+        complete.then_some(tables)
+    }
+
+    fn table(&mut self, node: &Node) -> Option<PlanTable> {
+        match &node.value {
+            Value::Str(_) => {
+                let name = self.table_name(node)?;
+                Some(PlanTable {
+                    name,
+                    span: node.span,
+                    after: Vec::new(),
+                    min_rows: None,
+                })
+            }
+            Value::Map(_) => {
+                let fields =
+                    self.fields(node, node.span, "a table", &["name", "after", "min_rows"])?;
+                let name_node = self.required(&fields, "name", "a table");
+                let name = name_node.and_then(|n| self.table_name(n));
+                let after = match fields.get("after") {
+                    Some(node) => self.after(node),
+                    None => Some(Vec::new()),
+                };
+                let min_rows = fields
+                    .get("min_rows")
+                    .map(|n| self.integer(n, "min_rows", 0..=i128::from(u64::MAX)));
+                Some(PlanTable {
+                    name: name?,
+                    span: name_node?.span,
+                    after: after?,
+                    min_rows: match min_rows {
+                        Some(n) => Some(u64::try_from(n?).ok()?),
+                        None => None,
+                    },
+                })
+            }
+            _ => {
+                self.expected(node, "a table name or a mapping with `name:`");
+                None
+            }
+        }
+    }
+
+    fn after(&mut self, node: &Node) -> Option<Vec<Located<QualifiedName>>> {
+        let Value::Seq(items) = &node.value else {
+            self.expected(node, "a list of tables (after: [public.reading])");
+            return None;
+        };
+        let names: Vec<_> = items
+            .iter()
+            .map(|item| {
+                self.table_name(item).map(|value| Located {
+                    value,
+                    span: item.span,
+                })
+            })
+            .collect();
+        names.into_iter().collect()
+    }
+
+    fn table_name(&mut self, node: &Node) -> Option<QualifiedName> {
+        let Value::Str(text) = &node.value else {
+            self.expected(node, "a table name such as public.reading");
+            return None;
+        };
+        match QualifiedName::parse(text) {
+            Ok(name) => Some(name),
+            Err(err) => {
+                // Point inside the name when the file holds it as is (a plain YAML scalar).
+                let written = &self.text[node.span.offset()..node.span.offset() + node.span.len()];
+                let source_span = if written == text {
+                    let len = err.at.len().max(usize::from(err.at.start < text.len()));
+                    SourceSpan::new((node.span.offset() + err.at.start).into(), len)
+                } else {
+                    node.span
+                };
+                self.problem(
+                    Problem::new(source_span, format!("`{text}` is not a table name: {}", err.message), "not a table name")
+                        .help("write schema.table in PostgreSQL syntax: unquoted parts fold to lower case, quote the others, as in '\"Weird Schema\".\"Order Items\"'"),
+                );
+                None
+            }
+        }
+    }
+
+    fn cutover(&mut self, node: Option<&Node>, span: SourceSpan) -> Option<Cutover> {
+        let fields = match node {
+            Some(node) => self.fields(
+                node,
+                span,
+                "cutover",
+                &["lock_timeout", "statement_timeout", "retries"],
+            )?,
+            None => Fields {
+                entries: Vec::new(),
+                span,
+            },
+        };
+        let lock_timeout = self.duration(fields.get("lock_timeout"), "cutover.lock_timeout", 2000);
+        let statement_timeout = self.duration(
+            fields.get("statement_timeout"),
+            "cutover.statement_timeout",
+            30_000,
+        );
+        let retries = fields
+            .get("retries")
+            .map(|n| self.integer(n, "cutover.retries", 0..=1000));
+        Some(Cutover {
+            lock_timeout: lock_timeout?,
+            statement_timeout: statement_timeout?,
+            retries: u32::try_from(retries.unwrap_or(Some(10))?).ok()?,
+        })
+    }
+
+    /// `2s`, `500ms`, `1min`, `1h`, or a number of milliseconds, as PostgreSQL reads them.
+    fn duration(
+        &mut self,
+        node: Option<&Node>,
+        what: &str,
+        default_millis: u64,
+    ) -> Option<Duration> {
+        let Some(node) = node else {
+            return Some(Duration {
+                millis: default_millis,
+            });
+        };
+        let millis = match &node.value {
+            Value::Int(n) => u64::try_from(*n).ok(),
+            Value::Str(text) => parse_duration(text),
+            _ => None,
+        };
+        match millis {
+            Some(millis) if millis > 0 => Some(Duration { millis }),
+            _ => {
+                self.problem(
+                    Problem::new(node.span, format!("{what} is not a duration"), "not a duration")
+                        .help("a positive number with a unit: ms, s, min, h (as in 2s or 500ms); a bare number is milliseconds"),
+                );
+                None
+            }
+        }
+    }
+
+    fn load(&mut self, node: Option<&Node>, span: SourceSpan) -> Option<Load> {
+        let fields = match node {
+            Some(node) => self.fields(node, span, "load", &["jobs"])?,
+            None => Fields {
+                entries: Vec::new(),
+                span,
+            },
+        };
+        let jobs = fields
+            .get("jobs")
+            .map(|n| self.integer(n, "load.jobs", 1..=64));
+        Some(Load {
+            jobs: u32::try_from(jobs.unwrap_or(Some(1))?).ok()?,
+        })
+    }
+}
+
+fn key_span(fields: &Fields<'_>, key: &str) -> SourceSpan {
+    fields
+        .entries
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map_or(fields.span, |(_, key, _)| key.span)
+}
+
+fn parse_duration(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    let number: u64 = text[..digits].parse().ok()?;
+    let factor = match text[digits..].trim() {
+        "" | "ms" => 1,
+        "s" => 1000,
+        "min" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return None,
+    };
+    number.checked_mul(factor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("2s"), Some(2000));
+        assert_eq!(parse_duration("500ms"), Some(500));
+        assert_eq!(parse_duration("1min"), Some(60_000));
+        assert_eq!(parse_duration("3 h"), Some(10_800_000));
+        assert_eq!(parse_duration("250"), Some(250));
+        assert_eq!(parse_duration("2 seconds"), None);
+        assert_eq!(parse_duration("-1s"), None);
+        assert_eq!(parse_duration("1.5s"), None);
+    }
+
+    #[test]
+    fn offsets_from_line_and_column() {
+        let text = "a: 1\nbé: [x\n";
+        assert_eq!(offset_of(text, 1, 1), Some(0));
+        assert_eq!(offset_of(text, 2, 5), Some(10));
+    }
+}

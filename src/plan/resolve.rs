@@ -1,0 +1,713 @@
+//! Tying a plan to its archive: each plan table to its listing entries, partitions expanded to
+//! leaves, sequences found in the schema SQL, tables put in dependency order.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use miette::SourceSpan;
+
+use super::error::Problem;
+use super::{Plan, PlanTable};
+use crate::graph::{self, Edge, Reason};
+use crate::schema::SchemaSql;
+use crate::sql::QualifiedName;
+use crate::sql::name::MAX_IDENT_BYTES;
+use crate::toc::{Entry, Toc};
+
+/// A plan tied to its archive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    /// Plan tables in dependency order.
+    pub tables: Vec<ResolvedTable>,
+    /// The edges that ordered them (FKs between plan tables, `after:`), by table index.
+    pub edges: Vec<Edge>,
+    /// For each production schema of the plan: its staging and retired twins.
+    pub schemas: BTreeMap<String, SchemaPair>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaPair {
+    pub staging: String,
+    pub retired: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedTable {
+    pub name: QualifiedName,
+    /// Where the plan names it.
+    pub span: SourceSpan,
+    /// Its TABLE entry.
+    pub table_id: u32,
+    pub min_rows: Option<u64>,
+    /// What is staged, loaded and swapped: the table itself, or its leaf partitions.
+    pub units: Vec<Unit>,
+    /// Sequences of the table that stay where they are (identity of a partitioned table):
+    /// they are only moved forward past the restored rows.
+    pub kept_sequences: Vec<SequenceUse>,
+    pub partitioned: bool,
+}
+
+/// A table that is staged, loaded and swapped on its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unit {
+    pub name: QualifiedName,
+    pub table_id: u32,
+    /// The `TABLE DATA` entry, unless the dump has no data for it.
+    pub data: Option<DataEntry>,
+    /// When the unit is a partition: its parent and bound.
+    pub partition: Option<Partition>,
+    pub sequences: Vec<SequenceUse>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataEntry {
+    pub id: u32,
+    pub disabled: bool,
+    /// The listing line, verbatim.
+    pub line: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Partition {
+    pub parent: QualifiedName,
+    /// `FOR VALUES ...` or `DEFAULT`, from the schema SQL.
+    pub bound: String,
+}
+
+/// A sequence a unit's column takes values from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SequenceUse {
+    pub column: String,
+    pub sequence: QualifiedName,
+    pub kind: SequenceKind,
+    /// Negative for descending sequences: "never backwards" then means never upwards.
+    pub increment: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SequenceKind {
+    /// `GENERATED ... AS IDENTITY`: the staged table gets a sequence of its own, which must start
+    /// past the production one.
+    Identity,
+    /// A sequence owned by the column (`serial`, or `OWNED BY`): it stays in production, is
+    /// detached before the swap and owned by the new table after it.
+    Owned,
+    /// A column default `nextval()` of a sequence the table does not own.
+    Default,
+}
+
+/// Ties `plan` to `toc` (and `schema`, when the plan names one), or says everything that does
+/// not fit.
+pub fn resolve(
+    plan: &Plan,
+    toc: &Toc,
+    schema: Option<&SchemaSql>,
+) -> Result<Resolved, Vec<Problem>> {
+    let index = Index::new(toc);
+    let mut problems = Vec::new();
+    let mut tables = Vec::new();
+    for table in &plan.tables {
+        match resolve_table(plan, table, &index, schema) {
+            Ok(resolved) => tables.push(resolved),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    problems.extend(overlapping_partitions(&tables));
+    problems.extend(check_after(plan));
+    let schemas = staging_schemas(plan, &index, &mut problems);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+
+    let names: Vec<QualifiedName> = tables.iter().map(|t| t.name.clone()).collect();
+    let edges = dependency_edges(plan, &tables, &index);
+    let order = graph::order(&names, &edges)
+        .map_err(|cycle| vec![cycle_problem(&names, &tables, &cycle)])?;
+    let position: HashMap<usize, usize> = order
+        .iter()
+        .enumerate()
+        .map(|(new, &old)| (old, new))
+        .collect();
+    let edges = edges
+        .into_iter()
+        .map(|e| Edge {
+            before: position[&e.before],
+            after: position[&e.after],
+            reason: e.reason,
+        })
+        .collect();
+    let mut slots: Vec<Option<ResolvedTable>> = tables.into_iter().map(Some).collect();
+    let tables = order.iter().filter_map(|&i| slots[i].take()).collect();
+    Ok(Resolved {
+        tables,
+        edges,
+        schemas,
+    })
+}
+
+/// Lookups over the listing.
+struct Index<'t> {
+    toc: &'t Toc,
+    by_id: HashMap<u32, &'t Entry>,
+    /// Ids of entries that depend on a given id.
+    dependents: HashMap<u32, Vec<&'t Entry>>,
+}
+
+impl<'t> Index<'t> {
+    fn new(toc: &'t Toc) -> Self {
+        let mut by_id = HashMap::with_capacity(toc.entries.len());
+        let mut dependents: HashMap<u32, Vec<&Entry>> = HashMap::new();
+        for entry in &toc.entries {
+            by_id.insert(entry.id, entry);
+            for dep in &entry.deps {
+                let list = dependents.entry(*dep).or_default();
+                if !list.iter().any(|e| e.id == entry.id) {
+                    list.push(entry);
+                }
+            }
+        }
+        Index {
+            toc,
+            by_id,
+            dependents,
+        }
+    }
+
+    fn dependents<'a>(&'a self, id: u32, desc: &'a str) -> impl Iterator<Item = &'t Entry> + 'a {
+        self.dependents
+            .get(&id)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(move |e| e.desc == desc)
+    }
+
+    fn deps(&self, entry: &Entry, desc: &'static str) -> impl Iterator<Item = &'t Entry> + '_ {
+        let mut seen = BTreeSet::new();
+        entry
+            .deps
+            .clone()
+            .into_iter()
+            .filter(move |d| seen.insert(*d))
+            .filter_map(|d| self.by_id.get(&d).copied())
+            .filter(move |e| e.desc == desc)
+    }
+
+    /// TABLE entries that can be `name`.
+    fn tables_named(&self, name: &QualifiedName) -> Vec<&'t Entry> {
+        self.toc
+            .entries
+            .iter()
+            .filter(|e| e.desc == "TABLE")
+            .filter(|e| {
+                e.candidates()
+                    .any(|c| c.schema == Some(name.schema.as_str()) && c.name == name.name)
+            })
+            .collect()
+    }
+
+    fn qualified(&self, entry: &Entry) -> Option<QualifiedName> {
+        let names = entry.names()?;
+        Some(QualifiedName::new(names.schema?, names.name))
+    }
+}
+
+fn resolve_table(
+    plan: &Plan,
+    table: &PlanTable,
+    index: &Index,
+    schema: Option<&SchemaSql>,
+) -> Result<ResolvedTable, Problem> {
+    let listing = &plan.source.listing.value;
+    let entry = match index.tables_named(&table.name).as_slice() {
+        [one] => *one,
+        [] => {
+            let problem = Problem::new(
+                table.span,
+                format!("{} is not a table in {listing}", table.name),
+                "no TABLE entry",
+            );
+            return Err(match closest_table(index, &table.name) {
+                Some(near) => problem.help(format!("did you mean {near}?")),
+                None => problem.help(format!(
+                    "the plan names tables as they appear in `restage toc {listing}`"
+                )),
+            });
+        }
+        several => {
+            let lines: Vec<String> = several.iter().map(|e| e.line.to_string()).collect();
+            return Err(Problem::new(
+                table.span,
+                format!("{} matches {} TABLE entries in {listing} (lines {})", table.name, several.len(), lines.join(", ")),
+                "ambiguous",
+            )
+            .help("the listing alone cannot tell these entries apart; remove the one that is not this table from the listing"));
+        }
+    };
+    let needs_schema = |what: &str| {
+        Problem::new(table.span, format!("{} {what}, and the plan has no schema SQL", table.name), "needs source.schema")
+            .help("add `source: schema:` with the output of `pg_restore --schema-only -v -f FILE DUMP`: restage takes those definitions from it")
+    };
+    let leaves = leaf_partitions(index, entry);
+    let partitioned = !leaves.is_empty();
+    let mut units = Vec::new();
+    let unit_entries: Vec<&Entry> = if partitioned { leaves } else { vec![entry] };
+    for unit_entry in unit_entries {
+        let name = index
+            .qualified(unit_entry)
+            .unwrap_or_else(|| table.name.clone());
+        let partition = match attachment_entry(index, unit_entry) {
+            Some(attach) => {
+                let schema = schema.ok_or_else(|| {
+                    needs_schema("is a partition (its bound is in the schema SQL)")
+                })?;
+                let block = schema
+                    .block(attach.id)
+                    .and_then(|b| b.attachment())
+                    .ok_or_else(|| {
+                        Problem::new(
+                            table.span,
+                            format!(
+                                "the schema SQL has no ATTACH PARTITION for {name} (TOC entry {})",
+                                attach.id
+                            ),
+                            "bound not found",
+                        )
+                    })?;
+                Some(Partition {
+                    parent: block.parent,
+                    bound: block.bound,
+                })
+            }
+            None => None,
+        };
+        let sequences =
+            sequences_of(index, unit_entry, &name, schema).map_err(|what| needs_schema(&what))?;
+        units.push(Unit {
+            name,
+            table_id: unit_entry.id,
+            data: data_entry(index, unit_entry),
+            partition,
+            sequences,
+        });
+    }
+    let kept_sequences = if partitioned {
+        sequences_of(index, entry, &table.name, schema).map_err(|what| needs_schema(&what))?
+    } else {
+        Vec::new()
+    };
+    Ok(ResolvedTable {
+        name: table.name.clone(),
+        span: table.span,
+        table_id: entry.id,
+        min_rows: table.min_rows,
+        units,
+        kept_sequences,
+        partitioned,
+    })
+}
+
+/// The listing's table names closest to `name`, for "did you mean".
+fn closest_table(index: &Index, name: &QualifiedName) -> Option<QualifiedName> {
+    let wanted = name.to_string();
+    index
+        .toc
+        .entries
+        .iter()
+        .filter(|e| e.desc == "TABLE")
+        .filter_map(|e| index.qualified(e))
+        .map(|q| (edit_distance(&wanted, &q.to_string()), q))
+        .filter(|(d, _)| *d <= 3)
+        .min()
+        .map(|(_, q)| q)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (row[j + 1] + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+/// The `TABLE DATA` entry of a table: the one that depends on its TABLE entry.
+fn data_entry(index: &Index, table: &Entry) -> Option<DataEntry> {
+    index
+        .dependents(table.id, "TABLE DATA")
+        .next()
+        .map(|e| DataEntry {
+            id: e.id,
+            disabled: e.disabled,
+            line: e.raw.clone(),
+        })
+}
+
+/// The `TABLE ATTACH` entry that attaches `table` to its parent.
+fn attachment_entry<'t>(index: &Index<'t>, table: &Entry) -> Option<&'t Entry> {
+    index
+        .dependents(table.id, "TABLE ATTACH")
+        .find(|attach| attach_child(index, attach) == Some(table.id))
+}
+
+/// The partition a `TABLE ATTACH` entry attaches: of its two TABLE dependencies, the one named
+/// by its tag.
+fn attach_child(index: &Index, attach: &Entry) -> Option<u32> {
+    let tag = attach.name();
+    index
+        .deps(attach, "TABLE")
+        .find(|t| t.name() == tag && t.schema() == attach.schema())
+        .map(|t| t.id)
+}
+
+/// The leaf partitions under `table` (none when it is not partitioned), in listing order.
+fn leaf_partitions<'t>(index: &Index<'t>, table: &Entry) -> Vec<&'t Entry> {
+    let children: Vec<&Entry> = index
+        .dependents(table.id, "TABLE ATTACH")
+        .filter_map(|attach| {
+            let child = attach_child(index, attach)?;
+            (child != table.id)
+                .then(|| index.by_id.get(&child).copied())
+                .flatten()
+        })
+        .collect();
+    children
+        .into_iter()
+        .flat_map(|child| {
+            let below = leaf_partitions(index, child);
+            if below.is_empty() { vec![child] } else { below }
+        })
+        .collect()
+}
+
+/// The sequences whose values `table`'s columns take. Err names what needs the schema SQL.
+fn sequences_of(
+    index: &Index,
+    table: &Entry,
+    name: &QualifiedName,
+    schema: Option<&SchemaSql>,
+) -> Result<Vec<SequenceUse>, String> {
+    let sequence_entries: Vec<&Entry> = index.dependents(table.id, "SEQUENCE").collect();
+    let defaults: Vec<&Entry> = index
+        .dependents(table.id, "DEFAULT")
+        .filter(|d| index.deps(d, "SEQUENCE").next().is_some())
+        .collect();
+    let Some(schema) = schema else {
+        if sequence_entries.is_empty() && defaults.is_empty() {
+            return Ok(Vec::new());
+        }
+        return Err("has columns that take values from sequences".to_owned());
+    };
+    let mut uses = Vec::new();
+    for seq in &sequence_entries {
+        let Some(block) = schema.block(seq.id) else {
+            continue;
+        };
+        if let Some(identity) = block.identity().filter(|i| &i.table == name) {
+            uses.push(SequenceUse {
+                column: identity.column,
+                sequence: identity.sequence,
+                kind: SequenceKind::Identity,
+                increment: identity.increment,
+            });
+            continue;
+        }
+        let owned = index
+            .dependents(seq.id, "SEQUENCE OWNED BY")
+            .find_map(|o| schema.block(o.id)?.ownership());
+        if let Some(owned) = owned.filter(|o| &o.table == name) {
+            uses.push(SequenceUse {
+                column: owned.column,
+                sequence: owned.sequence,
+                kind: SequenceKind::Owned,
+                increment: block.sequence_increment().unwrap_or(1),
+            });
+        }
+    }
+    for default in defaults {
+        let Some(block) = schema.block(default.id) else {
+            continue;
+        };
+        let Some((column, sequence)) = block.nextval_default() else {
+            continue;
+        };
+        if uses.iter().any(|u| u.sequence == sequence) {
+            continue;
+        }
+        let increment = index
+            .deps(default, "SEQUENCE")
+            .find_map(|s| schema.block(s.id)?.sequence_increment())
+            .unwrap_or(1);
+        uses.push(SequenceUse {
+            column,
+            sequence,
+            kind: SequenceKind::Default,
+            increment,
+        });
+    }
+    // Defaults written inside CREATE TABLE, when the sequence existed before the table.
+    for (column, sequence) in schema
+        .block(table.id)
+        .map(|b| b.inline_nextval_defaults())
+        .unwrap_or_default()
+    {
+        if uses.iter().any(|u| u.sequence == sequence) {
+            continue;
+        }
+        let increment = sequence_increment(index, schema, &sequence);
+        uses.push(SequenceUse {
+            column,
+            sequence,
+            kind: SequenceKind::Default,
+            increment,
+        });
+    }
+    uses.sort_by(|a, b| a.column.cmp(&b.column));
+    Ok(uses)
+}
+
+/// The `INCREMENT BY` of the sequence named `name`, from its `CREATE SEQUENCE` block.
+fn sequence_increment(index: &Index, schema: &SchemaSql, name: &QualifiedName) -> i64 {
+    index
+        .toc
+        .entries
+        .iter()
+        .filter(|e| e.desc == "SEQUENCE" && index.qualified(e).as_ref() == Some(name))
+        .find_map(|e| schema.block(e.id)?.sequence_increment())
+        .unwrap_or(1)
+}
+
+/// A partitioned plan table whose partition the plan also names.
+fn overlapping_partitions(tables: &[ResolvedTable]) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for table in tables.iter().filter(|t| t.partitioned) {
+        for other in tables.iter().filter(|o| o.name != table.name) {
+            if table.units.iter().any(|u| u.name == other.name) {
+                problems.push(
+                    Problem::new(
+                        other.span,
+                        format!(
+                            "{} is a partition of {}, which the plan restores too",
+                            other.name, table.name
+                        ),
+                        "restored twice",
+                    )
+                    .also(table.span, "restores all its partitions"),
+                );
+            }
+        }
+    }
+    problems
+}
+
+fn check_after(plan: &Plan) -> Vec<Problem> {
+    let names: BTreeSet<&QualifiedName> = plan.tables.iter().map(|t| &t.name).collect();
+    plan.tables
+        .iter()
+        .flat_map(|t| &t.after)
+        .filter(|a| !names.contains(&a.value))
+        .map(|a| {
+            Problem::new(
+                a.span,
+                format!("after: {} is not a table of this plan", a.value),
+                "not in the plan",
+            )
+            .help(
+                "`after:` orders tables of this plan; add the table to `tables:` or remove it here",
+            )
+        })
+        .collect()
+}
+
+/// The staging and retired twin of each production schema, checked against the listing.
+fn staging_schemas(
+    plan: &Plan,
+    index: &Index,
+    problems: &mut Vec<Problem>,
+) -> BTreeMap<String, SchemaPair> {
+    let production: BTreeSet<&str> = index
+        .toc
+        .entries
+        .iter()
+        .filter(|e| e.desc == "TABLE")
+        .flat_map(|e| e.candidates().filter_map(|c| c.schema))
+        .collect();
+    let staging = &plan.staging.schema;
+    let retired = &plan.staging.retired;
+    for base in [staging, retired] {
+        if production.contains(base.value.as_str()) {
+            problems.push(
+                Problem::new(base.span, format!("schema `{}` holds production tables in the listing", base.value), "production schema")
+                    .help("staging and retired schemas must be new, empty schemas that restage creates and drops"),
+            );
+        }
+    }
+    let mut schemas = BTreeMap::new();
+    for table in &plan.tables {
+        let schema = &table.name.schema;
+        let twin = |base: &str| format!("{base}__{schema}");
+        let pair = SchemaPair {
+            staging: twin(&staging.value),
+            retired: twin(&retired.value),
+        };
+        for (name, base) in [(&pair.staging, staging), (&pair.retired, retired)] {
+            if name.len() > MAX_IDENT_BYTES {
+                problems.push(
+                    Problem::new(base.span, format!("`{name}`, the twin of schema `{schema}`, is longer than {MAX_IDENT_BYTES} bytes"), "name too long")
+                        .help("choose a shorter staging or retired schema name"),
+                );
+            } else if production.contains(name.as_str()) {
+                problems.push(Problem::new(
+                    base.span,
+                    format!("schema `{name}` holds production tables in the listing"),
+                    "production schema",
+                ));
+            }
+        }
+        schemas.insert(schema.clone(), pair);
+    }
+    problems.dedup();
+    schemas
+}
+
+/// FK edges between plan tables (referenced first) and `after:` edges.
+fn dependency_edges(plan: &Plan, tables: &[ResolvedTable], index: &Index) -> Vec<Edge> {
+    let mut owner_of: HashMap<u32, usize> = HashMap::new();
+    for (i, table) in tables.iter().enumerate() {
+        owner_of.insert(table.table_id, i);
+        for unit in &table.units {
+            owner_of.insert(unit.table_id, i);
+        }
+    }
+    let mut edges = Vec::new();
+    for fk in index
+        .toc
+        .entries
+        .iter()
+        .filter(|e| e.desc == "FK CONSTRAINT")
+    {
+        let Some((referencing, referenced)) = fk_tables(index, fk) else {
+            continue;
+        };
+        let (Some(&after), Some(&before)) = (owner_of.get(&referencing), owner_of.get(&referenced))
+        else {
+            continue;
+        };
+        if before != after {
+            let constraint = fk
+                .name()
+                .and_then(|tag| tag.strip_prefix(tables[after].name.name.as_str()))
+                .map(str::trim_start);
+            edges.push(Edge {
+                before,
+                after,
+                reason: Reason::ForeignKey {
+                    table: tables[after].name.clone(),
+                    constraint: constraint.unwrap_or_default().to_owned(),
+                    line: fk.line,
+                },
+            });
+        }
+    }
+    let position: HashMap<&QualifiedName, usize> = tables
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (&t.name, i))
+        .collect();
+    for table in &plan.tables {
+        for earlier in &table.after {
+            if let (Some(&before), Some(&after)) =
+                (position.get(&earlier.value), position.get(&table.name))
+            {
+                edges.push(Edge {
+                    before,
+                    after,
+                    reason: Reason::After { span: earlier.span },
+                });
+            }
+        }
+    }
+    edges
+}
+
+/// The referencing and referenced TABLE ids of an FK entry: it depends on both tables and on
+/// the referenced table's key constraint or index.
+fn fk_tables(index: &Index, fk: &Entry) -> Option<(u32, u32)> {
+    let tables: Vec<u32> = index.deps(fk, "TABLE").map(|t| t.id).collect();
+    let referenced = fk
+        .deps
+        .iter()
+        .filter_map(|d| index.by_id.get(d))
+        .find_map(|key| match key.desc.as_ref() {
+            "CONSTRAINT" | "INDEX" => index.deps(key, "TABLE").next().map(|t| t.id),
+            _ => None,
+        });
+    match (tables.as_slice(), referenced) {
+        ([only], _) => Some((*only, *only)),
+        ([a, b], Some(r)) if r == *a => Some((*b, *a)),
+        ([a, b], Some(r)) if r == *b => Some((*a, *b)),
+        _ => None,
+    }
+}
+
+fn cycle_problem(
+    names: &[QualifiedName],
+    tables: &[ResolvedTable],
+    cycle: &graph::Cycle,
+) -> Problem {
+    let path: Vec<String> = cycle
+        .edges
+        .iter()
+        .map(|e| names[e.before].to_string())
+        .chain(cycle.edges.first().map(|e| names[e.before].to_string()))
+        .collect();
+    let reasons: Vec<String> = cycle
+        .edges
+        .iter()
+        .map(|e| match &e.reason {
+            Reason::ForeignKey {
+                table,
+                constraint,
+                line,
+            } => {
+                format!(
+                    "{} → {}: FK {constraint} on {table} (listing line {line})",
+                    names[e.before], names[e.after]
+                )
+            }
+            Reason::After { .. } => format!(
+                "{} → {}: `after:` in the plan",
+                names[e.before], names[e.after]
+            ),
+        })
+        .collect();
+    let at = cycle
+        .edges
+        .first()
+        .map_or_else(|| SourceSpan::new(0.into(), 0), |e| tables[e.after].span);
+    let mut problem = Problem::new(
+        at,
+        format!(
+            "the plan's tables depend on each other in a cycle: {}",
+            path.join(" → ")
+        ),
+        "on the cycle",
+    )
+    .help(format!(
+        "{}; remove an `after:` or restore these tables in separate plans",
+        reasons.join("; ")
+    ));
+    for edge in &cycle.edges {
+        if let Reason::After { span } = edge.reason {
+            problem = problem.also(span, "closes the cycle");
+        }
+    }
+    problem
+}

@@ -1,0 +1,147 @@
+//! Laying the compiled model out as text: minijinja templates, one per artifact, embedded in the
+//! binary. Templates decide layout only; every name they print arrives quoted from Rust.
+
+use std::path::Path;
+
+use minijinja::syntax::SyntaxConfig;
+use minijinja::value::Serde;
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use serde::Serialize;
+
+use crate::Error;
+
+/// The templates restage ships, by name. `--templates DIR` replaces any of them.
+const EMBEDDED: &[(&str, &str)] = &[
+    ("macros.sql", include_str!("../templates/macros.sql")),
+    (
+        "00-preflight.sql",
+        include_str!("../templates/00-preflight.sql"),
+    ),
+    ("10-stage.sql", include_str!("../templates/10-stage.sql")),
+    ("20-load.list", include_str!("../templates/20-load.list")),
+    ("20-load.sh", include_str!("../templates/20-load.sh")),
+    (
+        "load-unit.list",
+        include_str!("../templates/load-unit.list"),
+    ),
+    ("30-build.sql", include_str!("../templates/30-build.sql")),
+    ("40-verify.sql", include_str!("../templates/40-verify.sql")),
+    (
+        "50-cutover.sql",
+        include_str!("../templates/50-cutover.sql"),
+    ),
+    ("50-cutover.sh", include_str!("../templates/50-cutover.sh")),
+    (
+        "60-rollback.sql",
+        include_str!("../templates/60-rollback.sql"),
+    ),
+    (
+        "70-cleanup.sql",
+        include_str!("../templates/70-cleanup.sql"),
+    ),
+];
+
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+impl Templates {
+    /// The templates built into restage.
+    pub fn embedded() -> Self {
+        Self::from_sources(
+            EMBEDDED
+                .iter()
+                .map(|(name, source)| (*name, (*source).to_owned())),
+        )
+        .expect("embedded templates compile (tested)")
+    }
+
+    /// The built-in templates, with those `dir` holds in their place.
+    pub fn with_overrides(dir: &Path) -> Result<Self, Error> {
+        let read_dir = |source| Error::Read {
+            path: dir.to_owned(),
+            source,
+        };
+        let mut overrides = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(read_dir)? {
+            let entry = entry.map_err(read_dir)?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !EMBEDDED.iter().any(|(known, _)| *known == name) {
+                let known: Vec<&str> = EMBEDDED.iter().map(|(n, _)| *n).collect();
+                return Err(Error::UnknownTemplate {
+                    path: entry.path(),
+                    known: known.join(", "),
+                });
+            }
+            let source = std::fs::read_to_string(entry.path()).map_err(|source| Error::Read {
+                path: entry.path(),
+                source,
+            })?;
+            overrides.push((name, source));
+        }
+        let sources = EMBEDDED.iter().map(|(name, source)| {
+            let replaced = overrides
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, s)| s.clone());
+            (*name, replaced.unwrap_or_else(|| (*source).to_owned()))
+        });
+        Self::from_sources(sources)
+    }
+
+    fn from_sources<'a>(sources: impl Iterator<Item = (&'a str, String)>) -> Result<Self, Error> {
+        let mut env = Environment::new();
+        let syntax = SyntaxConfig::builder()
+            .keep_trailing_newline(true)
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .build()
+            .map_err(|source| Error::Template {
+                name: "syntax".into(),
+                message: format!("{source:#}"),
+            })?;
+        env.set_syntax(syntax);
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_auto_escape_callback(|_| AutoEscape::None);
+        for (name, source) in sources {
+            env.add_template_owned(name.to_owned(), source)
+                .map_err(|source| Error::Template {
+                    name: name.to_owned(),
+                    message: format!("{source:#}"),
+                })?;
+        }
+        Ok(Templates { env })
+    }
+
+    /// Renders template `name` with `context`.
+    pub fn render(&self, name: &str, context: &impl Serialize) -> Result<String, Error> {
+        let fail = |source: minijinja::Error| Error::Template {
+            name: name.to_owned(),
+            message: format!("{source:#}"),
+        };
+        self.env
+            .get_template(name)
+            .map_err(fail)?
+            .render(Serde(context))
+            .map_err(fail)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_templates_compile() {
+        Templates::from_sources(EMBEDDED.iter().map(|(n, s)| (*n, (*s).to_owned())))
+            .expect("compile");
+    }
+
+    #[test]
+    fn undefined_variables_are_errors() {
+        let templates = Templates::from_sources([("t", "{{ missing }}".to_owned())].into_iter())
+            .expect("compiles");
+        let err = templates.render("t", &serde_json::json!({})).unwrap_err();
+        assert!(err.to_string().contains("undefined"), "{err}");
+    }
+}

@@ -1,0 +1,516 @@
+//! The archive's schema SQL (`pg_restore --schema-only -v -f FILE DUMP`), split into one block
+//! per TOC entry by its `-- TOC entry N` headers, so that every definition restage emits comes
+//! from the dump itself and is tied to a listing id.
+
+use std::collections::HashMap;
+
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use thiserror::Error;
+
+use crate::sql::QualifiedName;
+use crate::sql::cursor::Cursor;
+use crate::sql::lexer::{Statement, statements};
+
+/// The schema SQL of one archive.
+#[derive(Debug, Default)]
+pub struct SchemaSql {
+    blocks: HashMap<u32, Block>,
+}
+
+/// The SQL pg_restore printed for one TOC entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    pub id: u32,
+    /// 1-based line of the `-- TOC entry` header.
+    pub line: usize,
+    /// From the `-- Name: ...; Type: ...; Schema: ...; Owner: ...` line: exact, spaces and all.
+    pub name: String,
+    pub desc: String,
+    pub schema: Option<String>,
+    pub owner: Option<String>,
+    /// The statements, psql meta-commands (`\restrict`) left out.
+    pub sql: String,
+}
+
+impl Block {
+    pub fn statements(&self) -> Vec<Statement> {
+        statements(&self.sql)
+    }
+}
+
+#[derive(Debug, Error, Diagnostic)]
+#[error("{file}:{line}: {message}")]
+#[diagnostic(
+    code(restage::schema::syntax),
+    help(
+        "make the schema SQL with `pg_restore --schema-only -v -f FILE DUMP`: -v writes the `-- TOC entry N` headers"
+    )
+)]
+pub struct SchemaError {
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+    #[source_code]
+    src: NamedSource<String>,
+    #[label("here")]
+    span: SourceSpan,
+}
+
+impl SchemaSql {
+    pub fn block(&self, id: u32) -> Option<&Block> {
+        self.blocks.get(&id)
+    }
+}
+
+const HEADER: &str = "-- TOC entry ";
+
+/// Splits `text` into blocks at its `-- TOC entry N` headers.
+pub fn split(file: &str, text: &str) -> Result<SchemaSql, Box<SchemaError>> {
+    let fail = |line: usize, offset: usize, len: usize, message: String| {
+        Box::new(SchemaError {
+            file: file.to_owned(),
+            line,
+            message,
+            src: NamedSource::new(file, text.to_owned()),
+            span: SourceSpan::new(offset.into(), len),
+        })
+    };
+    let lines: Vec<(usize, &str)> = text
+        .split_inclusive('\n')
+        .scan(0, |offset, line| {
+            let at = *offset;
+            *offset += line.len();
+            Some((at, line))
+        })
+        .collect();
+    let mut schema = SchemaSql::default();
+    let mut index = 0;
+    while index < lines.len() {
+        let (offset, line) = lines[index];
+        let Some(header) = line.strip_prefix(HEADER) else {
+            index += 1;
+            continue;
+        };
+        let number = index + 1;
+        let id = header
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .and_then(|digits| digits.parse::<u32>().ok())
+            .ok_or_else(|| {
+                fail(
+                    number,
+                    offset,
+                    line.trim_end().len(),
+                    "expected `-- TOC entry <id> (class <oid> OID <oid>)`".into(),
+                )
+            })?;
+        let mut block = Block {
+            id,
+            line: number,
+            name: String::new(),
+            desc: String::new(),
+            schema: None,
+            owner: None,
+            sql: String::new(),
+        };
+        index += 1;
+        // The rest of the header: comment lines up to the `--` that closes it.
+        while let Some(&(_, line)) = lines.get(index) {
+            let line = line.trim_end_matches(['\n', '\r']);
+            index += 1;
+            if line == "--" {
+                break;
+            }
+            if let Some(fields) = line.strip_prefix("-- Name: ") {
+                read_name_line(&mut block, fields)
+                    .ok_or_else(|| fail(index, lines[index - 1].0, line.len(), "expected `-- Name: <name>; Type: <type>; Schema: <schema>; Owner: <owner>`".into()))?;
+            }
+        }
+        // The SQL: up to the `--` line that opens the next header.
+        while let Some(&(_, line)) = lines.get(index) {
+            let opens_next = line.trim_end() == "--"
+                && lines
+                    .get(index + 1)
+                    .is_some_and(|(_, next)| next.starts_with(HEADER));
+            if opens_next || line.starts_with(HEADER) {
+                break;
+            }
+            if !line.starts_with('\\') {
+                block.sql.push_str(line);
+            }
+            index += 1;
+        }
+        block.sql = block.sql.trim().to_owned();
+        if let Some(previous) = schema.blocks.insert(id, block) {
+            return Err(fail(
+                number,
+                offset,
+                line.trim_end().len(),
+                format!(
+                    "TOC entry {id} appears twice (first on line {})",
+                    previous.line
+                ),
+            ));
+        }
+    }
+    if schema.blocks.is_empty() {
+        return Err(fail(
+            1,
+            0,
+            0,
+            "no `-- TOC entry N` headers: this is not the output of `pg_restore --schema-only -v`"
+                .into(),
+        ));
+    }
+    Ok(schema)
+}
+
+/// `<name>; Type: <type>; Schema: <schema>; Owner: <owner>`, read from the right: the owner is
+/// last, and a name may hold `; `.
+fn read_name_line(block: &mut Block, fields: &str) -> Option<()> {
+    let (rest, owner) = fields.rsplit_once("; Owner: ")?;
+    let (rest, schema) = rest.rsplit_once("; Schema: ")?;
+    let (name, desc) = rest.rsplit_once("; Type: ")?;
+    block.name = name.to_owned();
+    block.desc = desc.to_owned();
+    block.schema = (schema != "-").then(|| schema.to_owned());
+    block.owner = (!owner.is_empty()).then(|| owner.to_owned());
+    Some(())
+}
+
+/// An identity column: `ALTER TABLE t ALTER COLUMN c ADD GENERATED ... AS IDENTITY (SEQUENCE NAME s ...)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub table: QualifiedName,
+    pub column: String,
+    pub sequence: QualifiedName,
+    pub increment: i64,
+}
+
+/// `ALTER SEQUENCE s OWNED BY t.c`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ownership {
+    pub sequence: QualifiedName,
+    pub table: QualifiedName,
+    pub column: String,
+}
+
+/// `ALTER TABLE ONLY parent ATTACH PARTITION child <bound>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub parent: QualifiedName,
+    pub child: QualifiedName,
+    /// `FOR VALUES ...` or `DEFAULT`, exactly as pg_dump wrote it.
+    pub bound: String,
+}
+
+impl Block {
+    pub fn identity(&self) -> Option<Identity> {
+        self.statements().iter().find_map(|stmt| {
+            let mut c = Cursor::new(&self.sql, stmt);
+            (c.words(&["ALTER", "TABLE"])).then_some(())?;
+            c.word("ONLY");
+            let table = c.qualified_name()?;
+            c.words(&["ALTER", "COLUMN"]).then_some(())?;
+            let column = c.ident()?;
+            c.words(&["ADD", "GENERATED"]).then_some(())?;
+            c.skip_to_word("IDENTITY").then_some(())?;
+            c.punct('(').then_some(())?;
+            c.words(&["SEQUENCE", "NAME"]).then_some(())?;
+            let sequence = c.qualified_name()?;
+            Some(Identity {
+                table,
+                column,
+                sequence,
+                increment: increment_of(&mut c),
+            })
+        })
+    }
+
+    /// The `INCREMENT BY` of a `CREATE SEQUENCE` block (1 when not given).
+    pub fn sequence_increment(&self) -> Option<i64> {
+        self.statements().iter().find_map(|stmt| {
+            let mut c = Cursor::new(&self.sql, stmt);
+            c.words(&["CREATE", "SEQUENCE"]).then_some(())?;
+            c.qualified_name()?;
+            Some(increment_of(&mut c))
+        })
+    }
+
+    pub fn ownership(&self) -> Option<Ownership> {
+        self.statements().iter().find_map(|stmt| {
+            let mut c = Cursor::new(&self.sql, stmt);
+            c.words(&["ALTER", "SEQUENCE"]).then_some(())?;
+            let sequence = c.qualified_name()?;
+            c.words(&["OWNED", "BY"]).then_some(())?;
+            let schema = c.ident()?;
+            c.punct('.').then_some(())?;
+            let table = c.ident()?;
+            c.punct('.').then_some(())?;
+            let column = c.ident()?;
+            Some(Ownership {
+                sequence,
+                table: QualifiedName::new(schema, table),
+                column,
+            })
+        })
+    }
+
+    pub fn attachment(&self) -> Option<Attachment> {
+        self.statements().iter().find_map(|stmt| {
+            let mut c = Cursor::new(&self.sql, stmt);
+            c.words(&["ALTER", "TABLE"]).then_some(())?;
+            c.word("ONLY");
+            let parent = c.qualified_name()?;
+            c.words(&["ATTACH", "PARTITION"]).then_some(())?;
+            let child = c.qualified_name()?;
+            let bound = c.rest();
+            (!bound.is_empty()).then(|| Attachment {
+                parent,
+                child,
+                bound: bound.to_owned(),
+            })
+        })
+    }
+}
+
+impl Block {
+    /// `ALTER TABLE t ALTER COLUMN c SET DEFAULT nextval('s'::regclass)`: the column and sequence.
+    pub fn nextval_default(&self) -> Option<(String, QualifiedName)> {
+        self.statements().iter().find_map(|stmt| {
+            let mut c = Cursor::new(&self.sql, stmt);
+            c.words(&["ALTER", "TABLE"]).then_some(())?;
+            c.word("ONLY");
+            c.qualified_name()?;
+            c.words(&["ALTER", "COLUMN"]).then_some(())?;
+            let column = c.ident()?;
+            c.words(&["SET", "DEFAULT"]).then_some(())?;
+            c.word("nextval").then_some(())?;
+            c.punct('(').then_some(())?;
+            let sequence = QualifiedName::parse(&c.string()?).ok()?;
+            Some((column, sequence))
+        })
+    }
+}
+
+impl Block {
+    /// Columns of a `CREATE TABLE` whose default is written inline as `nextval('s'::regclass)`.
+    pub fn inline_nextval_defaults(&self) -> Vec<(String, QualifiedName)> {
+        let mut found = Vec::new();
+        for stmt in self.statements() {
+            let mut c = Cursor::new(&self.sql, &stmt);
+            if !c.word("CREATE") {
+                continue;
+            }
+            c.word("UNLOGGED");
+            if !c.word("TABLE") || c.qualified_name().is_none() || !c.punct('(') {
+                continue;
+            }
+            let words: Vec<_> = stmt.words().collect();
+            let Some(open) = words.iter().position(|t| t.is_punct(&self.sql, '(')) else {
+                continue;
+            };
+            let mut depth = 0usize;
+            let mut column: Option<String> = None;
+            let mut element_start = true;
+            for (i, token) in words.iter().enumerate().skip(open) {
+                if token.is_punct(&self.sql, '(') {
+                    depth += 1;
+                    continue;
+                }
+                if token.is_punct(&self.sql, ')') {
+                    depth -= 1;
+                    continue;
+                }
+                if depth == 1 && token.is_punct(&self.sql, ',') {
+                    element_start = true;
+                    continue;
+                }
+                if depth == 1 && element_start {
+                    element_start = false;
+                    const NOT_COLUMNS: [&str; 7] = [
+                        "CONSTRAINT",
+                        "CHECK",
+                        "PRIMARY",
+                        "UNIQUE",
+                        "FOREIGN",
+                        "EXCLUDE",
+                        "LIKE",
+                    ];
+                    column = (!NOT_COLUMNS.iter().any(|w| token.is_word(&self.sql, w)))
+                        .then(|| token.ident_value(&self.sql).map(|v| v.into_owned()))
+                        .flatten();
+                    continue;
+                }
+                let nextval = token.is_word(&self.sql, "nextval")
+                    && words.get(i + 1).is_some_and(|t| t.is_punct(&self.sql, '('));
+                if let (true, Some(name)) = (nextval, &column) {
+                    let sequence = words
+                        .get(i + 2)
+                        .and_then(|t| t.string_value(&self.sql))
+                        .and_then(|s| QualifiedName::parse(&s).ok());
+                    if let Some(sequence) = sequence {
+                        found.push((name.clone(), sequence));
+                    }
+                }
+            }
+        }
+        found
+    }
+}
+
+fn increment_of(c: &mut Cursor<'_>) -> i64 {
+    if c.skip_to_word("INCREMENT") {
+        c.word("BY");
+        c.integer().unwrap_or(1)
+    } else {
+        1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KITCHEN: &str = include_str!("../tests/fixtures/kitchen-pg15.schema.sql");
+
+    fn kitchen() -> SchemaSql {
+        split("kitchen-pg15.schema.sql", KITCHEN).expect("splits")
+    }
+
+    #[test]
+    fn blocks_carry_exact_names_from_their_headers() {
+        let schema = kitchen();
+        let block = schema.block(232).expect("TOC entry 232");
+        assert_eq!(
+            (block.name.as_str(), block.desc.as_str()),
+            ("Order Items", "TABLE")
+        );
+        assert_eq!(
+            (block.schema.as_deref(), block.owner.as_deref()),
+            (Some("Weird Schema"), Some("postgres"))
+        );
+        assert!(
+            block
+                .sql
+                .starts_with("CREATE TABLE \"Weird Schema\".\"Order Items\" (")
+        );
+        assert!(
+            block
+                .sql
+                .contains("ALTER TABLE \"Weird Schema\".\"Order Items\" OWNER TO postgres;")
+        );
+        assert!(!block.sql.contains("TOC entry"));
+        let schema_block = schema.block(6).expect("TOC entry 6");
+        assert_eq!(
+            (schema_block.schema.as_deref(), schema_block.desc.as_str()),
+            (None, "SCHEMA")
+        );
+    }
+
+    #[test]
+    fn meta_commands_and_trailer_are_not_sql() {
+        let schema = kitchen();
+        let last = schema.block(3511).expect("matview data");
+        assert_eq!(last.statements().len(), 1);
+        assert!(!last.sql.contains("\\unrestrict"));
+    }
+
+    #[test]
+    fn reads_identity_ownership_and_attachments() {
+        let schema = kitchen();
+        assert_eq!(
+            schema.block(216).and_then(Block::identity),
+            Some(Identity {
+                table: QualifiedName::new("app", "sensor"),
+                column: "id".into(),
+                sequence: QualifiedName::new("app", "sensor_id_seq"),
+                increment: 1,
+            })
+        );
+        assert_eq!(
+            schema.block(3546).and_then(Block::ownership),
+            Some(Ownership {
+                sequence: QualifiedName::new("public", "reading_id_seq"),
+                table: QualifiedName::new("public", "reading"),
+                column: "id".into(),
+            })
+        );
+        assert_eq!(
+            schema.block(237).and_then(Block::sequence_increment),
+            Some(5)
+        );
+        assert_eq!(
+            schema.block(3287).and_then(Block::attachment),
+            Some(Attachment {
+                parent: QualifiedName::new("app", "measurement"),
+                child: QualifiedName::new("app", "measurement_2025"),
+                bound: "FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')".into(),
+            })
+        );
+        assert_eq!(
+            schema
+                .block(3289)
+                .and_then(Block::attachment)
+                .map(|a| a.bound),
+            Some("DEFAULT".into())
+        );
+        assert_eq!(
+            schema.block(3296).and_then(|b| b.nextval_default()),
+            Some((
+                "id".into(),
+                QualifiedName::new("public", "event_base_id_seq")
+            ))
+        );
+    }
+
+    #[test]
+    fn reads_inline_nextval_defaults() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/pagila-pg15.schema.sql"
+        ))
+        .expect("fixture");
+        let schema = split("pagila-pg15.schema.sql", &text).expect("splits");
+        let payment = schema
+            .blocks
+            .values()
+            .find(|b| b.name == "payment_p2022_01" && b.desc == "TABLE")
+            .expect("partition");
+        assert_eq!(
+            payment.inline_nextval_defaults(),
+            [(
+                "payment_id".to_owned(),
+                QualifiedName::new("public", "payment_payment_id_seq")
+            )]
+        );
+        let kitchen = kitchen();
+        assert_eq!(
+            kitchen.block(219).map(Block::inline_nextval_defaults),
+            Some(vec![])
+        );
+    }
+
+    #[test]
+    fn every_block_of_every_fixture_has_a_name_line() {
+        for fixture in ["kitchen-pg15", "kitchen-pg17", "pagila-pg15"] {
+            let path = format!(
+                "{}/tests/fixtures/{fixture}.schema.sql",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let text = std::fs::read_to_string(&path).expect("fixture");
+            let schema = split(&path, &text).expect("splits");
+            assert!(
+                schema.blocks.values().all(|b| !b.desc.is_empty()),
+                "{fixture}"
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_sql_without_toc_headers() {
+        let err = split("plain.sql", "CREATE TABLE t (a int);\n").unwrap_err();
+        assert_eq!(err.line, 1);
+        assert!(err.message.contains("no `-- TOC entry N` headers"));
+    }
+}

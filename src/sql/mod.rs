@@ -1,0 +1,9 @@
+//! SQL text: quoting, qualified names and the lexer shared by the schema reader, the rewriter
+//! and `remap`.
+
+pub mod cursor;
+pub mod lexer;
+pub mod name;
+pub mod quote;
+
+pub use name::QualifiedName;

@@ -1,0 +1,49 @@
+{% import "macros.sql" as macros %}
+{{ macros.header(version, plan, digest, "10-stage", "creates the staging and retired schemas, the run record and one empty staging table per table to load. Writes nothing outside the staging schemas.", "psql -X -f 10-stage.sql") }}
+
+BEGIN;
+
+SELECT to_regnamespace({{ run.schema_literal }}) IS NOT NULL AS restage_staged \gset
+\if :restage_staged
+{{ macros.check_digest(tag, run, plan, digest, digest_literal) }}
+\echo 'restage: staging already exists from this plan; nothing to do'
+\else
+{% for schema in staging_schemas %}
+CREATE SCHEMA {{ schema }};
+{% endfor %}
+{% for schema in retired_schemas %}
+CREATE SCHEMA {{ schema }};
+{% endfor %}
+
+-- The run record: which plan staged this, and what each step has done.
+CREATE TABLE {{ run.run }} (
+    plan text NOT NULL,
+    digest text NOT NULL,
+    restage_version text NOT NULL,
+    staged_at timestamptz NOT NULL DEFAULT now(),
+    staged_by name NOT NULL DEFAULT current_user
+);
+INSERT INTO {{ run.run }} (plan, digest, restage_version) VALUES ({{ plan_literal }}, {{ digest_literal }}, '{{ version }}');
+CREATE TABLE {{ run.progress }} (
+    step text NOT NULL,
+    item text NOT NULL DEFAULT '',
+    rows bigint,
+    done_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (step, item)
+);
+-- Write counters of the restored tables at cutover, so that a rollback can tell what was
+-- written to them afterwards.
+CREATE TABLE {{ run.cutover_stats }} (
+    item text PRIMARY KEY,
+    n_tup_ins bigint NOT NULL,
+    n_tup_upd bigint NOT NULL,
+    n_tup_del bigint NOT NULL
+);
+
+{% for u in units %}
+-- {{ u.label }}
+{{ create_table }} {{ u.staging }} (LIKE {{ u.production }} {{ u.like }});
+{% endfor %}
+\endif
+
+COMMIT;

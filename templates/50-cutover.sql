@@ -1,0 +1,67 @@
+{% import "macros.sql" as macros %}
+{{ macros.header(version, plan, digest, "50-cutover", "swaps the staging tables into production in one short transaction. The first script that changes production.", "./50-cutover.sh (retries on lock timeout), or psql -X -f 50-cutover.sql") }}
+
+BEGIN;
+-- Wait at most this long for each lock (50-cutover.sh retries), and cap every statement.
+SET LOCAL lock_timeout = {{ cutover.lock_timeout }};
+SET LOCAL statement_timeout = {{ cutover.statement_timeout }};
+
+{{ macros.check_digest(tag, run, plan, digest, digest_literal) }}
+
+{{ macros.progress_flag(run, "restage_cut_over", "cutover") }}
+\if :restage_cut_over
+\echo 'restage: the cutover is already recorded; nothing to do'
+\else
+DO {{ tag }}
+BEGIN
+    IF NOT EXISTS (SELECT FROM {{ run.progress }} WHERE step = 'build') THEN
+        RAISE EXCEPTION 'restage cutover: the staging tables are not built'
+            USING HINT = 'run 20-load.sh, 30-build.sql and 40-verify.sql first';
+    END IF;
+END
+{{ tag }};
+
+-- Locks, in dependency order: production first, then staging. Nothing else waits behind
+-- these for longer than lock_timeout.
+LOCK TABLE {% for name in lock_production %}ONLY {{ name }}, {% endfor %}{% for u in units %}ONLY {{ u.staging }}{% if not loop.last %}, {% endif %}{% endfor %} IN ACCESS EXCLUSIVE MODE;
+
+-- Write counters of each restored table, for the rollback report.
+INSERT INTO {{ run.cutover_stats }} (item, n_tup_ins, n_tup_upd, n_tup_del)
+SELECT item, s.n_tup_ins, s.n_tup_upd, s.n_tup_del
+FROM (VALUES {% for u in units %}({{ u.item }}, {{ u.staging_literal }}){% if not loop.last %}, {% endif %}{% endfor %}) AS t (item, staging)
+JOIN pg_catalog.pg_stat_all_tables s ON s.relid = t.staging::regclass;
+{% for u in units %}
+
+-- {{ u.label }}
+{% if u.partition %}
+ALTER TABLE {{ u.partition.parent }} DETACH PARTITION {{ u.production }};
+{% endif %}
+{% for s in u.owned_sequences %}
+ALTER SEQUENCE {{ s.sequence }} OWNED BY NONE;
+{% endfor %}
+ALTER TABLE {{ u.production }} SET SCHEMA {{ u.retired_schema }};
+ALTER TABLE {{ u.staging }} SET SCHEMA {{ u.production_schema }};
+{% for s in u.owned_sequences %}
+ALTER SEQUENCE {{ s.sequence }} OWNED BY {{ u.production }}.{{ s.column }};
+{% endfor %}
+{% if u.partition %}
+ALTER TABLE {{ u.partition.parent }} ATTACH PARTITION {{ u.production }} {{ u.partition.bound }};
+{% endif %}
+{% for s in u.cutover_setvals %}
+-- {{ s.label }}: past every restored value, never behind where it was.
+SELECT setval({{ s.target }}, {{ s.pick }}((SELECT {{ s.extreme }}({{ s.column }}) FROM {{ s.table }}), {{ s.floor }}));
+{% endfor %}
+{% endfor %}
+{% for t in tables %}
+{% for s in t.kept_sequences %}
+
+-- {{ s.label }}: past every restored value, never behind where it was.
+SELECT setval({{ s.target }}, {{ s.pick }}((SELECT {{ s.extreme }}({{ s.column }}) FROM {{ s.table }}), {{ s.floor }}));
+{% endfor %}
+{% endfor %}
+
+INSERT INTO {{ run.progress }} (step) VALUES ('cutover');
+\echo 'restage: cutover done; the replaced tables are kept in the retired schemas until 70-cleanup.sql'
+\endif
+
+COMMIT;

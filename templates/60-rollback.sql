@@ -1,0 +1,75 @@
+{% import "macros.sql" as macros %}
+{{ macros.header(version, plan, digest, "60-rollback", "puts the replaced tables back, exactly undoing the cutover. The restored tables go to the retired schemas, with any rows written to them since the cutover: those are reported, not merged back.", "psql -X -f 60-rollback.sql") }}
+
+BEGIN;
+SET LOCAL lock_timeout = {{ cutover.lock_timeout }};
+SET LOCAL statement_timeout = {{ cutover.statement_timeout }};
+
+{{ macros.check_digest(tag, run, plan, digest, digest_literal) }}
+
+{{ macros.progress_flag(run, "restage_rolled_back", "rollback") }}
+\if :restage_rolled_back
+\echo 'restage: the rollback is already recorded; nothing to do'
+\else
+DO {{ tag }}
+BEGIN
+    IF NOT EXISTS (SELECT FROM {{ run.progress }} WHERE step = 'cutover') THEN
+        RAISE EXCEPTION 'restage rollback: no cutover is recorded, so there is nothing to roll back'
+            USING HINT = 'production still has its own tables; to abandon this restore, drop the staging and retired schemas';
+    END IF;
+END
+{{ tag }};
+
+LOCK TABLE {% for name in lock_production %}ONLY {{ name }}, {% endfor %}{% for u in units %}ONLY {{ u.retired }}{% if not loop.last %}, {% endif %}{% endfor %} IN ACCESS EXCLUSIVE MODE;
+
+-- What was written to the restored tables since the cutover stays with them in the retired
+-- schemas. The counts come from the statistics system: approximate, and missing for writes of
+-- the last second or so.
+DO {{ tag }}
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        SELECT t.item, s.n_tup_ins - c.n_tup_ins AS inserted, s.n_tup_upd - c.n_tup_upd AS updated,
+               s.n_tup_del - c.n_tup_del AS deleted
+        FROM (VALUES {% for u in units %}({{ u.item }}, {{ u.production_literal }}, {{ u.retired_literal }}){% if not loop.last %}, {% endif %}{% endfor %}) AS t (item, production, retired)
+        JOIN {{ run.cutover_stats }} c ON c.item = t.item
+        JOIN pg_catalog.pg_stat_all_tables s ON s.relid = t.production::regclass
+        ORDER BY t.item
+    LOOP
+        IF r.inserted + r.updated + r.deleted > 0 THEN
+            RAISE NOTICE 'restage rollback: % had about % insert(s), % update(s), % delete(s) since the cutover; they stay in the retired schema',
+                r.item, r.inserted, r.updated, r.deleted;
+        END IF;
+    END LOOP;
+END
+{{ tag }};
+{% for u in units | reverse %}
+
+-- {{ u.label }}
+{% if u.partition %}
+ALTER TABLE {{ u.partition.parent }} DETACH PARTITION {{ u.production }};
+{% endif %}
+{% for s in u.owned_sequences %}
+ALTER SEQUENCE {{ s.sequence }} OWNED BY NONE;
+{% endfor %}
+ALTER TABLE {{ u.production }} SET SCHEMA {{ u.staging_schema }};
+ALTER TABLE {{ u.retired }} SET SCHEMA {{ u.production_schema }};
+ALTER TABLE {{ u.staging }} SET SCHEMA {{ u.retired_schema }};
+{% for s in u.owned_sequences %}
+ALTER SEQUENCE {{ s.sequence }} OWNED BY {{ u.production }}.{{ s.column }};
+{% endfor %}
+{% if u.partition %}
+ALTER TABLE {{ u.partition.parent }} ATTACH PARTITION {{ u.production }} {{ u.partition.bound }};
+{% endif %}
+{% for s in u.rollback_setvals %}
+-- {{ s.label }}: never behind the values handed out since the cutover.
+SELECT setval({{ s.target }}, {{ s.pick }}((SELECT {{ s.extreme }}({{ s.column }}) FROM {{ s.table }}), {{ s.floor }}));
+{% endfor %}
+{% endfor %}
+
+INSERT INTO {{ run.progress }} (step) VALUES ('rollback');
+\echo 'restage: rolled back; the restored tables are in the retired schemas until 70-cleanup.sql'
+\endif
+
+COMMIT;

@@ -1,0 +1,51 @@
+{% import "macros.sql" as macros %}
+{{ macros.header(version, plan, digest, "70-cleanup", "drops the retired tables and the staging and retired schemas. After this, the cutover cannot be rolled back.", "psql -X -v approve=" ~ digest_short ~ " -f 70-cleanup.sql") }}
+
+-- Dropping the retired tables is final: it needs an explicit approval on the command line.
+\if :{?approve}
+SELECT :'approve' = '{{ digest_short }}' AS restage_approved \gset
+\else
+\set restage_approved false
+\endif
+\if :restage_approved
+\else
+DO {{ tag }}
+BEGIN
+    RAISE EXCEPTION 'restage cleanup drops the retired tables for good, so it must be approved'
+        USING HINT = 'run: psql -X -v approve={{ digest_short }} -f 70-cleanup.sql';
+END
+{{ tag }};
+\endif
+
+BEGIN;
+
+SELECT to_regnamespace({{ run.schema_literal }}) IS NOT NULL AS restage_staged \gset
+\if :restage_staged
+{{ macros.check_digest(tag, run, plan, digest, digest_literal) }}
+
+DO {{ tag }}
+BEGIN
+    IF NOT EXISTS (SELECT FROM {{ run.progress }} WHERE step = 'cutover') THEN
+        RAISE EXCEPTION 'restage cleanup: no cutover is recorded; the retired schemas hold nothing to drop yet'
+            USING HINT = 'run 50-cutover.sh first; to abandon this restore instead, drop the staging and retired schemas';
+    END IF;
+END
+{{ tag }};
+
+-- No CASCADE: if anything still depends on a retired table, the cleanup stops here.
+{% for u in units %}
+DROP TABLE {{ u.retired }};
+{% endfor %}
+{% for schema in retired_schemas %}
+DROP SCHEMA {{ schema }};
+{% endfor %}
+DROP TABLE {{ run.progress }}, {{ run.cutover_stats }}, {{ run.run }};
+{% for schema in staging_schemas | reverse %}
+DROP SCHEMA {{ schema }};
+{% endfor %}
+\echo 'restage: cleanup done'
+\else
+\echo 'restage: there is no staging schema from this plan; nothing to clean up'
+\endif
+
+COMMIT;
