@@ -107,31 +107,47 @@ fn load_templates(dir: Option<&Path>) -> Result<Templates, Error> {
     }
 }
 
-/// The whole pipeline for one plan: read it and its inputs, resolve, compile.
+/// The whole pipeline for one plan: read it and its inputs, resolve, compile. Problems of the
+/// plan itself and of how it fits the listing are reported together.
 pub fn build(plan_path: &Path, templates: &Templates) -> Result<(Plan, Compiled), Error> {
-    let plan = plan::load(plan_path)?;
-    let problem_at = |span, message: String| {
+    let text = std::fs::read_to_string(plan_path).map_err(|source| Error::Read {
+        path: plan_path.to_owned(),
+        source,
+    })?;
+    let (plan, mut problems) = plan::read_partial(plan_path, &text);
+    let fail = |problems| {
         Error::Plan(Box::new(PlanErrors::new(
-            &plan.file_name,
-            &plan.text,
-            vec![Problem::new(span, message, "here")],
+            &plan::read::file_name(plan_path),
+            &text,
+            problems,
         )))
     };
+    let Some(plan) = plan else {
+        return Err(fail(problems));
+    };
     let listing_name = &plan.source.listing.value;
-    let listing = std::fs::read(plan.relative(listing_name)).map_err(|err| {
-        problem_at(
-            plan.source.listing.span,
-            format!("cannot read the listing {listing_name}: {err}"),
-        )
-    })?;
+    let listing = match std::fs::read(plan.relative(listing_name)) {
+        Ok(listing) => listing,
+        Err(err) => {
+            let message = format!("cannot read the listing {listing_name}: {err}");
+            problems.push(Problem::new(
+                plan.source.listing.span,
+                message,
+                "cannot read",
+            ));
+            return Err(fail(problems));
+        }
+    };
     let toc = toc::parse(listing_name, &listing)?;
     let schema_text = match &plan.source.schema {
-        Some(schema) => Some(std::fs::read(plan.relative(&schema.value)).map_err(|err| {
-            problem_at(
-                schema.span,
-                format!("cannot read the schema SQL {}: {err}", schema.value),
-            )
-        })?),
+        Some(schema) => match std::fs::read(plan.relative(&schema.value)) {
+            Ok(bytes) => Some(bytes),
+            Err(err) => {
+                let message = format!("cannot read the schema SQL {}: {err}", schema.value);
+                problems.push(Problem::new(schema.span, message, "cannot read"));
+                return Err(fail(problems));
+            }
+        },
         None => None,
     };
     let schema = match (&plan.source.schema, &schema_text) {
@@ -141,19 +157,21 @@ pub fn build(plan_path: &Path, templates: &Templates) -> Result<(Plan, Compiled)
         )?),
         _ => None,
     };
-    let resolved = plan::resolve(&plan, &toc, schema.as_ref()).map_err(|problems| {
-        Error::Plan(Box::new(PlanErrors::new(
-            &plan.file_name,
-            &plan.text,
-            problems,
-        )))
-    })?;
-    let inputs = Inputs {
-        listing: &listing,
-        schema: schema_text.as_deref(),
-    };
-    let compiled = compile::compile(&plan, &resolved, &inputs, templates)?;
-    Ok((plan, compiled))
+    let resolved = plan::resolve(&plan, &toc, schema.as_ref());
+    if let Err(more) = &resolved {
+        problems.extend(more.iter().cloned());
+    }
+    match resolved {
+        Ok(resolved) if problems.is_empty() => {
+            let inputs = Inputs {
+                listing: &listing,
+                schema: schema_text.as_deref(),
+            };
+            let compiled = compile::compile(&plan, &resolved, &inputs, templates)?;
+            Ok((plan, compiled))
+        }
+        _ => Err(fail(problems)),
+    }
 }
 
 fn remap_mapping(maps: &[String]) -> Result<remap::Mapping, Error> {

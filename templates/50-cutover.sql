@@ -2,9 +2,7 @@
 {{ macros.header(version, plan, digest, "50-cutover", "swaps the staging tables into production in one short transaction. The first script that changes production.", "./50-cutover.sh (retries on lock timeout), or psql -X -f 50-cutover.sql") }}
 
 BEGIN;
--- Wait at most this long for each lock (50-cutover.sh retries), and cap every statement.
-SET LOCAL lock_timeout = {{ cutover.lock_timeout }};
-SET LOCAL statement_timeout = {{ cutover.statement_timeout }};
+{{ macros.timeouts(cutover) }}
 
 {{ macros.check_digest(tag, run, plan, digest, digest_literal) }}
 
@@ -23,7 +21,7 @@ END
 
 -- Locks, in dependency order: production first, then staging. Nothing else waits behind
 -- these for longer than lock_timeout.
-LOCK TABLE {% for name in lock_production %}ONLY {{ name }}, {% endfor %}{% for u in units %}ONLY {{ u.staging }}{% if not loop.last %}, {% endif %}{% endfor %} IN ACCESS EXCLUSIVE MODE;
+{{ macros.lock(lock_production, units | map(attribute="staging")) }}
 
 -- Write counters of each restored table, for the rollback report.
 INSERT INTO {{ run.cutover_stats }} (item, n_tup_ins, n_tup_upd, n_tup_del)
@@ -49,14 +47,14 @@ ALTER TABLE {{ u.partition.parent }} ATTACH PARTITION {{ u.production }} {{ u.pa
 {% endif %}
 {% for s in u.cutover_setvals %}
 -- {{ s.label }}: past every restored value, never behind where it was.
-SELECT setval({{ s.target }}, {{ s.pick }}((SELECT {{ s.extreme }}({{ s.column }}) FROM {{ s.table }}), {{ s.floor }}));
+{{ macros.setval(s) }}
 {% endfor %}
 {% endfor %}
 {% for t in tables %}
 {% for s in t.kept_sequences %}
 
 -- {{ s.label }}: past every restored value, never behind where it was.
-SELECT setval({{ s.target }}, {{ s.pick }}((SELECT {{ s.extreme }}({{ s.column }}) FROM {{ s.table }}), {{ s.floor }}));
+{{ macros.setval(s) }}
 {% endfor %}
 {% endfor %}
 

@@ -2,8 +2,7 @@
 {{ macros.header(version, plan, digest, "60-rollback", "puts the replaced tables back, exactly undoing the cutover. The restored tables go to the retired schemas, with any rows written to them since the cutover: those are reported, not merged back.", "psql -X -f 60-rollback.sql") }}
 
 BEGIN;
-SET LOCAL lock_timeout = {{ cutover.lock_timeout }};
-SET LOCAL statement_timeout = {{ cutover.statement_timeout }};
+{{ macros.timeouts(cutover) }}
 
 {{ macros.check_digest(tag, run, plan, digest, digest_literal) }}
 
@@ -20,7 +19,7 @@ BEGIN
 END
 {{ tag }};
 
-LOCK TABLE {% for name in lock_production %}ONLY {{ name }}, {% endfor %}{% for u in units %}ONLY {{ u.retired }}{% if not loop.last %}, {% endif %}{% endfor %} IN ACCESS EXCLUSIVE MODE;
+{{ macros.lock(lock_production, units | map(attribute="retired")) }}
 
 -- What was written to the restored tables since the cutover stays with them in the retired
 -- schemas. The counts come from the statistics system: approximate, and missing for writes of
@@ -64,7 +63,7 @@ ALTER TABLE {{ u.partition.parent }} ATTACH PARTITION {{ u.production }} {{ u.pa
 {% endif %}
 {% for s in u.rollback_setvals %}
 -- {{ s.label }}: never behind the values handed out since the cutover.
-SELECT setval({{ s.target }}, {{ s.pick }}((SELECT {{ s.extreme }}({{ s.column }}) FROM {{ s.table }}), {{ s.floor }}));
+{{ macros.setval(s) }}
 {% endfor %}
 {% endfor %}
 

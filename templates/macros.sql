@@ -27,3 +27,17 @@ END
 {% macro progress_flag(run, name, step) -%}
 SELECT EXISTS (SELECT FROM {{ run.progress }} WHERE step = '{{ step }}') AS {{ name }} \gset
 {%- endmacro %}
+
+{% macro timeouts(cutover) -%}
+-- Give up on a lock after lock_timeout rather than queue behind it, and cap every statement.
+SET LOCAL lock_timeout = {{ cutover.lock_timeout }};
+SET LOCAL statement_timeout = {{ cutover.statement_timeout }};
+{%- endmacro %}
+
+{% macro lock(production, others) -%}
+LOCK TABLE {% for name in production %}ONLY {{ name }}, {% endfor %}{% for name in others %}ONLY {{ name }}{% if not loop.last %}, {% endif %}{% endfor %} IN ACCESS EXCLUSIVE MODE;
+{%- endmacro %}
+
+{% macro setval(s) -%}
+SELECT setval({{ s.target }}, {{ s.pick }}((SELECT {{ s.extreme }}({{ s.column }}) FROM {{ s.table }}), {{ s.floor }}));
+{%- endmacro %}

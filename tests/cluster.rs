@@ -59,7 +59,7 @@ pub fn bindir() -> &'static Path {
 }
 
 fn is_root() -> bool {
-    // SAFETY-free check: `id -u` avoids a libc dependency for one call.
+    // `id -u` rather than a libc dependency for one call.
     Command::new("id")
         .arg("-u")
         .output()

@@ -51,7 +51,14 @@ impl Archive {
     }
 
     /// Writes a plan over this archive with `tables` (YAML list items) and compiles it.
-    fn compile(&self, name: &str, tables: &str, extra: &str) -> PathBuf {
+    fn compile<'a>(
+        &self,
+        cluster: &'a Cluster,
+        database: &'a str,
+        name: &str,
+        tables: &str,
+        extra: &str,
+    ) -> Artifacts<'a> {
         let plan = format!(
             "restage: 1\nname: {name}\nsource:\n  listing: db.list\n  schema: db-schema.sql\n  dump: {}\ntables:\n{tables}{extra}",
             self.path("db.dump").display()
@@ -66,50 +73,88 @@ impl Archive {
                 out.as_os_str(),
             ])
             .run();
-        out
+        Artifacts {
+            cluster,
+            database,
+            out,
+        }
     }
 }
 
-/// Runs an artifact the way the README says: SQL with psql, shell scripts directly.
-fn run_artifact(
-    cluster: &Cluster,
-    database: &str,
-    out: &Path,
-    artifact: &str,
-    psql_args: &[&str],
-) -> Output {
-    let path = out.join(artifact);
-    let mut command = if artifact.ends_with(".sh") {
-        let mut c = cluster.command(&path, database);
-        c.env("RESTAGE", env!("CARGO_BIN_EXE_restage"));
-        c
-    } else {
-        let mut c = cluster.command(cluster.bindir().join("psql"), database);
-        c.arg("-X").args(psql_args).arg("-f").arg(&path);
-        c
-    };
-    command.current_dir(out).output().expect("artifact runs")
+/// The artifacts of one compiled plan, run against one database of a cluster.
+struct Artifacts<'a> {
+    cluster: &'a Cluster,
+    database: &'a str,
+    out: PathBuf,
 }
 
-fn ok(cluster: &Cluster, database: &str, out: &Path, artifact: &str) -> Output {
-    ok_with(cluster, database, out, artifact, &[])
+impl Artifacts<'_> {
+    /// Runs an artifact the way the README says: SQL with psql, shell scripts directly.
+    fn run(&self, artifact: &str, psql_args: &[&str]) -> Output {
+        let path = self.out.join(artifact);
+        let mut command = if artifact.ends_with(".sh") {
+            let mut c = self.cluster.command(&path, self.database);
+            c.env("RESTAGE", env!("CARGO_BIN_EXE_restage"));
+            c
+        } else {
+            let mut c = self
+                .cluster
+                .command(self.cluster.bindir().join("psql"), self.database);
+            c.arg("-X").args(psql_args).arg("-f").arg(&path);
+            c
+        };
+        command
+            .current_dir(&self.out)
+            .output()
+            .expect("artifact runs")
+    }
+
+    /// Runs artifacts that must succeed; the output of the last.
+    fn ok(&self, artifacts: &[&str]) -> Output {
+        self.ok_with(artifacts, &[])
+    }
+
+    fn ok_with(&self, artifacts: &[&str], psql_args: &[&str]) -> Output {
+        let mut last = None;
+        for artifact in artifacts {
+            let output = self.run(artifact, psql_args);
+            assert!(
+                output.status.success(),
+                "{artifact} failed\n--- stdout\n{}\n--- stderr\n{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            last = Some(output);
+        }
+        last.expect("at least one artifact")
+    }
+
+    /// Runs an artifact that must fail; its stderr.
+    fn fails(&self, artifact: &str, psql_args: &[&str]) -> String {
+        let output = self.run(artifact, psql_args);
+        assert!(
+            !output.status.success(),
+            "{artifact} succeeded but must not\n{}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    }
+
+    fn approve(&self) -> String {
+        format!("approve={}", digest_short(&self.out))
+    }
 }
 
-fn ok_with(
-    cluster: &Cluster,
-    database: &str,
-    out: &Path,
-    artifact: &str,
-    psql_args: &[&str],
-) -> Output {
-    let output = run_artifact(cluster, database, out, artifact, psql_args);
-    assert!(
-        output.status.success(),
-        "{artifact} failed\n--- stdout\n{}\n--- stderr\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
+const UP_TO_VERIFY: &[&str] = &[
+    "00-preflight.sql",
+    "10-stage.sql",
+    "20-load.sh",
+    "30-build.sql",
+    "40-verify.sql",
+];
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 fn digest_short(out: &Path) -> String {
@@ -159,27 +204,12 @@ fn pagila_cutover_rollback_and_cleanup() {
         "pagila",
         "UPDATE public.rental SET return_date = now() WHERE rental_id % 7 = 0",
     );
-    let out = archive.compile("pagila-e2e", PAGILA_TABLES, "");
-    for step in [
-        "00-preflight.sql",
-        "10-stage.sql",
-        "20-load.sh",
-        "30-build.sql",
-        "40-verify.sql",
-        "50-cutover.sh",
-    ] {
-        ok(&cluster, "pagila", &out, step);
-    }
+    let run = archive.compile(&cluster, "pagila", "pagila-e2e", PAGILA_TABLES, "");
+    run.ok(UP_TO_VERIFY);
+    run.ok(&["50-cutover.sh"]);
     assert_eq!(rows(&cluster, "pagila", "public.rental"), dumped_rental);
-    ok(&cluster, "pagila", &out, "60-rollback.sql");
-    let approve = format!("approve={}", digest_short(&out));
-    ok_with(
-        &cluster,
-        "pagila",
-        &out,
-        "70-cleanup.sql",
-        &["-v", &approve],
-    );
+    run.ok(&["60-rollback.sql"]);
+    run.ok_with(&["70-cleanup.sql"], &["-v", &run.approve()]);
 }
 
 #[test]
@@ -190,27 +220,116 @@ fn kitchen_cutover_rollback_and_cleanup() {
     let archive = Archive::make(&cluster, "kitchen");
     let dumped_reading = rows(&cluster, "kitchen", "public.reading");
     // Production moves on after the dump.
-    cluster.query("kitchen", "DELETE FROM public.reading WHERE id % 5 = 0 AND id % 10 <> 0; INSERT INTO public.reading (sensor_id, value) SELECT 1, g FROM generate_series(1, 300) g");
-    let out = archive.compile("kitchen-e2e", KITCHEN_TABLES, "");
-
-    for step in [
-        "00-preflight.sql",
-        "10-stage.sql",
-        "20-load.sh",
-        "30-build.sql",
-        "40-verify.sql",
-        "50-cutover.sh",
-    ] {
-        ok(&cluster, "kitchen", &out, step);
-    }
-    assert_eq!(rows(&cluster, "kitchen", "public.reading"), dumped_reading);
-    ok(&cluster, "kitchen", &out, "60-rollback.sql");
-    let approve = format!("approve={}", digest_short(&out));
-    ok_with(
-        &cluster,
+    cluster.query(
         "kitchen",
-        &out,
-        "70-cleanup.sql",
-        &["-v", &approve],
+        "DELETE FROM public.reading WHERE id % 5 = 0 AND id % 10 <> 0; INSERT INTO public.reading (sensor_id, value) SELECT 1, g FROM generate_series(1, 300) g",
+    );
+    let run = archive.compile(&cluster, "kitchen", "kitchen-e2e", KITCHEN_TABLES, "");
+    run.ok(UP_TO_VERIFY);
+
+    // Reruns converge; what may not run yet refuses and says why.
+    assert!(
+        stdout(&run.ok(&["10-stage.sql"]))
+            .contains("staging already exists from this plan; nothing to do")
+    );
+    let early = run.fails("60-rollback.sql", &[]);
+    assert!(
+        early.contains("no cutover is recorded, so there is nothing to roll back"),
+        "{early}"
+    );
+
+    run.ok(&["50-cutover.sh"]);
+    assert_eq!(rows(&cluster, "kitchen", "public.reading"), dumped_reading);
+    assert!(
+        stdout(&run.ok(&["50-cutover.sh"]))
+            .contains("the cutover is already recorded; nothing to do")
+    );
+    run.ok(&["60-rollback.sql"]);
+
+    let unapproved = run.fails("70-cleanup.sql", &[]);
+    assert!(
+        unapproved
+            .contains("restage cleanup drops the retired tables for good, so it must be approved"),
+        "{unapproved}"
+    );
+    let wrong = run.fails("70-cleanup.sql", &["-v", "approve=yes"]);
+    assert!(wrong.contains("must be approved"), "{wrong}");
+    run.ok_with(&["70-cleanup.sql"], &["-v", &run.approve()]);
+    assert!(
+        stdout(&run.ok_with(&["70-cleanup.sql"], &["-v", &run.approve()]))
+            .contains("nothing to clean up")
+    );
+}
+
+/// Two plan tables of the same name in different schemas, each with a sequence and an index of
+/// the same name: their staging and retired twins must not collide.
+#[test]
+fn same_named_tables_in_two_schemas() {
+    let cluster = Cluster::start();
+    cluster.create_database("twins");
+    cluster.query(
+        "twins",
+        "CREATE SCHEMA app;
+         CREATE TABLE public.item (id serial PRIMARY KEY, v text);
+         CREATE TABLE app.item (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v text);
+         CREATE INDEX item_v_idx ON public.item (v);
+         CREATE INDEX item_v_idx ON app.item (v);
+         INSERT INTO public.item (v) SELECT 'p' || g FROM generate_series(1, 50) g;
+         INSERT INTO app.item (v) SELECT 'a' || g FROM generate_series(1, 70) g;",
+    );
+    let archive = Archive::make(&cluster, "twins");
+    let dumped = (
+        rows(&cluster, "twins", "public.item"),
+        rows(&cluster, "twins", "app.item"),
+    );
+    cluster.query(
+        "twins",
+        "INSERT INTO public.item (v) VALUES ('later'); INSERT INTO app.item (v) VALUES ('later')",
+    );
+    let run = archive.compile(
+        &cluster,
+        "twins",
+        "twins",
+        "  - public.item\n  - app.item\n",
+        "",
+    );
+    run.ok(UP_TO_VERIFY);
+    run.ok(&["50-cutover.sh"]);
+    assert_eq!(
+        (
+            rows(&cluster, "twins", "public.item"),
+            rows(&cluster, "twins", "app.item")
+        ),
+        dumped
+    );
+    // Both sequences are past every value handed out before the cutover (51 and 71).
+    assert_eq!(
+        cluster.query(
+            "twins",
+            "INSERT INTO public.item (v) VALUES ('new') RETURNING id"
+        ),
+        "52\n"
+    );
+    assert_eq!(
+        cluster.query(
+            "twins",
+            "INSERT INTO app.item (v) VALUES ('new') RETURNING id"
+        ),
+        "72\n"
+    );
+    run.ok_with(&["70-cleanup.sql"], &["-v", &run.approve()]);
+    assert_eq!(
+        cluster.query(
+            "twins",
+            "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'restore\\_%'"
+        ),
+        "0\n"
+    );
+    assert_eq!(
+        cluster.query(
+            "twins",
+            "INSERT INTO public.item (v) VALUES ('after cleanup') RETURNING id"
+        ),
+        "53\n"
     );
 }

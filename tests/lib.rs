@@ -1,4 +1,6 @@
 mod cluster;
+mod compile;
 mod e2e;
+mod plans;
 mod test;
 mod toc;

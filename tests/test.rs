@@ -8,6 +8,7 @@ use std::process::{Command, Stdio};
 pub struct Test {
     args: Vec<OsString>,
     dir: PathBuf,
+    env: Vec<(String, String)>,
     stdin: Vec<u8>,
     status: i32,
     stdout: Option<String>,
@@ -25,6 +26,7 @@ impl Test {
         Test {
             args: Vec::new(),
             dir: Path::new(env!("CARGO_MANIFEST_DIR")).to_owned(),
+            env: Vec::new(),
             stdin: Vec::new(),
             status: 0,
             stdout: None,
@@ -40,6 +42,11 @@ impl Test {
     /// Runs in `dir`, relative to the crate root unless absolute.
     pub fn current_dir(mut self, dir: impl AsRef<Path>) -> Self {
         self.dir = self.dir.join(dir);
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_owned(), value.to_owned()));
         self
     }
 
@@ -68,6 +75,7 @@ impl Test {
             .args(&self.args)
             .current_dir(&self.dir)
             .env_remove("NO_COLOR")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

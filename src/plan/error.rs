@@ -50,7 +50,9 @@ pub struct PlanErrors {
 }
 
 impl PlanErrors {
-    pub fn new(file: &str, text: &str, problems: Vec<Problem>) -> Self {
+    /// The problems are shown in the order they appear in the file.
+    pub fn new(file: &str, text: &str, mut problems: Vec<Problem>) -> Self {
+        problems.sort_by_key(|p| p.span.offset());
         PlanErrors {
             file: file.to_owned(),
             src: NamedSource::new(file, text.to_owned()),

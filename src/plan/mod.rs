@@ -4,7 +4,7 @@
 //! column; `resolve` then ties the plan to the archive's listing and schema SQL.
 
 mod error;
-mod read;
+pub mod read;
 mod resolve;
 pub mod yaml;
 
@@ -15,7 +15,7 @@ use miette::SourceSpan;
 use crate::sql::QualifiedName;
 
 pub use error::{PlanErrors, Problem};
-pub use read::read;
+pub use read::{read, read_partial};
 pub use resolve::{
     DataEntry, Partition, Resolved, ResolvedTable, SchemaPair, SequenceKind, SequenceUse, Unit,
     resolve,

@@ -12,32 +12,39 @@ use crate::sql::name::MAX_IDENT_BYTES;
 
 const DEFAULT_STAGING: &str = "restore_staging";
 const DEFAULT_RETIRED: &str = "restore_retired";
+const DEFAULT_LOCK_TIMEOUT: u64 = 2000;
+const DEFAULT_STATEMENT_TIMEOUT: u64 = 30_000;
+const DEFAULT_RETRIES: u32 = 10;
 
 /// Reads the plan in `text`, the content of the file at `path`.
 pub fn read(path: &Path, text: &str) -> Result<Plan, PlanErrors> {
-    let file_name = path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
+    match read_partial(path, text) {
+        (Some(plan), problems) if problems.is_empty() => Ok(plan),
+        (_, problems) => Err(PlanErrors::new(&file_name(path), text, problems)),
+    }
+}
+
+/// Reads as much of the plan as can be read, and every problem found. The plan comes back
+/// whenever its `source` could be read, with defaults in place of whatever was wrong and only
+/// the tables that could be read: enough to tie it to its listing and find problems there too.
+pub fn read_partial(path: &Path, text: &str) -> (Option<Plan>, Vec<Problem>) {
     let root = match yaml::parse(text) {
         Ok(root) => root,
-        Err(err) => {
-            return Err(PlanErrors::new(
-                &file_name,
-                text,
-                vec![syntax_problem(text, &err)],
-            ));
-        }
+        Err(err) => return (None, vec![syntax_problem(text, &err)]),
     };
     let mut reader = Reader {
         text,
         problems: Vec::new(),
     };
-    let plan = reader.plan(&root, path, &file_name, text);
-    match plan {
-        Some(plan) if reader.problems.is_empty() => Ok(plan),
-        _ => Err(PlanErrors::new(&file_name, text, reader.problems)),
-    }
+    let plan = reader.plan(&root, path, &file_name(path), text);
+    (plan, reader.problems)
+}
+
+pub fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 fn syntax_problem(text: &str, err: &serde_saphyr::Error) -> Problem {
@@ -46,7 +53,16 @@ fn syntax_problem(text: &str, err: &serde_saphyr::Error) -> Problem {
         .and_then(|loc| offset_of(text, loc.line() as usize, loc.column() as usize))
         .unwrap_or(0);
     let message = err.to_string();
-    let first_line = message.lines().next().unwrap_or("invalid YAML").to_owned();
+    let first_line = message.lines().next().unwrap_or("invalid YAML");
+    // The location is shown by the snippet; keep only what is wrong.
+    let first_line = first_line.strip_prefix("error: ").unwrap_or(first_line);
+    let first_line = match first_line
+        .strip_prefix("line ")
+        .and_then(|rest| rest.split_once(": "))
+    {
+        Some((_, what)) => what,
+        None => first_line,
+    };
     Problem::new(
         SourceSpan::new(offset.into(), 0),
         format!("this is not valid YAML: {first_line}"),
@@ -188,9 +204,14 @@ impl Reader<'_> {
             Value::Int(n) if range.contains(&n) => Some(n),
             Value::Int(n) => {
                 let (lo, hi) = (range.start(), range.end());
+                let allowed = if *hi >= i128::from(u32::MAX) {
+                    format!("at least {lo}")
+                } else {
+                    format!("between {lo} and {hi}")
+                };
                 self.problem(Problem::new(
                     node.span,
-                    format!("{what} must be between {lo} and {hi}, not {n}"),
+                    format!("{what} must be {allowed}, not {n}"),
                     "out of range",
                 ));
                 None
@@ -238,22 +259,42 @@ impl Reader<'_> {
         let source = self
             .required(&fields, "source", "the plan")
             .and_then(|node| self.source(node, key_span(&fields, "source")));
-        let staging = self.staging(fields.get("staging"), key_span(&fields, "staging"));
+        let staging_span = key_span(&fields, "staging");
+        let staging = self.staging(fields.get("staging"), staging_span);
         let tables = self
             .required(&fields, "tables", "the plan")
-            .and_then(|node| self.tables(node));
+            .map(|node| self.tables(node));
         let cutover = self.cutover(fields.get("cutover"), key_span(&fields, "cutover"));
         let load = self.load(fields.get("load"), key_span(&fields, "load"));
         Some(Plan {
             path: path.to_owned(),
             file_name: file_name.to_owned(),
             text: text.to_owned(),
-            name: name?,
+            name: name.unwrap_or_default(),
             source: source?,
-            staging: staging?,
-            tables: tables?,
-            cutover: cutover?,
-            load: load?,
+            staging: staging.unwrap_or_else(|| Staging {
+                schema: Located {
+                    value: DEFAULT_STAGING.to_owned(),
+                    span: staging_span,
+                },
+                retired: Located {
+                    value: DEFAULT_RETIRED.to_owned(),
+                    span: staging_span,
+                },
+                unlogged: true,
+                unlogged_explicit: false,
+            }),
+            tables: tables.unwrap_or_default(),
+            cutover: cutover.unwrap_or(Cutover {
+                lock_timeout: Duration {
+                    millis: DEFAULT_LOCK_TIMEOUT,
+                },
+                statement_timeout: Duration {
+                    millis: DEFAULT_STATEMENT_TIMEOUT,
+                },
+                retries: DEFAULT_RETRIES,
+            }),
+            load: load.unwrap_or(Load { jobs: 1 }),
         })
     }
 
@@ -373,42 +414,37 @@ impl Reader<'_> {
         }
     }
 
-    fn tables(&mut self, node: &Node) -> Option<Vec<PlanTable>> {
+    /// The tables that could be read; the others are problems.
+    fn tables(&mut self, node: &Node) -> Vec<PlanTable> {
         let Value::Seq(items) = &node.value else {
             self.expected(node, "a list of tables");
-            return None;
+            return Vec::new();
         };
         if items.is_empty() {
             self.problem(
                 Problem::new(node.span, "the plan restores no table", "empty list")
                     .help("list at least one table, as in - public.reading"),
             );
-            return None;
         }
         let mut tables: Vec<PlanTable> = Vec::new();
-        let mut complete = true;
-        for item in items {
-            match self.table(item) {
-                Some(table) => {
-                    if let Some(first) = tables.iter().find(|t| t.name == table.name) {
-                        let first = first.span;
-                        self.problem(
-                            Problem::new(
-                                table.span,
-                                format!("{} is listed twice", table.name),
-                                "listed again",
-                            )
-                            .also(first, "first listed here"),
-                        );
-                        complete = false;
-                    } else {
-                        tables.push(table);
-                    }
+        let read: Vec<PlanTable> = items.iter().filter_map(|item| self.table(item)).collect();
+        for table in read {
+            match tables.iter().find(|t| t.name == table.name) {
+                Some(first) => {
+                    let first = first.span;
+                    self.problem(
+                        Problem::new(
+                            table.span,
+                            format!("{} is listed twice", table.name),
+                            "listed again",
+                        )
+                        .also(first, "first listed here"),
+                    );
                 }
-                None => complete = false,
+                None => tables.push(table),
             }
         }
-        complete.then_some(tables)
+        tables
     }
 
     fn table(&mut self, node: &Node) -> Option<PlanTable> {
@@ -506,11 +542,15 @@ impl Reader<'_> {
                 span,
             },
         };
-        let lock_timeout = self.duration(fields.get("lock_timeout"), "cutover.lock_timeout", 2000);
+        let lock_timeout = self.duration(
+            fields.get("lock_timeout"),
+            "cutover.lock_timeout",
+            DEFAULT_LOCK_TIMEOUT,
+        );
         let statement_timeout = self.duration(
             fields.get("statement_timeout"),
             "cutover.statement_timeout",
-            30_000,
+            DEFAULT_STATEMENT_TIMEOUT,
         );
         let retries = fields
             .get("retries")
@@ -518,7 +558,7 @@ impl Reader<'_> {
         Some(Cutover {
             lock_timeout: lock_timeout?,
             statement_timeout: statement_timeout?,
-            retries: u32::try_from(retries.unwrap_or(Some(10))?).ok()?,
+            retries: u32::try_from(retries.unwrap_or(Some(i128::from(DEFAULT_RETRIES)))?).ok()?,
         })
     }
 

@@ -201,3 +201,6 @@ pub fn remap(input: impl Read, output: impl Write, mapping: &Mapping) -> Result<
     out.flush()?;
     Ok(stats)
 }
+
+#[cfg(test)]
+mod tests;
