@@ -74,7 +74,19 @@ pub enum Command {
         /// SOURCE=TARGET, both schema-qualified in PostgreSQL syntax; repeatable.
         #[arg(long = "map", value_name = "SOURCE=TARGET", required = true)]
         maps: Vec<String>,
+        /// Pass at most this many bytes per second (a number, or with kB, MB or GB).
+        #[arg(long, value_name = "BYTES_PER_SECOND", value_parser = parse_rate)]
+        max_rate: Option<u64>,
+        /// Write `<copies> <rows> <bytes>` of the data that went through to this file.
+        #[arg(long, value_name = "FILE")]
+        stats: Option<PathBuf>,
     },
+}
+
+fn parse_rate(text: &str) -> Result<u64, String> {
+    crate::remap::parse_rate(text).ok_or_else(|| {
+        format!("`{text}` is not a rate: a positive number of bytes, or with kB, MB or GB")
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -88,13 +88,25 @@ fn execute(cli: Cli) -> Result<ExitCode, Error> {
             );
             Ok(ExitCode::FAILURE)
         }
-        Command::Remap { maps } => {
+        Command::Remap {
+            maps,
+            max_rate,
+            stats,
+        } => {
             let mapping = remap_mapping(&maps)?;
             let stdin = io::stdin().lock();
             let stdout = io::stdout().lock();
-            remap::remap(stdin, stdout, &mapping).map_err(|err| Error::Remap {
+            let done = match max_rate {
+                Some(rate) => remap::remap(stdin, remap::Throttled::new(stdout, rate), &mapping),
+                None => remap::remap(stdin, stdout, &mapping),
+            }
+            .map_err(|err| Error::Remap {
                 message: err.to_string(),
             })?;
+            if let Some(path) = stats {
+                let line = format!("{} {} {}\n", done.copies, done.rows, done.bytes);
+                std::fs::write(&path, line).map_err(|source| Error::Write { path, source })?;
+            }
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -228,7 +240,11 @@ fn write_stdout(text: &str) -> Result<(), Error> {
 }
 
 /// An error as miette draws it: colors only on a terminal, and never when `NO_COLOR` is set.
+/// remap runs inside a pipeline, whose errors end up in logs: one plain line each.
 pub fn render_error(err: &Error) -> String {
+    if let Error::Remap { .. } = err {
+        return format!("{err}\n");
+    }
     let color = io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let theme = if color {
         GraphicalTheme::unicode()

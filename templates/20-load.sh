@@ -4,6 +4,7 @@
 # transaction per table (empty the staging table, COPY, record it as loaded, commit). The COPY
 # goes through `restage remap`, which sends it to the staging table and refuses anything else.
 # A rerun skips the tables already loaded for this digest and resumes with the first one not.
+# Up to load.jobs tables load at the same time; one progress line per table goes to stderr.
 # Run: ./20-load.sh
 # The connection comes from the libpq environment (PGHOST, PGPORT, PGDATABASE, PGUSER, ...).
 # RESTAGE_DUMP overrides the dump path; RESTAGE the restage binary used for remap.
@@ -13,6 +14,8 @@ cd "$(dirname "$0")"
 DUMP=${RESTAGE_DUMP:-{{ dump }}}
 RESTAGE=${RESTAGE:-restage}
 DIGEST={{ digest }}
+# Tables loaded at the same time (load.jobs).
+JOBS={{ load.jobs }}
 
 missing=
 for tool in pg_restore psql "$RESTAGE"; do
@@ -41,32 +44,77 @@ if [ "$staged" != "$DIGEST" ]; then
     exit 2
 fi
 
+work=$(mktemp -d "${TMPDIR:-/tmp}/restage-load.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
 # load_unit NUMBER NAME LIST MAP BEGIN_SQL END_SQL LOADED_QUERY
+# Leaves $work/NUMBER.result: "skipped", "loaded ROWS BYTES" or "failed".
 load_unit() {
     local number=$1 name=$2 list=$3 map=$4 begin_sql=$5 end_sql=$6 loaded_query=$7
+    local tag="restage load: [$number/{{ units | length }}] $name"
     if [ "$(query "$loaded_query")" = 1 ]; then
-        echo "restage load: [$number/{{ units | length }}] $name already loaded for this digest, skipped" >&2
-        return
+        echo "$tag: already loaded for this digest, skipped" >&2
+        echo skipped >"$work/$number.result"
+        return 0
     fi
-    echo "restage load: [$number/{{ units | length }}] $name started" >&2
-    local started=$SECONDS rows
+    echo "$tag: started" >&2
+    local started=$SECONDS
     # The end SQL (record and commit) follows only a complete, accepted stream: when pg_restore
     # or remap fails, psql reaches the end of its input inside the open transaction, which then
-    # rolls back, and pipefail stops this script.
-    rows=$({
+    # rolls back.
+    if ! {
         printf '%s\n' "$begin_sql"
-        pg_restore --data-only -L "$list" -f - "$DUMP" | "$RESTAGE" remap --map "$map" &&
+        pg_restore --data-only -L "$list" -f - "$DUMP" |
+            "$RESTAGE" remap --map "$map" --stats "$work/$number.stats"{{ load.rate_option }} &&
             printf '%s\n' "$end_sql"
-    } | psql -X -q -A -t -v ON_ERROR_STOP=1 | tail -n 1)
-    echo "restage load: [$number/{{ units | length }}] $name finished: $rows rows in $((SECONDS - started)) s" >&2
+    } | psql -X -q -A -t -v ON_ERROR_STOP=1 >"$work/$number.out"; then
+        echo "$tag: FAILED after $((SECONDS - started)) s; none of its rows were kept" >&2
+        echo failed >"$work/$number.result"
+        return 1
+    fi
+    local rows copies remapped bytes
+    rows=$(tail -n 1 "$work/$number.out")
+    read -r copies remapped bytes <"$work/$number.stats"
+    echo "$tag: finished: $rows rows, $bytes bytes in $((SECONDS - started)) s" >&2
+    echo "loaded $rows $bytes" >"$work/$number.result"
 }
 
+# Runs load_unit in the background, never more than JOBS at a time, and starts nothing new
+# once a table has failed.
+launch() {
+    while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do
+        wait -n || true
+    done
+    if ! ls "$work"/*.result >/dev/null 2>&1 || ! grep -qx failed "$work"/*.result; then
+        load_unit "$@" &
+    fi
+}
+
+started=$SECONDS
 {% for u in units %}
-load_unit {{ u.number }} {{ u.load.name }} {{ u.load.list }} \
+launch {{ u.number }} {{ u.load.name }} {{ u.load.list }} \
     {{ u.load.map }} \
     {{ u.load.begin_sql }} \
     {{ u.load.end_sql }} \
     {{ u.load.loaded_query }}
 {% endfor %}
+wait
 
-echo "restage load: all {{ units | length }} table(s) loaded; next: 30-build.sql" >&2
+loaded=0 skipped=0 failed=0 rows=0 bytes=0
+for number in {% for u in units %}{{ u.number }}{% if not loop.last %} {% endif %}{% endfor %}; do
+    result=$(cat "$work/$number.result" 2>/dev/null || echo "not started")
+    case $result in
+    skipped) skipped=$((skipped + 1)) ;;
+    loaded\ *)
+        read -r _ r b <<<"$result"
+        loaded=$((loaded + 1)) rows=$((rows + r)) bytes=$((bytes + b))
+        ;;
+    *) failed=$((failed + 1)) ;;
+    esac
+done
+echo "restage load: {{ units | length }} table(s): $loaded loaded ($rows rows, $bytes bytes), $skipped skipped, $failed failed or not started, in $((SECONDS - started)) s" >&2
+if [ "$failed" -gt 0 ]; then
+    echo "restage load: rerun ./20-load.sh to load the rest; tables already loaded are skipped" >&2
+    exit 1
+fi
+echo "restage load: next: 30-build.sql" >&2

@@ -52,6 +52,9 @@ pub struct RelationCheck {
 #[derive(Debug, Serialize)]
 pub struct LoadModel {
     pub staged_digest_query: String,
+    pub jobs: u32,
+    /// ` --max-rate N` for each remap, or nothing.
+    pub rate_option: String,
 }
 
 /// A unit as its table lists it.
@@ -218,8 +221,16 @@ impl Model {
             .flat_map(|pair| [&pair.staging, &pair.retired])
             .map(|schema| literal(&ident(schema)))
             .collect();
+        let jobs = plan.load.jobs;
         let load = LoadModel {
             staged_digest_query: shell_word(&format!("SELECT digest FROM {}", run.run)),
+            jobs,
+            // load.max_rate is for the whole load: each of the jobs gets its share.
+            rate_option: plan
+                .load
+                .max_rate
+                .map(|rate| format!(" --max-rate {}", rate.div_ceil(u64::from(jobs))))
+                .unwrap_or_default(),
         };
         let mut model = Model {
             version: env!("CARGO_PKG_VERSION"),

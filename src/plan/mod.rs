@@ -82,7 +82,10 @@ pub struct Cutover {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Load {
+    /// Tables loaded at the same time.
     pub jobs: u32,
+    /// Bytes per second for the whole load, shared by its jobs.
+    pub max_rate: Option<u64>,
 }
 
 /// A time setting, kept in milliseconds and written in PostgreSQL's units.

@@ -294,7 +294,10 @@ impl Reader<'_> {
                 },
                 retries: DEFAULT_RETRIES,
             }),
-            load: load.unwrap_or(Load { jobs: 1 }),
+            load: load.unwrap_or(Load {
+                jobs: 1,
+                max_rate: None,
+            }),
         })
     }
 
@@ -593,7 +596,7 @@ impl Reader<'_> {
 
     fn load(&mut self, node: Option<&Node>, span: SourceSpan) -> Option<Load> {
         let fields = match node {
-            Some(node) => self.fields(node, span, "load", &["jobs"])?,
+            Some(node) => self.fields(node, span, "load", &["jobs", "max_rate"])?,
             None => Fields {
                 entries: Vec::new(),
                 span,
@@ -602,9 +605,30 @@ impl Reader<'_> {
         let jobs = fields
             .get("jobs")
             .map(|n| self.integer(n, "load.jobs", 1..=64));
+        let max_rate = fields.get("max_rate").map(|n| self.rate(n));
         Some(Load {
             jobs: u32::try_from(jobs.unwrap_or(Some(1))?).ok()?,
+            max_rate: match max_rate {
+                Some(rate) => Some(rate?),
+                None => None,
+            },
         })
+    }
+
+    /// Bytes per second: a number, or with kB, MB or GB (`50MB`).
+    fn rate(&mut self, node: &Node) -> Option<u64> {
+        let rate = match &node.value {
+            Value::Int(n) => u64::try_from(*n).ok().filter(|n| *n > 0),
+            Value::Str(text) => crate::remap::parse_rate(text),
+            _ => None,
+        };
+        if rate.is_none() {
+            self.problem(
+                Problem::new(node.span, "load.max_rate is not a rate", "not a rate")
+                    .help("bytes per second: a positive number, or with kB, MB or GB (powers of 1024), as in 50MB"),
+            );
+        }
+        rate
     }
 }
 

@@ -7,6 +7,7 @@
 //! instead. Data rows pass through byte for byte, in large blocks, never parsed.
 
 mod statement;
+mod throttle;
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
@@ -16,6 +17,7 @@ use memchr::memmem::Finder;
 use crate::sql::QualifiedName;
 
 pub use statement::Refusal;
+pub use throttle::{Throttled, parse_rate};
 
 /// Source table → staging table.
 pub type Mapping = HashMap<QualifiedName, QualifiedName>;

@@ -1,0 +1,325 @@
+//! 20-load.sh and remap against a real server: killed and resumed, jobs in parallel, the dump
+//! path and the tools it needs, and streams remap must refuse.
+
+use std::io::Write;
+use std::os::unix::process::CommandExt;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use super::cycle::pagila;
+use super::*;
+
+const PAGILA_TABLES: &str =
+    "  - public.customer\n  - public.inventory\n  - public.rental\n  - public.payment\n";
+
+/// Row counts of the staging tables, from the database itself.
+fn staged_rows(cluster: &Cluster, database: &str) -> BTreeMap<String, String> {
+    cluster
+        .query(
+            database,
+            "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relkind = 'r' AND n.nspname LIKE 'restore\\_staging\\_\\_%' ORDER BY 1",
+        )
+        .lines()
+        .map(|table| (table.to_owned(), table_digest(cluster, database, table)))
+        .collect()
+}
+
+/// A load killed with SIGKILL (the whole process group: driver, pg_restore, remap, psql) after
+/// its first table resumes with the next table and ends exactly where an uninterrupted load
+/// does: no row twice, none missing.
+#[test]
+fn a_killed_load_resumes_where_it_stopped() {
+    let cluster = Cluster::start();
+    pagila(&cluster);
+    let archive = Archive::make(&cluster, "pagila");
+    let run = archive.compile(&cluster, "pagila", "killed", PAGILA_TABLES, "");
+    run.ok(&["00-preflight.sql", "10-stage.sql"]);
+
+    let mut load = cluster.command(run.out.join("20-load.sh"), "pagila");
+    load.env("RESTAGE", env!("CARGO_BIN_EXE_restage"))
+        .current_dir(&run.out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    load.process_group(0);
+    let child = load.spawn().expect("20-load.sh starts");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let loaded = || {
+        cluster
+            .query(
+                "pagila",
+                "SELECT count(*) FROM restore_staging.progress WHERE step = 'load'",
+            )
+            .trim()
+            .to_owned()
+    };
+    while loaded() == "0" {
+        assert!(
+            Instant::now() < deadline,
+            "the first table never finished loading"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", "--", &format!("-{}", child.id())])
+        .status();
+    assert!(
+        killed.is_ok_and(|s| s.success()),
+        "kill the load's process group"
+    );
+    drop(child);
+    let recorded_at_kill: u32 = loaded().parse().expect("a count");
+    assert!(
+        recorded_at_kill < 10,
+        "killed before the load finished ({recorded_at_kill} of 10 tables)"
+    );
+
+    let rerun = String::from_utf8_lossy(&run.ok(&["20-load.sh"]).stderr).into_owned();
+    assert!(
+        rerun.contains("[0001/10] public.customer: already loaded for this digest, skipped"),
+        "{rerun}"
+    );
+    assert!(rerun.contains("10 table(s): "), "{rerun}");
+    let resumed = staged_rows(&cluster, "pagila");
+
+    // The same load, never interrupted, in a fresh database.
+    let fresh = Cluster::start();
+    pagila(&fresh);
+    let clean = archive.compile(&fresh, "pagila", "killed", PAGILA_TABLES, "");
+    clean.ok(&["00-preflight.sql", "10-stage.sql", "20-load.sh"]);
+    assert_eq!(resumed, staged_rows(&fresh, "pagila"));
+    for table in [
+        "public.customer",
+        "public.rental",
+        "public.payment_p2022_03",
+    ] {
+        let staged = format!(
+            "restore_staging__public.{}",
+            table.trim_start_matches("public.")
+        );
+        assert_eq!(
+            table_digest(&cluster, "pagila", &staged),
+            table_digest(&cluster, "pagila", table),
+            "{table}"
+        );
+    }
+    run.ok(&["30-build.sql", "40-verify.sql"]);
+}
+
+/// `load.jobs` tables load at the same time, never more: a wrapper in place of restage records
+/// when each remap starts and ends.
+#[test]
+fn jobs_load_in_parallel_never_more_than_asked() {
+    let cluster = Cluster::start();
+    pagila(&cluster);
+    let archive = Archive::make(&cluster, "pagila");
+    let run = archive.compile(
+        &cluster,
+        "pagila",
+        "parallel",
+        PAGILA_TABLES,
+        "load:\n  jobs: 3\n",
+    );
+    run.ok(&["00-preflight.sql", "10-stage.sql"]);
+
+    let log = archive.path("remap.log");
+    let wrapper = archive.path("restage-wrapper");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/usr/bin/env bash\necho \"start $$\" >> '{log}'\n'{restage}' \"$@\"\nstatus=$?\nsleep 0.2\necho \"end $$\" >> '{log}'\nexit $status\n",
+            log = log.display(),
+            restage = env!("CARGO_BIN_EXE_restage"),
+        ),
+    )
+    .expect("wrapper");
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&wrapper)
+        .status()
+        .expect("chmod");
+    let mut load = cluster.command(run.out.join("20-load.sh"), "pagila");
+    let output = load
+        .env("RESTAGE", &wrapper)
+        .current_dir(&run.out)
+        .output()
+        .expect("load runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let mut running = 0;
+    let mut most = 0;
+    let events = std::fs::read_to_string(&log).expect("log");
+    for event in events.lines() {
+        running += if event.starts_with("start") { 1 } else { -1 };
+        most = most.max(running);
+    }
+    assert_eq!(
+        events.lines().filter(|e| e.starts_with("start")).count(),
+        10,
+        "{events}"
+    );
+    assert!(most <= 3, "{most} remaps at once with jobs: 3\n{events}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for line in stderr.lines().filter(|l| l.contains(": finished: ")) {
+        assert!(
+            line.contains(" rows, ") && line.contains(" bytes in ") && line.ends_with(" s"),
+            "{line}"
+        );
+    }
+    assert_eq!(
+        stderr.lines().filter(|l| l.contains(": started")).count(),
+        10,
+        "{stderr}"
+    );
+    assert!(stderr.contains("10 table(s): 10 loaded ("), "{stderr}");
+    run.ok(&["30-build.sql", "40-verify.sql"]);
+}
+
+/// RESTAGE_DUMP replaces the dump path of the plan; without the tools it needs, or with a dump
+/// it cannot read, the load says what is missing and loads nothing.
+#[test]
+fn the_dump_path_and_the_tools_the_load_needs() {
+    let cluster = Cluster::start();
+    pagila(&cluster);
+    let archive = Archive::make(&cluster, "pagila");
+    let plan = "restage: 1\nname: moved\nsource:\n  listing: db.list\n  schema: db-schema.sql\n  dump: /nowhere/pagila.dump\ntables:\n  - public.customer\nload:\n  max_rate: 200kB\n";
+    std::fs::write(archive.path("moved.yaml"), plan).expect("plan");
+    let out = archive.path("out-moved");
+    crate::test::Test::new()
+        .args([
+            "compile".as_ref(),
+            archive.path("moved.yaml").as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ])
+        .run();
+    assert!(
+        std::fs::read_to_string(out.join("20-load.sh"))
+            .expect("script")
+            .contains("--max-rate 204800")
+    );
+    let run = Artifacts {
+        cluster: &cluster,
+        database: "pagila",
+        out,
+    };
+    run.ok(&["00-preflight.sql", "10-stage.sql"]);
+
+    let unreadable = run.fails("20-load.sh", &[]);
+    assert!(
+        unreadable
+            .contains("cannot read the dump /nowhere/pagila.dump (set RESTAGE_DUMP to its path)"),
+        "{unreadable}"
+    );
+
+    let load = |path: &str, dump: &Path| {
+        let mut command = cluster.command(run.out.join("20-load.sh"), "pagila");
+        command
+            .env("PATH", path)
+            .env("RESTAGE_DUMP", dump)
+            .env("RESTAGE", env!("CARGO_BIN_EXE_restage"));
+        command.current_dir(&run.out).output().expect("load runs")
+    };
+    let no_tools = load("/usr/bin:/bin", &archive.path("db.dump"));
+    let stderr = String::from_utf8_lossy(&no_tools.stderr);
+    if !Path::new("/usr/bin/pg_restore").exists() {
+        assert!(
+            stderr.contains("restage load: not found: pg_restore"),
+            "{stderr}"
+        );
+        assert_eq!(no_tools.status.code(), Some(2));
+    }
+    let mut command = cluster.command(run.out.join("20-load.sh"), "pagila");
+    command
+        .env("RESTAGE_DUMP", archive.path("db.dump"))
+        .env("RESTAGE", "/nowhere/restage")
+        .current_dir(&run.out);
+    let missing = command.output().expect("load runs");
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("not found: /nowhere/restage"));
+
+    let throttled = load(
+        &std::env::var("PATH").unwrap_or_default(),
+        &archive.path("db.dump"),
+    );
+    assert!(
+        throttled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&throttled.stderr)
+    );
+    assert_eq!(
+        table_digest(&cluster, "pagila", "restore_staging__public.customer"),
+        table_digest(&cluster, "pagila", "public.customer")
+    );
+}
+
+/// remap between a real pg_restore and psql refuses what a data-only restore of the plan must
+/// not do: a `SEQUENCE SET` (setval), and a COPY into a table outside the plan.
+#[test]
+fn remap_refuses_sequence_sets_and_tables_outside_the_plan() {
+    let cluster = Cluster::start();
+    pagila(&cluster);
+    let archive = Archive::make(&cluster, "pagila");
+    let listing = std::fs::read_to_string(archive.path("db.list")).expect("listing");
+    let entry = |desc: &str, name: &str| {
+        listing
+            .lines()
+            .find(|l| l.contains(&format!(" {desc} public {name} ")))
+            .unwrap_or_else(|| panic!("{desc} {name} in the listing"))
+            .to_owned()
+    };
+    let remap = |lines: &[String]| {
+        let list = archive.path("only.list");
+        std::fs::write(&list, lines.join("\n") + "\n").expect("list");
+        let restore = cluster
+            .command(cluster.bindir().join("pg_restore"), "pagila")
+            .args(["--data-only", "-L"])
+            .arg(&list)
+            .args(["-f", "-"])
+            .arg(archive.path("db.dump"))
+            .output()
+            .expect("pg_restore runs");
+        assert!(restore.status.success());
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_restage"))
+            .args([
+                "remap",
+                "--map",
+                "public.customer=restore_staging__public.customer",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("remap runs");
+        // remap stops reading at the first refusal: a broken pipe here is expected then.
+        let _ = child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(&restore.stdout);
+        let out = child.wait_with_output().expect("remap ends");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+
+    let (status, stderr) = remap(&[entry("TABLE DATA", "customer")]);
+    assert_eq!(status, Some(0), "{stderr}");
+
+    let (status, stderr) = remap(&[
+        entry("TABLE DATA", "customer"),
+        entry("SEQUENCE SET", "customer_customer_id_seq"),
+    ]);
+    assert_eq!(status, Some(2));
+    assert!(stderr.contains("refused: this statement would write outside the staging schema: SELECT pg_catalog.setval('public.customer_customer_id_seq'"), "{stderr}");
+    assert!(stderr.contains("input line "), "{stderr}");
+
+    let (status, stderr) = remap(&[entry("TABLE DATA", "rental")]);
+    assert_eq!(status, Some(2));
+    assert!(stderr.contains("refused: a COPY into a table that is not mapped to staging (not in the plan): COPY public.rental"), "{stderr}");
+}

@@ -1,0 +1,253 @@
+//! The whole cycle against a real PostgreSQL: build a production database, dump it, change it as
+//! a live system would, compile a plan, and run every artifact as the README tells a user.
+
+mod cycle;
+mod load;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use crate::cluster::Cluster;
+use crate::test::fixture;
+
+/// A dump of a database and the two texts restage reads from it.
+struct Archive {
+    dir: tempfile::TempDir,
+}
+
+impl Archive {
+    fn make(cluster: &Cluster, database: &str) -> Archive {
+        let dir = tempfile::Builder::new()
+            .prefix("restage-archive-")
+            .tempdir()
+            .expect("temp dir");
+        let dump = dir.path().join("db.dump");
+        let run = |program: &str, args: &[&str]| {
+            let out = cluster.client(program, database, args);
+            assert!(
+                out.status.success(),
+                "{program} {args:?}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            out.stdout
+        };
+        let dump_path = dump.to_str().expect("UTF-8");
+        run("pg_dump", &["-Fc", "-f", dump_path, database]);
+        let listing = run("pg_restore", &["-l", "-v", dump_path]);
+        std::fs::write(dir.path().join("db.list"), listing).expect("listing written");
+        let schema = dir.path().join("db-schema.sql");
+        run(
+            "pg_restore",
+            &[
+                "--schema-only",
+                "-v",
+                "-f",
+                schema.to_str().expect("UTF-8"),
+                dump_path,
+            ],
+        );
+        Archive { dir }
+    }
+
+    /// A database restored from this archive: what the restored tables must hold.
+    fn restore_into(&self, cluster: &Cluster, database: &str) {
+        cluster.create_database(database);
+        let dump = self.path("db.dump");
+        let out = cluster.client(
+            "pg_restore",
+            database,
+            &["-d", database, dump.to_str().expect("UTF-8")],
+        );
+        assert!(
+            out.status.success(),
+            "pg_restore -d {database}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Writes plan `name` over this archive with `tables` (YAML list items) and compiles it
+    /// into its own folder.
+    fn compile<'a>(
+        &self,
+        cluster: &'a Cluster,
+        database: &'a str,
+        name: &str,
+        tables: &str,
+        extra: &str,
+    ) -> Artifacts<'a> {
+        let plan = format!(
+            "restage: 1\nname: {name}\nsource:\n  listing: db.list\n  schema: db-schema.sql\n  dump: {}\ntables:\n{tables}{extra}",
+            self.path("db.dump").display()
+        );
+        let plan_path = self.path(&format!("{name}.yaml"));
+        std::fs::write(&plan_path, plan).expect("plan written");
+        let out = self.path(&format!("out-{name}"));
+        crate::test::Test::new()
+            .args([
+                "compile".as_ref(),
+                plan_path.as_os_str(),
+                "--out".as_ref(),
+                out.as_os_str(),
+            ])
+            .run();
+        Artifacts {
+            cluster,
+            database,
+            out,
+        }
+    }
+}
+
+/// The artifacts of one compiled plan, run against one database of a cluster.
+struct Artifacts<'a> {
+    cluster: &'a Cluster,
+    database: &'a str,
+    out: PathBuf,
+}
+
+impl Artifacts<'_> {
+    /// Runs an artifact the way the README says: SQL with psql, shell scripts directly.
+    fn run(&self, artifact: &str, psql_args: &[&str]) -> Output {
+        let path = self.out.join(artifact);
+        let mut command = if artifact.ends_with(".sh") {
+            let mut c = self.cluster.command(&path, self.database);
+            c.env("RESTAGE", env!("CARGO_BIN_EXE_restage"));
+            c
+        } else {
+            let mut c = self
+                .cluster
+                .command(self.cluster.bindir().join("psql"), self.database);
+            c.arg("-X").args(psql_args).arg("-f").arg(&path);
+            c
+        };
+        command
+            .current_dir(&self.out)
+            .output()
+            .expect("artifact runs")
+    }
+
+    /// Runs artifacts that must succeed; the output of the last.
+    fn ok(&self, artifacts: &[&str]) -> Output {
+        self.ok_with(artifacts, &[])
+    }
+
+    fn ok_with(&self, artifacts: &[&str], psql_args: &[&str]) -> Output {
+        let mut last = None;
+        for artifact in artifacts {
+            let output = self.run(artifact, psql_args);
+            assert!(
+                output.status.success(),
+                "{artifact} failed\n--- stdout\n{}\n--- stderr\n{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            last = Some(output);
+        }
+        last.expect("at least one artifact")
+    }
+
+    /// Runs an artifact that must fail; its stderr.
+    fn fails(&self, artifact: &str, psql_args: &[&str]) -> String {
+        let output = self.run(artifact, psql_args);
+        assert!(
+            !output.status.success(),
+            "{artifact} succeeded but must not\n{}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    }
+
+    fn approve(&self) -> String {
+        format!("approve={}", digest_short(&self.out))
+    }
+}
+
+const UP_TO_VERIFY: &[&str] = &[
+    "00-preflight.sql",
+    "10-stage.sql",
+    "20-load.sh",
+    "30-build.sql",
+    "40-verify.sql",
+];
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn digest_short(out: &Path) -> String {
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("manifest.json")).expect("manifest"),
+    )
+    .expect("JSON");
+    manifest["plan"]["digest"].as_str().expect("digest")[..12].to_owned()
+}
+
+/// What a database holds, to compare before and after: the rows of every table (as a digest of
+/// its sorted rows, `ONLY` the table itself), where every sequence is, and the schema as
+/// `pg_dump --schema-only` prints it (restage's own schemas left out).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct State {
+    tables: BTreeMap<String, String>,
+    sequences: BTreeMap<String, i64>,
+    schema: String,
+}
+
+impl State {
+    fn of(cluster: &Cluster, database: &str) -> State {
+        let tables = cluster
+            .query(
+                database,
+                "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+                 AND n.nspname NOT LIKE 'restore\\_%' ORDER BY 1",
+            )
+            .lines()
+            .map(|table| (table.to_owned(), table_digest(cluster, database, table)))
+            .collect();
+        let sequences = cluster
+            .query(database, "SELECT format('%I.%I', schemaname, sequencename), coalesce(last_value, 0) FROM pg_sequences WHERE schemaname NOT LIKE 'restore\\_%' ORDER BY 1")
+            .lines()
+            .map(|line| {
+                let (name, value) = line.rsplit_once('|').expect("name|value");
+                (name.to_owned(), value.parse().expect("a number"))
+            })
+            .collect();
+        State {
+            tables,
+            sequences,
+            schema: schema_dump(cluster, database),
+        }
+    }
+}
+
+/// The md5 of a table's rows, sorted: equal digests, equal rows.
+fn table_digest(cluster: &Cluster, database: &str, table: &str) -> String {
+    cluster
+        .query(database, &format!("SELECT md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) || ' ' || count(*) FROM ONLY {table} t"))
+        .trim()
+        .to_owned()
+}
+
+/// `pg_dump --schema-only` without restage's schemas and the per-run `\restrict` keys.
+fn schema_dump(cluster: &Cluster, database: &str) -> String {
+    let out = cluster.client(
+        "pg_dump",
+        database,
+        &["--schema-only", "--exclude-schema=restore_*", database],
+    );
+    assert!(
+        out.status.success(),
+        "pg_dump --schema-only\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
