@@ -173,13 +173,14 @@ pub fn build(plan_path: &Path, templates: &Templates) -> Result<(Plan, Compiled)
     if let Err(more) = &resolved {
         problems.extend(more.iter().cloned());
     }
-    match resolved {
-        Ok(resolved) if problems.is_empty() => {
+    match (resolved, &schema) {
+        (Ok(resolved), Some(schema)) if problems.is_empty() => {
             let inputs = Inputs {
                 listing: &listing,
                 schema: schema_text.as_deref(),
             };
-            let compiled = compile::compile(&plan, &resolved, &inputs, templates)?;
+            let sources = compile::Sources { toc: &toc, schema };
+            let compiled = compile::compile(&plan, &resolved, &sources, &inputs, templates)?;
             Ok((plan, compiled))
         }
         _ => Err(fail(problems)),

@@ -32,6 +32,10 @@ const EMBEDDED: &[(&str, &str)] = &[
     ),
     ("50-cutover.sh", include_str!("../templates/50-cutover.sh")),
     (
+        "55-after-cutover.sql",
+        include_str!("../templates/55-after-cutover.sql"),
+    ),
+    (
         "60-rollback.sql",
         include_str!("../templates/60-rollback.sql"),
     ),

@@ -9,7 +9,7 @@ use thiserror::Error;
 
 use crate::sql::QualifiedName;
 use crate::sql::cursor::Cursor;
-use crate::sql::lexer::{Statement, statements};
+use crate::sql::lexer::{Statement, Token, statements};
 
 /// The schema SQL of one archive.
 #[derive(Debug, Default)]
@@ -359,6 +359,245 @@ impl Block {
     }
 }
 
+/// A `CREATE TABLE` as pg_dump writes it, taken apart.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CreateTable {
+    pub name: Option<QualifiedName>,
+    pub unlogged: bool,
+    /// Column name and type, as written (`bigint`, `numeric(12,3)`, `app.status`).
+    pub columns: Vec<(String, String)>,
+    /// Table constraints written inside the table: name and definition (`CHECK (...)`).
+    pub constraints: Vec<(String, String)>,
+    pub inherits: Vec<QualifiedName>,
+    /// `PARTITION BY RANGE (taken_on)`: the strategy and the key, as written.
+    pub partition_by: Option<String>,
+    /// The storage parameters of `WITH (...)`, as written.
+    pub options: Option<String>,
+}
+
+/// Column-definition words that end a column's type.
+const AFTER_TYPE: &[&str] = &[
+    "COLLATE",
+    "DEFAULT",
+    "NOT",
+    "NULL",
+    "CONSTRAINT",
+    "GENERATED",
+    "CHECK",
+    "REFERENCES",
+    "PRIMARY",
+    "UNIQUE",
+    "COMPRESSION",
+    "STORAGE",
+];
+
+impl Block {
+    /// The block's `CREATE [UNLOGGED] TABLE`, taken apart.
+    pub fn create_table(&self) -> Option<CreateTable> {
+        let sql = &self.sql;
+        self.statements().iter().find_map(|stmt| {
+            let mut c = Cursor::new(sql, stmt);
+            c.word("CREATE").then_some(())?;
+            let unlogged = c.word("UNLOGGED");
+            c.word("TABLE").then_some(())?;
+            let name = c.qualified_name();
+            let words: Vec<&Token> = stmt.words().collect();
+            let open = words.iter().position(|t| t.is_punct(sql, '('))?;
+            let mut table = CreateTable {
+                name,
+                unlogged,
+                ..CreateTable::default()
+            };
+            let mut depth = 0usize;
+            let mut element: Vec<&Token> = Vec::new();
+            let mut close = words.len();
+            for (i, token) in words.iter().enumerate().skip(open) {
+                if token.is_punct(sql, '(') {
+                    depth += 1;
+                    if depth == 1 {
+                        continue;
+                    }
+                } else if token.is_punct(sql, ')') {
+                    depth -= 1;
+                    if depth == 0 {
+                        table.add_element(sql, &element);
+                        close = i;
+                        break;
+                    }
+                } else if depth == 1 && token.is_punct(sql, ',') {
+                    table.add_element(sql, &element);
+                    element.clear();
+                    continue;
+                }
+                element.push(token);
+            }
+            table.read_tail(sql, &words[(close + 1).min(words.len())..]);
+            Some(table)
+        })
+    }
+
+    /// Whether this `CREATE TABLE` inherits from another table (`INHERITS (...)`).
+    pub fn inherits(&self) -> bool {
+        self.create_table().is_some_and(|t| !t.inherits.is_empty())
+    }
+}
+
+impl CreateTable {
+    fn add_element(&mut self, sql: &str, tokens: &[&Token]) {
+        let (Some(first), Some(last)) = (tokens.first(), tokens.last()) else {
+            return;
+        };
+        if first.is_word(sql, "CONSTRAINT") {
+            if let (Some(name), Some(def)) = (
+                tokens.get(1).and_then(|t| t.ident_value(sql)),
+                tokens.get(2),
+            ) {
+                self.constraints.push((
+                    name.into_owned(),
+                    sql[def.span.start..last.span.end].to_owned(),
+                ));
+            }
+            return;
+        }
+        let Some(name) = first.ident_value(sql) else {
+            return;
+        };
+        let type_end = tokens[1..]
+            .iter()
+            .position(|t| AFTER_TYPE.iter().any(|w| t.is_word(sql, w)))
+            .map_or(tokens.len(), |p| p + 1);
+        if type_end > 1 {
+            let ty = &sql[tokens[1].span.start..tokens[type_end - 1].span.end];
+            self.columns.push((name.into_owned(), ty.to_owned()));
+        }
+    }
+
+    /// What follows the element list: `INHERITS (...)`, `PARTITION BY ...`, `WITH (...)`.
+    fn read_tail(&mut self, sql: &str, tokens: &[&Token]) {
+        let mut i = 0;
+        while i < tokens.len() {
+            let token = tokens[i];
+            let group_end = |from: usize| -> Option<usize> {
+                let mut depth = 0usize;
+                for (j, t) in tokens.iter().enumerate().skip(from) {
+                    if t.is_punct(sql, '(') {
+                        depth += 1;
+                    } else if t.is_punct(sql, ')') {
+                        depth = depth.checked_sub(1)?;
+                        if depth == 0 {
+                            return Some(j);
+                        }
+                    }
+                }
+                None
+            };
+            if token.is_word(sql, "INHERITS") {
+                let Some(end) = group_end(i + 1) else { return };
+                let inner = &tokens[i + 2..end];
+                for part in inner.split(|t| t.is_punct(sql, ',')) {
+                    if let [schema, dot, name] = part
+                        && dot.is_punct(sql, '.')
+                        && let (Some(s), Some(n)) = (schema.ident_value(sql), name.ident_value(sql))
+                    {
+                        self.inherits.push(QualifiedName::new(s, n));
+                    }
+                }
+                i = end + 1;
+            } else if token.is_word(sql, "PARTITION")
+                && tokens.get(i + 1).is_some_and(|t| t.is_word(sql, "BY"))
+            {
+                let Some(end) = group_end(i + 2) else { return };
+                self.partition_by =
+                    Some(sql[tokens[i + 2].span.start..tokens[end].span.end].to_owned());
+                i = end + 1;
+            } else if token.is_word(sql, "WITH")
+                && tokens.get(i + 1).is_some_and(|t| t.is_punct(sql, '('))
+            {
+                let Some(end) = group_end(i + 1) else { return };
+                self.options =
+                    Some(sql[tokens[i + 2].span.start..tokens[end - 1].span.end].to_owned());
+                i = end + 1;
+            } else {
+                i += 1;
+            }
+        }
+    }
+}
+
+impl Block {
+    /// The block's statements as text, each with its `;`, leaving out the session settings
+    /// pg_restore writes between entries (`SET ...`, `SELECT pg_catalog.set_config(...)`).
+    pub fn statement_texts(&self) -> Vec<String> {
+        self.statements()
+            .iter()
+            .filter(|stmt| {
+                let mut c = Cursor::new(&self.sql, stmt);
+                !(c.word("SET")
+                    || (c.word("SELECT")
+                        && c.word("pg_catalog")
+                        && c.punct('.')
+                        && c.word("set_config")))
+            })
+            .map(|stmt| stmt.text(&self.sql).to_owned())
+            .collect()
+    }
+
+    /// `ALTER TABLE [ONLY] t ADD CONSTRAINT c ...`: the table and the constraint's name.
+    pub fn added_constraint(&self) -> Option<(QualifiedName, String)> {
+        self.statements().iter().find_map(|stmt| {
+            let mut c = Cursor::new(&self.sql, stmt);
+            c.words(&["ALTER", "TABLE"]).then_some(())?;
+            c.word("ONLY");
+            let table = c.qualified_name()?;
+            c.words(&["ADD", "CONSTRAINT"]).then_some(())?;
+            Some((table, c.ident()?))
+        })
+    }
+
+    /// `ALTER PUBLICATION p ADD TABLE ...`: the publication.
+    pub fn publication(&self) -> Option<String> {
+        self.statements().iter().find_map(|stmt| {
+            let mut c = Cursor::new(&self.sql, stmt);
+            c.words(&["ALTER", "PUBLICATION"]).then_some(())?;
+            c.ident()
+        })
+    }
+
+    /// What names a function or procedure in `DROP FUNCTION`: its qualified name and argument
+    /// list, as the block's `CREATE FUNCTION` writes them.
+    pub fn routine_signature(&self) -> Option<(&'static str, String)> {
+        self.statements().iter().find_map(|stmt| {
+            let words: Vec<&Token> = stmt.words().collect();
+            let mut c = Cursor::new(&self.sql, stmt);
+            c.word("CREATE").then_some(())?;
+            c.words(&["OR", "REPLACE"]);
+            let kind = if c.word("FUNCTION") {
+                "FUNCTION"
+            } else if c.word("PROCEDURE") {
+                "PROCEDURE"
+            } else {
+                return None;
+            };
+            let start = words.iter().position(|t| t.is_word(&self.sql, kind))? + 1;
+            let mut depth = 0usize;
+            for token in &words[start..] {
+                if token.is_punct(&self.sql, '(') {
+                    depth += 1;
+                } else if token.is_punct(&self.sql, ')') {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some((
+                            kind,
+                            self.sql[words[start].span.start..token.span.end].to_owned(),
+                        ));
+                    }
+                }
+            }
+            None
+        })
+    }
+}
+
 fn increment_of(c: &mut Cursor<'_>) -> i64 {
     if c.skip_to_word("INCREMENT") {
         c.word("BY");
@@ -488,6 +727,97 @@ mod tests {
         assert_eq!(
             kitchen.block(219).map(Block::inline_nextval_defaults),
             Some(vec![])
+        );
+    }
+
+    #[test]
+    fn takes_create_table_apart() {
+        let schema = kitchen();
+        let reading = schema
+            .block(219)
+            .and_then(Block::create_table)
+            .expect("reading");
+        assert_eq!(reading.name, Some(QualifiedName::new("public", "reading")));
+        assert!(!reading.unlogged);
+        assert_eq!(
+            reading.columns,
+            [
+                ("id", "bigint"),
+                ("sensor_id", "integer"),
+                ("taken_at", "timestamp with time zone"),
+                ("value", "double precision"),
+                ("value_x2", "double precision"),
+                ("note", "text"),
+            ]
+            .map(|(n, t)| (n.to_owned(), t.to_owned()))
+        );
+        assert_eq!(
+            reading.constraints,
+            [(
+                "reading_value_check".to_owned(),
+                "CHECK ((value > ('-1000'::integer)::double precision))".to_owned()
+            )]
+        );
+        assert_eq!(
+            reading.options.as_deref(),
+            Some("fillfactor='90', autovacuum_vacuum_scale_factor='0.01'")
+        );
+        let login = schema
+            .block(231)
+            .and_then(Block::create_table)
+            .expect("event_login");
+        assert_eq!(login.inherits, [QualifiedName::new("public", "event_base")]);
+        assert!(schema.block(231).is_some_and(Block::inherits));
+        let measurement = schema
+            .block(225)
+            .and_then(Block::create_table)
+            .expect("measurement");
+        assert_eq!(
+            measurement.partition_by.as_deref(),
+            Some("RANGE (taken_on)")
+        );
+        let scratch = schema
+            .block(239)
+            .and_then(Block::create_table)
+            .expect("scratch");
+        assert!(scratch.unlogged);
+    }
+
+    #[test]
+    fn statements_constraints_publications_and_routines() {
+        let schema = kitchen();
+        assert_eq!(
+            schema
+                .block(219)
+                .map(Block::statement_texts)
+                .expect("reading")
+                .last()
+                .map(String::as_str),
+            Some("ALTER TABLE public.reading OWNER TO postgres;")
+        );
+        assert_eq!(
+            schema.block(3351).and_then(|b| b.added_constraint()),
+            Some((
+                QualifiedName::new("public", "reading_annotation"),
+                "reading_annotation_reading_id_fkey".to_owned()
+            ))
+        );
+        assert_eq!(
+            schema.block(3504).and_then(|b| b.publication()),
+            Some("readings_pub".to_owned())
+        );
+        assert_eq!(
+            schema.block(241).and_then(|b| b.routine_signature()),
+            Some(("PROCEDURE", "app.noop(IN x integer)".to_owned()))
+        );
+        // SET lines pg_restore writes between entries are not part of any definition.
+        assert!(
+            schema
+                .block(240)
+                .map(Block::statement_texts)
+                .expect("touch")
+                .iter()
+                .all(|s| !s.starts_with("SET"))
         );
     }
 

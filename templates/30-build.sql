@@ -1,9 +1,18 @@
 {% import "macros.sql" as macros %}
-{{ macros.header(version, plan, digest, "30-build", "makes the loaded staging tables ready to swap in. Writes only inside the staging schemas.", "psql -X -f 30-build.sql") }}
+{{ macros.header(version, plan, digest, "30-build", "makes the loaded staging tables ready to swap in: everything production's tables have, from the schema SQL, built on the staging copies. Writes only inside the staging schemas, but adding a foreign key to a table outside the plan takes a SHARE ROW EXCLUSIVE lock on it while the key is added.", "psql -X -f 30-build.sql") }}
 
 BEGIN;
+-- Adding a foreign key to a production table must not queue behind its users for long.
+SET LOCAL lock_timeout = {{ cutover.lock_timeout }};
 
 {{ macros.check_digest(tag, run, plan, digest, digest_literal) }}
+
+{{ macros.progress_flag(run, "restage_built", "build") }}
+\if :restage_built
+\echo 'restage: the staging tables are already built; nothing to do'
+ROLLBACK;
+\quit
+\endif
 
 -- Every table must be loaded before it is built.
 DO {{ tag }}
@@ -20,16 +29,54 @@ BEGIN
 END
 {{ tag }};
 
-{% if unlogged %}
--- Staging was UNLOGGED for a fast load; production tables must be logged. SET LOGGED rewrites
--- each table and writes all of it to WAL (and to standbys). On a table already logged (a
--- rerun) it does nothing.
 {% for u in units %}
-ALTER TABLE {{ u.staging }} SET LOGGED;
+{% set a = u.attached %}
+-- {{ u.label }}: the table itself, then its keys and indexes, with their production names.
+{% if a.persistence %}
+-- Staging and production differ in persistence. SET LOGGED rewrites the table and writes all of
+-- it to WAL (and to standbys); on a rerun it changes nothing.
+ALTER TABLE {{ u.staging }} {{ a.persistence }};
+{% endif %}
+{% for statement in a.table %}
+{{ statement }}
+{% endfor %}
+{% for statement in a.identity %}
+{{ statement }}
+{% endfor %}
+{% for statement in a.keys %}
+{{ statement }}
+{% endfor %}
+{% if a.bound_check %}
+-- Proves the partition bound, so that ATTACH PARTITION at cutover need not scan the table;
+-- the cutover drops it again.
+{{ a.bound_check.add }}
+{% endif %}
+
+{% endfor %}
+-- Foreign keys, once every key they reference exists: added NOT VALID, then validated, so
+-- that a restored row without its referenced row stops the build here, before the cutover.
+{% for u in units %}
+{% for fk in u.attached.foreign_keys %}
+{{ fk.add }}
+{{ fk.validate }}
+{% endfor %}
 {% endfor %}
 
-{% endif %}
-INSERT INTO {{ run.progress }} (step) VALUES ('build') ON CONFLICT (step, item) DO NOTHING;
+-- Triggers, rules, policies and row level security: created after the load, so that no
+-- trigger fired on restored rows. Extended statistics, comments and grants.
+{% for u in units %}
+{% for statement in u.attached.behaviour %}
+{{ statement }}
+{% endfor %}
+{% for statement in u.attached.statistics %}
+{{ statement }}
+{% endfor %}
+{% for statement in u.attached.comments_and_grants %}
+{{ statement }}
+{% endfor %}
+{% endfor %}
+
+INSERT INTO {{ run.progress }} (step) VALUES ('build');
 
 COMMIT;
 

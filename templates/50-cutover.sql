@@ -28,12 +28,48 @@ INSERT INTO {{ run.cutover_stats }} (item, n_tup_ins, n_tup_upd, n_tup_del)
 SELECT item, s.n_tup_ins, s.n_tup_upd, s.n_tup_del
 FROM (VALUES {% for u in units %}({{ u.item }}, {{ u.staging_literal }}){% if not loop.last %}, {% endif %}{% endfor %}) AS t (item, staging)
 JOIN pg_catalog.pg_stat_all_tables s ON s.relid = t.staging::regclass;
+-- 1. Let go of the tables being replaced: what points at them by OID would otherwise follow
+--    them to the retired schema.
 {% for u in units %}
+{% set a = u.attached %}
+{% for fk in a.inbound %}
+{{ fk.drop }}
+{% endfor %}
+{% for p in a.publications %}
+{{ p.drop }}
+{% endfor %}
+{% for child in a.children %}
+-- {{ child }} inherits from the new table before it stops inheriting from the old one, so
+-- its inherited columns stay inherited.
+ALTER TABLE {{ child }} INHERIT {{ u.staging }};
+ALTER TABLE {{ child }} NO INHERIT {{ u.production }};
+{% endfor %}
+{% for parent in a.parents %}
+ALTER TABLE {{ u.staging }} INHERIT {{ parent }};
+ALTER TABLE {{ u.production }} NO INHERIT {{ parent }};
+{% endfor %}
+{% endfor %}
+{% for m in dependents.matviews %}
+{{ m.drop }}
+{% endfor %}
+{% for f in dependents.functions %}
+{{ f.drop }}
+{% endfor %}
+{% for fk in dependents.parent_foreign_keys %}
+{{ fk.drop }}
+{% endfor %}
 
--- {{ u.label }}
+-- 2. Partitions leave their partitioned tables.
+{% for u in units %}
 {% if u.partition %}
 ALTER TABLE {{ u.partition.parent }} DETACH PARTITION {{ u.production }};
 {% endif %}
+{% endfor %}
+
+-- 3. The swap: production tables to the retired schemas, staging tables in their place.
+{% for u in units %}
+
+-- {{ u.label }}
 {% for s in u.owned_sequences %}
 ALTER SEQUENCE {{ s.sequence }} OWNED BY NONE;
 {% endfor %}
@@ -42,24 +78,66 @@ ALTER TABLE {{ u.staging }} SET SCHEMA {{ u.production_schema }};
 {% for s in u.owned_sequences %}
 ALTER SEQUENCE {{ s.sequence }} OWNED BY {{ u.production }}.{{ s.column }};
 {% endfor %}
-{% if u.partition %}
+{% for m in u.attached.statistics_moves %}
+ALTER STATISTICS {{ m.production }} SET SCHEMA {{ m.retired_schema }};
+ALTER STATISTICS {{ m.staging }} SET SCHEMA {{ m.production_schema }};
+{% endfor %}
+{% endfor %}
+
+-- 4. Partitioned tables take their new partitions: foreign keys first, while they have no
+--    partitions to check; the default partition last.
+{% for fk in dependents.parent_foreign_keys %}
+{{ fk.add }}
+{% endfor %}
+{% for default in [false, true] %}
+{% for u in units %}
+{% if u.partition and u.partition.default == default %}
 ALTER TABLE {{ u.partition.parent }} ATTACH PARTITION {{ u.production }} {{ u.partition.bound }};
+{% if u.attached.bound_check %}
+{{ u.attached.bound_check.drop }}
 {% endif %}
+{% endif %}
+{% endfor %}
+{% endfor %}
+
+-- 5. Point everything back at the new tables. Foreign keys come back NOT VALID (checked by
+--    55-after-cutover.sql); materialized views come back empty (refreshed there too).
+{% for u in units %}
+{% for fk in u.attached.inbound %}
+{{ fk.add }}
+{% endfor %}
+{% for p in u.attached.publications %}
+{{ p.add }}
+{% endfor %}
+{% endfor %}
+{% for view in dependents.views %}
+{{ view }}
+{% endfor %}
+{% for f in dependents.functions %}
+{% for statement in f.create %}
+{{ statement }}
+{% endfor %}
+{% endfor %}
+{% for m in dependents.matviews %}
+{% for statement in m.create %}
+{{ statement }}
+{% endfor %}
+{% endfor %}
+
+-- 6. Sequences: past every restored value, never behind where they were.
+{% for u in units %}
 {% for s in u.cutover_setvals %}
--- {{ s.label }}: past every restored value, never behind where it was.
 {{ macros.setval(s) }}
 {% endfor %}
 {% endfor %}
 {% for t in tables %}
 {% for s in t.kept_sequences %}
-
--- {{ s.label }}: past every restored value, never behind where it was.
 {{ macros.setval(s) }}
 {% endfor %}
 {% endfor %}
 
 INSERT INTO {{ run.progress }} (step) VALUES ('cutover');
-\echo 'restage: cutover done; the replaced tables are kept in the retired schemas until 70-cleanup.sql'
+\echo 'restage: cutover done; next: 55-after-cutover.sql. The replaced tables stay in the retired schemas until 70-cleanup.sql'
 \endif
 
 COMMIT;

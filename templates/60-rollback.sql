@@ -43,12 +43,46 @@ BEGIN
     END LOOP;
 END
 {{ tag }};
-{% for u in units | reverse %}
+-- 1. Let go of the restored tables.
+{% for u in units %}
+{% set a = u.attached %}
+{% for fk in a.inbound %}
+{{ fk.drop }}
+{% endfor %}
+{% for p in a.publications %}
+{{ p.drop }}
+{% endfor %}
+{% for child in a.children %}
+ALTER TABLE {{ child }} INHERIT {{ u.retired }};
+ALTER TABLE {{ child }} NO INHERIT {{ u.production }};
+{% endfor %}
+{% for parent in a.parents %}
+ALTER TABLE {{ u.retired }} INHERIT {{ parent }};
+ALTER TABLE {{ u.production }} NO INHERIT {{ parent }};
+{% endfor %}
+{% endfor %}
+{% for m in dependents.matviews %}
+{{ m.drop }}
+{% endfor %}
+{% for f in dependents.functions %}
+{{ f.drop }}
+{% endfor %}
+{% for fk in dependents.parent_foreign_keys %}
+{{ fk.drop }}
+{% endfor %}
 
--- {{ u.label }}
+-- 2. The restored partitions leave their partitioned tables.
+{% for u in units %}
 {% if u.partition %}
 ALTER TABLE {{ u.partition.parent }} DETACH PARTITION {{ u.production }};
 {% endif %}
+{% endfor %}
+
+-- 3. The swap back, through the (now empty) staging schemas: restored tables to the retired
+--    schemas, the replaced tables back in production.
+{% for u in units | reverse %}
+
+-- {{ u.label }}
 {% for s in u.owned_sequences %}
 ALTER SEQUENCE {{ s.sequence }} OWNED BY NONE;
 {% endfor %}
@@ -58,11 +92,56 @@ ALTER TABLE {{ u.staging }} SET SCHEMA {{ u.retired_schema }};
 {% for s in u.owned_sequences %}
 ALTER SEQUENCE {{ s.sequence }} OWNED BY {{ u.production }}.{{ s.column }};
 {% endfor %}
-{% if u.partition %}
+{% for m in u.attached.statistics_moves %}
+ALTER STATISTICS {{ m.production }} SET SCHEMA {{ m.staging_schema }};
+ALTER STATISTICS {{ m.retired }} SET SCHEMA {{ m.production_schema }};
+ALTER STATISTICS {{ m.staging }} SET SCHEMA {{ m.retired_schema }};
+{% endfor %}
+{% endfor %}
+
+-- 4. The replaced partitions go back (ATTACH checks their rows against the bound).
+{% for fk in dependents.parent_foreign_keys %}
+{{ fk.add }}
+{% endfor %}
+{% for default in [false, true] %}
+{% for u in units %}
+{% if u.partition and u.partition.default == default %}
 ALTER TABLE {{ u.partition.parent }} ATTACH PARTITION {{ u.production }} {{ u.partition.bound }};
 {% endif %}
+{% endfor %}
+{% endfor %}
+
+-- 5. Point everything back at the replaced tables.
+{% for u in units %}
+{% for fk in u.attached.inbound %}
+{{ fk.add }}
+{% endfor %}
+{% for p in u.attached.publications %}
+{{ p.add }}
+{% endfor %}
+{% endfor %}
+{% for view in dependents.views %}
+{{ view }}
+{% endfor %}
+{% for f in dependents.functions %}
+{% for statement in f.create %}
+{{ statement }}
+{% endfor %}
+{% endfor %}
+{% for m in dependents.matviews %}
+{% for statement in m.create %}
+{{ statement }}
+{% endfor %}
+{% endfor %}
+
+-- 6. Sequences: never behind the values handed out since the cutover.
+{% for u in units %}
 {% for s in u.rollback_setvals %}
--- {{ s.label }}: never behind the values handed out since the cutover.
+{{ macros.setval(s) }}
+{% endfor %}
+{% endfor %}
+{% for t in tables %}
+{% for s in t.kept_sequences %}
 {{ macros.setval(s) }}
 {% endfor %}
 {% endfor %}
@@ -72,3 +151,16 @@ INSERT INTO {{ run.progress }} (step) VALUES ('rollback');
 \endif
 
 COMMIT;
+
+-- After the commit, without exclusive locks: the foreign keys pointed back at the replaced
+-- tables are validated, and the materialized views re-created empty are refreshed.
+{% for u in units %}
+{% for fk in u.attached.inbound %}
+{{ fk.validate }}
+{% endfor %}
+{% endfor %}
+{% for m in dependents.matviews %}
+{% if m.refresh %}
+{{ m.refresh }}
+{% endif %}
+{% endfor %}

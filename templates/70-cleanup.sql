@@ -32,10 +32,9 @@ BEGIN
 END
 {{ tag }};
 
--- No CASCADE: if anything still depends on a retired table, the cleanup stops here.
-{% for u in units %}
-DROP TABLE {{ u.retired }};
-{% endfor %}
+-- No CASCADE: if anything still depends on a retired table, the cleanup stops here. One
+-- statement, so that foreign keys among the retired tables do not matter.
+DROP TABLE {% for u in units %}{{ u.retired }}{% if not loop.last %}, {% endif %}{% endfor %};
 {% for schema in retired_schemas %}
 DROP SCHEMA {{ schema }};
 {% endfor %}

@@ -1,6 +1,7 @@
 //! From a resolved plan to the artifacts: every decision is made here, in Rust; templates only
 //! lay the result out.
 
+mod fidelity;
 mod manifest;
 mod model;
 
@@ -12,6 +13,8 @@ use sha2::{Digest, Sha256};
 use crate::Error;
 use crate::plan::{Plan, Resolved};
 use crate::render::Templates;
+use crate::schema::SchemaSql;
+use crate::toc::Toc;
 
 pub use model::Model;
 
@@ -25,9 +28,16 @@ const SCRIPTS: &[&str] = &[
     "40-verify.sql",
     "50-cutover.sql",
     "50-cutover.sh",
+    "55-after-cutover.sql",
     "60-rollback.sql",
     "70-cleanup.sql",
 ];
+
+/// The plan's inputs, parsed.
+pub struct Sources<'a> {
+    pub toc: &'a Toc,
+    pub schema: &'a SchemaSql,
+}
 
 /// The plan's inputs, as read.
 pub struct Inputs<'a> {
@@ -50,11 +60,19 @@ pub fn is_executable(path: &str) -> bool {
 pub fn compile(
     plan: &Plan,
     resolved: &Resolved,
+    sources: &Sources,
     inputs: &Inputs,
     templates: &Templates,
 ) -> Result<Compiled, Error> {
     let digest = digest(plan, inputs);
-    let model = Model::new(plan, resolved, &digest, &sha256_hex(inputs.listing));
+    let model = Model::new(
+        plan,
+        resolved,
+        sources.toc,
+        sources.schema,
+        &digest,
+        &sha256_hex(inputs.listing),
+    );
     let mut files = BTreeMap::new();
     for name in SCRIPTS {
         files.insert((*name).to_owned(), templates.render(name, &model)?);

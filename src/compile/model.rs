@@ -2,9 +2,12 @@
 
 use serde::Serialize;
 
+use super::fidelity::{self, Global, UnitFidelity};
 use crate::plan::{Plan, Resolved, ResolvedTable, SequenceKind, SequenceUse, Unit};
+use crate::schema::SchemaSql;
 use crate::sql::QualifiedName;
 use crate::sql::quote::{ident, literal, shell_word};
+use crate::toc::Toc;
 
 /// Shared by every artifact.
 #[derive(Debug, Serialize)]
@@ -40,6 +43,9 @@ pub struct Model {
     pub new_schemas: Vec<String>,
     /// What 20-load.sh needs, quoted for the shell.
     pub load: LoadModel,
+    /// Views, materialized views, functions and partitioned tables' foreign keys that the
+    /// cutover and rollback re-create.
+    pub dependents: Global,
 }
 
 #[derive(Debug, Serialize)]
@@ -136,11 +142,15 @@ pub struct UnitModel {
     pub cutover_setvals: Vec<SetvalModel>,
     pub rollback_setvals: Vec<SetvalModel>,
     pub load: UnitLoad,
+    /// Everything attached to the table, as SQL.
+    pub attached: UnitFidelity,
 }
 
 #[derive(Debug, Serialize)]
 pub struct PartitionModel {
     pub parent: String,
+    /// The default partition is attached last, when no sibling can take its rows any more.
+    pub default: bool,
     /// `FOR VALUES ...` or `DEFAULT`, from the schema SQL.
     pub bound: String,
 }
@@ -165,7 +175,14 @@ pub struct SetvalModel {
 }
 
 impl Model {
-    pub fn new(plan: &Plan, resolved: &Resolved, digest: &str, listing_sha256: &str) -> Self {
+    pub fn new(
+        plan: &Plan,
+        resolved: &Resolved,
+        toc: &Toc,
+        schema: &SchemaSql,
+        digest: &str,
+        listing_sha256: &str,
+    ) -> Self {
         let base = &plan.staging.schema.value;
         let qualified_in_base = |table: &str| QualifiedName::new(base.clone(), table).quoted();
         let run = RunRecord {
@@ -215,6 +232,30 @@ impl Model {
             }
             tables.push(table_model(table, unit_refs));
         }
+        let (attached, dependents) =
+            fidelity::fidelity(resolved, toc, schema, plan.staging.unlogged);
+        for (unit, attached) in units.iter_mut().zip(attached) {
+            unit.attached = attached;
+        }
+        // Tables that are not swapped but change at cutover: children moved to the new parent,
+        // tables whose foreign keys are re-pointed.
+        let mut touched: Vec<String> = units
+            .iter()
+            .flat_map(|u| u.attached.children.iter().cloned())
+            .collect();
+        touched.extend(resolved.tables.iter().flat_map(|t| &t.units).flat_map(|u| {
+            u.attachments.inbound_foreign_keys.iter().filter_map(|id| {
+                schema
+                    .block(*id)?
+                    .added_constraint()
+                    .map(|(t, _)| t.quoted())
+            })
+        }));
+        for name in touched {
+            if !lock_production.contains(&name) {
+                lock_production.push(name);
+            }
+        }
         let new_schemas = resolved
             .schemas
             .values()
@@ -263,6 +304,7 @@ impl Model {
             relations,
             new_schemas,
             load,
+            dependents,
         };
         model.tag = dollar_tag(&model);
         for unit in &mut model.units {
@@ -366,12 +408,14 @@ fn unit_model(resolved: &Resolved, unit: &Unit, number: usize) -> UnitModel {
             .map(|d| d.line.clone()),
         partition: unit.partition.as_ref().map(|p| PartitionModel {
             parent: p.parent.quoted(),
+            default: p.bound.trim() == "DEFAULT",
             bound: p.bound.clone(),
         }),
         owned_sequences,
         cutover_setvals,
         rollback_setvals,
         load: UnitLoad::default(),
+        attached: UnitFidelity::default(),
     }
 }
 

@@ -3,7 +3,9 @@
 //! `read` turns the file into a `Plan`, reporting every problem it finds at its line and
 //! column; `resolve` then ties the plan to the archive's listing and schema SQL.
 
+pub mod attachments;
 mod error;
+mod listing;
 pub mod read;
 mod resolve;
 pub mod yaml;

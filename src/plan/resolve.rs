@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use miette::SourceSpan;
 
+use super::attachments::{self, Dependents, UnitAttachments};
 use super::error::Problem;
+use super::listing::{Index, attach_child, fk_tables};
 use super::{Plan, PlanTable};
 use crate::graph::{self, Edge, Reason};
 use crate::schema::SchemaSql;
@@ -22,6 +24,8 @@ pub struct Resolved {
     pub edges: Vec<Edge>,
     /// For each production schema of the plan: its staging and retired twins.
     pub schemas: BTreeMap<String, SchemaPair>,
+    /// Views, materialized views, functions and parent foreign keys the cutover re-creates.
+    pub dependents: Dependents,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +48,9 @@ pub struct ResolvedTable {
     /// they are only moved forward past the restored rows.
     pub kept_sequences: Vec<SequenceUse>,
     pub partitioned: bool,
+    /// A partitioned table's own foreign keys: built on each of its staged partitions too, so
+    /// that ATTACH finds them and checks nothing.
+    pub foreign_keys: Vec<u32>,
 }
 
 /// A table that is staged, loaded and swapped on its own.
@@ -56,6 +63,8 @@ pub struct Unit {
     /// When the unit is a partition: its parent and bound.
     pub partition: Option<Partition>,
     pub sequences: Vec<SequenceUse>,
+    /// What hangs off it: rebuilt on staging, re-pointed or moved at cutover.
+    pub attachments: UnitAttachments,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +111,14 @@ pub fn resolve(
     toc: &Toc,
     schema: Option<&SchemaSql>,
 ) -> Result<Resolved, Vec<Problem>> {
+    let Some(schema) = schema else {
+        return Err(vec![Problem::new(
+            plan.source.listing.span,
+            "the plan has no schema SQL (source.schema)",
+            "add `schema:` next to this",
+        )
+        .help("restage takes every definition it writes from `pg_restore --schema-only -v -f FILE DUMP`: name that file in `source: schema:`")]);
+    };
     let index = Index::new(toc);
     let mut problems = Vec::new();
     let mut tables = Vec::new();
@@ -117,6 +134,7 @@ pub fn resolve(
     if !problems.is_empty() {
         return Err(problems);
     }
+    let dependents = attachments::classify(&mut tables, &index, schema)?;
 
     let names: Vec<QualifiedName> = tables.iter().map(|t| t.name.clone()).collect();
     let edges = dependency_edges(plan, &tables, &index);
@@ -141,81 +159,15 @@ pub fn resolve(
         tables,
         edges,
         schemas,
+        dependents,
     })
-}
-
-/// Lookups over the listing.
-struct Index<'t> {
-    toc: &'t Toc,
-    by_id: HashMap<u32, &'t Entry>,
-    /// Ids of entries that depend on a given id.
-    dependents: HashMap<u32, Vec<&'t Entry>>,
-}
-
-impl<'t> Index<'t> {
-    fn new(toc: &'t Toc) -> Self {
-        let mut by_id = HashMap::with_capacity(toc.entries.len());
-        let mut dependents: HashMap<u32, Vec<&Entry>> = HashMap::new();
-        for entry in &toc.entries {
-            by_id.insert(entry.id, entry);
-            for dep in &entry.deps {
-                let list = dependents.entry(*dep).or_default();
-                if !list.iter().any(|e| e.id == entry.id) {
-                    list.push(entry);
-                }
-            }
-        }
-        Index {
-            toc,
-            by_id,
-            dependents,
-        }
-    }
-
-    fn dependents<'a>(&'a self, id: u32, desc: &'a str) -> impl Iterator<Item = &'t Entry> + 'a {
-        self.dependents
-            .get(&id)
-            .into_iter()
-            .flatten()
-            .copied()
-            .filter(move |e| e.desc == desc)
-    }
-
-    fn deps(&self, entry: &Entry, desc: &'static str) -> impl Iterator<Item = &'t Entry> + '_ {
-        let mut seen = BTreeSet::new();
-        entry
-            .deps
-            .clone()
-            .into_iter()
-            .filter(move |d| seen.insert(*d))
-            .filter_map(|d| self.by_id.get(&d).copied())
-            .filter(move |e| e.desc == desc)
-    }
-
-    /// TABLE entries that can be `name`.
-    fn tables_named(&self, name: &QualifiedName) -> Vec<&'t Entry> {
-        self.toc
-            .entries
-            .iter()
-            .filter(|e| e.desc == "TABLE")
-            .filter(|e| {
-                e.candidates()
-                    .any(|c| c.schema == Some(name.schema.as_str()) && c.name == name.name)
-            })
-            .collect()
-    }
-
-    fn qualified(&self, entry: &Entry) -> Option<QualifiedName> {
-        let names = entry.names()?;
-        Some(QualifiedName::new(names.schema?, names.name))
-    }
 }
 
 fn resolve_table(
     plan: &Plan,
     table: &PlanTable,
     index: &Index,
-    schema: Option<&SchemaSql>,
+    schema: &SchemaSql,
 ) -> Result<ResolvedTable, Problem> {
     let listing = &plan.source.listing.value;
     let entry = match index.tables_named(&table.name).as_slice() {
@@ -243,10 +195,6 @@ fn resolve_table(
             .help("the listing alone cannot tell these entries apart; remove the one that is not this table from the listing"));
         }
     };
-    let needs_schema = |what: &str| {
-        Problem::new(table.span, format!("{} {what}, and the plan has no schema SQL", table.name), "needs source.schema")
-            .help("add `source: schema:` with the output of `pg_restore --schema-only -v -f FILE DUMP`: restage takes those definitions from it")
-    };
     let leaves = leaf_partitions(index, entry);
     let partitioned = !leaves.is_empty();
     let mut units = Vec::new();
@@ -257,9 +205,6 @@ fn resolve_table(
             .unwrap_or_else(|| table.name.clone());
         let partition = match attachment_entry(index, unit_entry) {
             Some(attach) => {
-                let schema = schema.ok_or_else(|| {
-                    needs_schema("is a partition (its bound is in the schema SQL)")
-                })?;
                 let block = schema
                     .block(attach.id)
                     .and_then(|b| b.attachment())
@@ -280,18 +225,18 @@ fn resolve_table(
             }
             None => None,
         };
-        let sequences =
-            sequences_of(index, unit_entry, &name, schema).map_err(|what| needs_schema(&what))?;
+        let sequences = sequences_of(index, unit_entry, &name, schema);
         units.push(Unit {
             name,
             table_id: unit_entry.id,
             data: data_entry(index, unit_entry),
             partition,
             sequences,
+            attachments: UnitAttachments::default(),
         });
     }
     let kept_sequences = if partitioned {
-        sequences_of(index, entry, &table.name, schema).map_err(|what| needs_schema(&what))?
+        sequences_of(index, entry, &table.name, schema)
     } else {
         Vec::new()
     };
@@ -303,6 +248,7 @@ fn resolve_table(
         units,
         kept_sequences,
         partitioned,
+        foreign_keys: Vec::new(),
     })
 }
 
@@ -357,16 +303,6 @@ fn attachment_entry<'t>(index: &Index<'t>, table: &Entry) -> Option<&'t Entry> {
         .find(|attach| attach_child(index, attach) == Some(table.id))
 }
 
-/// The partition a `TABLE ATTACH` entry attaches: of its two TABLE dependencies, the one named
-/// by its tag.
-fn attach_child(index: &Index, attach: &Entry) -> Option<u32> {
-    let tag = attach.name();
-    index
-        .deps(attach, "TABLE")
-        .find(|t| t.name() == tag && t.schema() == attach.schema())
-        .map(|t| t.id)
-}
-
 /// The leaf partitions under `table` (none when it is not partitioned), in listing order.
 fn leaf_partitions<'t>(index: &Index<'t>, table: &Entry) -> Vec<&'t Entry> {
     let children: Vec<&Entry> = index
@@ -392,19 +328,13 @@ fn sequences_of(
     index: &Index,
     table: &Entry,
     name: &QualifiedName,
-    schema: Option<&SchemaSql>,
-) -> Result<Vec<SequenceUse>, String> {
+    schema: &SchemaSql,
+) -> Vec<SequenceUse> {
     let sequence_entries: Vec<&Entry> = index.dependents(table.id, "SEQUENCE").collect();
     let defaults: Vec<&Entry> = index
         .dependents(table.id, "DEFAULT")
         .filter(|d| index.deps(d, "SEQUENCE").next().is_some())
         .collect();
-    let Some(schema) = schema else {
-        if sequence_entries.is_empty() && defaults.is_empty() {
-            return Ok(Vec::new());
-        }
-        return Err("has columns that take values from sequences".to_owned());
-    };
     let mut uses = Vec::new();
     for seq in &sequence_entries {
         let Some(block) = schema.block(seq.id) else {
@@ -470,7 +400,7 @@ fn sequences_of(
         });
     }
     uses.sort_by(|a, b| a.column.cmp(&b.column));
-    Ok(uses)
+    uses
 }
 
 /// The `INCREMENT BY` of the sequence named `name`, from its `CREATE SEQUENCE` block.
@@ -635,26 +565,6 @@ fn dependency_edges(plan: &Plan, tables: &[ResolvedTable], index: &Index) -> Vec
         }
     }
     edges
-}
-
-/// The referencing and referenced TABLE ids of an FK entry: it depends on both tables and on
-/// the referenced table's key constraint or index.
-fn fk_tables(index: &Index, fk: &Entry) -> Option<(u32, u32)> {
-    let tables: Vec<u32> = index.deps(fk, "TABLE").map(|t| t.id).collect();
-    let referenced = fk
-        .deps
-        .iter()
-        .filter_map(|d| index.by_id.get(d))
-        .find_map(|key| match key.desc.as_ref() {
-            "CONSTRAINT" | "INDEX" => index.deps(key, "TABLE").next().map(|t| t.id),
-            _ => None,
-        });
-    match (tables.as_slice(), referenced) {
-        ([only], _) => Some((*only, *only)),
-        ([a, b], Some(r)) if r == *a => Some((*b, *a)),
-        ([a, b], Some(r)) if r == *b => Some((*a, *b)),
-        _ => None,
-    }
 }
 
 fn cycle_problem(

@@ -5,5 +5,6 @@ pub mod cursor;
 pub mod lexer;
 pub mod name;
 pub mod quote;
+pub mod rewrite;
 
 pub use name::QualifiedName;

@@ -90,6 +90,12 @@ fn cycle(cluster: &Cluster, example: &Example) {
     let archive = Archive::make(cluster, database);
     archive.restore_into(cluster, "scratch");
     cluster.query(database, example.changes);
+    // The same production, for the path that ends in the cleanup of a kept cutover.
+    let forward = format!("{database}_forward");
+    cluster.query(
+        "postgres",
+        &format!("CREATE DATABASE {forward} TEMPLATE {database}"),
+    );
     let before = State::of(cluster, database);
 
     let run = archive.compile(cluster, database, database, example.tables, "");
@@ -160,7 +166,11 @@ fn cycle(cluster: &Cluster, example: &Example) {
     run.ok_with(&["70-cleanup.sql"], &["-v", &run.approve()]);
     let cleaned = State::of(cluster, database);
     assert_eq!(cleaned.tables, before.tables);
-    assert_eq!(cleaned.schema, before.schema);
+    assert_schema_eq(
+        &cleaned.schema,
+        &before.schema,
+        "stage → … → cutover → rollback → cleanup",
+    );
     assert_eq!(
         cluster.query(
             database,
@@ -168,6 +178,41 @@ fn cycle(cluster: &Cluster, example: &Example) {
         ),
         "0\n"
     );
+
+    // The other way out: the cutover is kept, checked and made final.
+    let run = Artifacts {
+        cluster,
+        database: &forward,
+        out: run.out.clone(),
+    };
+    run.ok(UP_TO_VERIFY);
+    run.ok(&["50-cutover.sh", "55-after-cutover.sql"]);
+    for table in example.restored {
+        assert_eq!(
+            table_digest(cluster, &forward, table),
+            table_digest(cluster, "scratch", table),
+            "{table}"
+        );
+    }
+    cluster.query(&forward, example.inserts);
+    run.ok_with(&["70-cleanup.sql"], &["-v", &run.approve()]);
+    let kept = State::of(cluster, &forward);
+    assert_schema_eq(
+        &kept.schema,
+        &before.schema,
+        "stage → … → cutover → after-cutover → cleanup",
+    );
+}
+
+/// The oracle of the fidelity issue: `pg_dump --schema-only` byte for byte.
+fn assert_schema_eq(actual: &str, expected: &str, path: &str) {
+    if actual != expected {
+        let diff = similar::TextDiff::from_lines(expected, actual)
+            .unified_diff()
+            .context_radius(4)
+            .to_string();
+        panic!("pg_dump --schema-only differs after {path}:\n{diff}");
+    }
 }
 
 #[test]

@@ -1,0 +1,113 @@
+//! Lookups over the listing: entries by id, what depends on what, and what an FK or a
+//! `TABLE ATTACH` entry connects.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::sql::QualifiedName;
+use crate::toc::{Entry, Toc};
+
+/// Lookups over the listing.
+pub(super) struct Index<'t> {
+    pub toc: &'t Toc,
+    pub by_id: HashMap<u32, &'t Entry>,
+    /// Ids of entries that depend on a given id.
+    dependents: HashMap<u32, Vec<&'t Entry>>,
+}
+
+impl<'t> Index<'t> {
+    pub fn new(toc: &'t Toc) -> Self {
+        let mut by_id = HashMap::with_capacity(toc.entries.len());
+        let mut dependents: HashMap<u32, Vec<&Entry>> = HashMap::new();
+        for entry in &toc.entries {
+            by_id.insert(entry.id, entry);
+            for dep in &entry.deps {
+                let list = dependents.entry(*dep).or_default();
+                if !list.iter().any(|e| e.id == entry.id) {
+                    list.push(entry);
+                }
+            }
+        }
+        Index {
+            toc,
+            by_id,
+            dependents,
+        }
+    }
+
+    /// Every entry that depends on `id`, in listing order.
+    pub fn all_dependents(&self, id: u32) -> &[&'t Entry] {
+        self.dependents.get(&id).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn dependents<'a>(
+        &'a self,
+        id: u32,
+        desc: &'a str,
+    ) -> impl Iterator<Item = &'t Entry> + 'a {
+        self.dependents
+            .get(&id)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(move |e| e.desc == desc)
+    }
+
+    pub fn deps(&self, entry: &Entry, desc: &'static str) -> impl Iterator<Item = &'t Entry> + '_ {
+        let mut seen = BTreeSet::new();
+        entry
+            .deps
+            .clone()
+            .into_iter()
+            .filter(move |d| seen.insert(*d))
+            .filter_map(|d| self.by_id.get(&d).copied())
+            .filter(move |e| e.desc == desc)
+    }
+
+    /// TABLE entries that can be `name`.
+    pub fn tables_named(&self, name: &QualifiedName) -> Vec<&'t Entry> {
+        self.toc
+            .entries
+            .iter()
+            .filter(|e| e.desc == "TABLE")
+            .filter(|e| {
+                e.candidates()
+                    .any(|c| c.schema == Some(name.schema.as_str()) && c.name == name.name)
+            })
+            .collect()
+    }
+
+    pub fn qualified(&self, entry: &Entry) -> Option<QualifiedName> {
+        let names = entry.names()?;
+        Some(QualifiedName::new(names.schema?, names.name))
+    }
+}
+
+/// The partition a `TABLE ATTACH` entry attaches: of its two TABLE dependencies, the one named
+/// by its tag.
+pub(super) fn attach_child(index: &Index, attach: &Entry) -> Option<u32> {
+    let tag = attach.name();
+    index
+        .deps(attach, "TABLE")
+        .find(|t| t.name() == tag && t.schema() == attach.schema())
+        .map(|t| t.id)
+}
+
+/// The referencing and referenced TABLE ids of an FK entry: it depends on both tables and on
+/// the referenced table's key constraint or index.
+pub(super) fn fk_tables(index: &Index, fk: &Entry) -> Option<(u32, u32)> {
+    let tables: Vec<u32> = index.deps(fk, "TABLE").map(|t| t.id).collect();
+    let referenced = fk
+        .deps
+        .iter()
+        .filter_map(|d| index.by_id.get(d))
+        .find_map(|key| match key.desc.as_ref() {
+            "CONSTRAINT" | "INDEX" => index.deps(key, "TABLE").next().map(|t| t.id),
+            _ => None,
+        });
+    match (tables.as_slice(), referenced) {
+        ([only], _) => Some((*only, *only)),
+        ([a, b], Some(r)) if r == *a => Some((*b, *a)),
+        ([a, b], Some(r)) if r == *b => Some((*a, *b)),
+        _ => None,
+    }
+}

@@ -1,0 +1,35 @@
+{% import "macros.sql" as macros %}
+{{ macros.header(version, plan, digest, "55-after-cutover", "finishes what the cutover left for later, without exclusive locks on the swapped tables: validates the foreign keys it re-pointed, refreshes the materialized views it re-created.", "psql -X -f 55-after-cutover.sql") }}
+
+{{ macros.check_digest(tag, run, plan, digest, digest_literal) }}
+
+DO {{ tag }}
+BEGIN
+    IF NOT EXISTS (SELECT FROM {{ run.progress }} WHERE step = 'cutover') THEN
+        RAISE EXCEPTION 'restage after-cutover: no cutover is recorded'
+            USING HINT = 'run 50-cutover.sh first';
+    END IF;
+    IF EXISTS (SELECT FROM {{ run.progress }} WHERE step = 'rollback') THEN
+        RAISE EXCEPTION 'restage after-cutover: the cutover was rolled back'
+            USING HINT = 'the rollback validates and refreshes for the tables it put back';
+    END IF;
+END
+{{ tag }};
+
+-- VALIDATE takes SHARE UPDATE EXCLUSIVE on the referencing table (reads and writes go on) and
+-- ROW SHARE on the referenced one. On a key already valid it does nothing, so a rerun is safe.
+{% for u in units %}
+{% for fk in u.attached.inbound %}
+{{ fk.validate }}
+{% endfor %}
+{% endfor %}
+{% for m in dependents.matviews %}
+{% if m.refresh %}
+-- Empty since the cutover: readers get an error until this refresh, which holds an ACCESS
+-- EXCLUSIVE lock on the materialized view (not on the tables it reads) while it runs.
+{{ m.refresh }}
+{% endif %}
+{% endfor %}
+
+INSERT INTO {{ run.progress }} (step) VALUES ('after-cutover') ON CONFLICT (step, item) DO NOTHING;
+\echo 'restage: after-cutover done; when the restore is accepted: 70-cleanup.sql'
