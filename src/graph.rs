@@ -23,6 +23,8 @@ pub enum Reason {
     },
     /// The plan says `after:` for the later table.
     After { span: miette::SourceSpan },
+    /// `table` inherits from the earlier table: its staging copy is created as its child.
+    Inherits { table: QualifiedName },
 }
 
 /// `before` must be loaded and locked before `after`.

@@ -60,6 +60,15 @@ impl SchemaSql {
     pub fn block(&self, id: u32) -> Option<&Block> {
         self.blocks.get(&id)
     }
+
+    /// The exact schema-qualified name of entry `id`, from its `-- Name:` line.
+    pub fn name_of(&self, id: u32) -> Option<QualifiedName> {
+        let block = self.block(id)?;
+        Some(QualifiedName::new(
+            block.schema.clone()?,
+            block.name.clone(),
+        ))
+    }
 }
 
 const HEADER: &str = "-- TOC entry ";

@@ -42,7 +42,16 @@ CREATE TABLE {{ run.cutover_stats }} (
 
 {% for u in units %}
 -- {{ u.label }}
+{% if u.attached.inheritance %}
+{% for shadow in u.attached.inheritance.shadows %}
+-- Stands in for {{ shadow.parent }} until cutover, empty.
+CREATE TABLE {{ shadow.staging }} (LIKE {{ shadow.parent }} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED);
+CREATE TABLE {{ shadow.retired }} (LIKE {{ shadow.parent }} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED);
+{% endfor %}
+{{ u.attached.inheritance.create }}
+{% else %}
 {{ create_table }} {{ u.staging }} (LIKE {{ u.production }} {{ u.like }});
+{% endif %}
 {% endfor %}
 \endif
 

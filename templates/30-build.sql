@@ -40,6 +40,11 @@ ALTER TABLE {{ u.staging }} {{ a.persistence }};
 {% for statement in a.table %}
 {{ statement }}
 {% endfor %}
+{% if a.inheritance %}
+{% for statement in a.inheritance.defaults %}
+{{ statement }}
+{% endfor %}
+{% endif %}
 {% for statement in a.identity %}
 {{ statement }}
 {% endfor %}
@@ -47,9 +52,14 @@ ALTER TABLE {{ u.staging }} {{ a.persistence }};
 {{ statement }}
 {% endfor %}
 {% if a.bound_check %}
--- Proves the partition bound, so that ATTACH PARTITION at cutover need not scan the table;
--- the cutover drops it again.
-{{ a.bound_check.add }}
+-- Proves the partition bound, so that ATTACH PARTITION at cutover need not read the table:
+-- the same expression PostgreSQL derives for production's partition. The cutover drops it.
+DO {{ tag }}
+BEGIN
+    EXECUTE pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT restage_partition_bound CHECK %s', {{ a.bound_check.staging }},
+        pg_catalog.pg_get_partition_constraintdef({{ a.bound_check.production }}::pg_catalog.regclass));
+END
+{{ tag }};
 {% endif %}
 
 {% endfor %}

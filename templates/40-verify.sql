@@ -24,7 +24,7 @@ BEGIN
     IF loaded IS NULL THEN
         problems := problems || format('%s has not been loaded: run 20-load.sh', {{ u.item }});
     ELSE
-        SELECT count(*) INTO found FROM {{ u.staging }};
+        SELECT count(*) INTO found FROM ONLY {{ u.staging }};
         IF found <> loaded THEN
             problems := problems || format('%s holds %s rows, but %s were loaded', {{ u.staging_literal }}, found, loaded);
         END IF;

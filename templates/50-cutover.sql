@@ -44,10 +44,16 @@ JOIN pg_catalog.pg_stat_all_tables s ON s.relid = t.staging::regclass;
 ALTER TABLE {{ child }} INHERIT {{ u.staging }};
 ALTER TABLE {{ child }} NO INHERIT {{ u.production }};
 {% endfor %}
-{% for parent in a.parents %}
-ALTER TABLE {{ u.staging }} INHERIT {{ parent }};
-ALTER TABLE {{ u.production }} NO INHERIT {{ parent }};
+{% if a.inheritance %}
+{% for shadow in a.inheritance.shadows %}
+-- {{ u.label }} changes places under {{ shadow.parent }}: each copy joins its new parent
+-- before it leaves the old one, so its inherited columns stay inherited.
+ALTER TABLE {{ u.staging }} INHERIT {{ shadow.parent }};
+ALTER TABLE {{ u.staging }} NO INHERIT {{ shadow.staging }};
+ALTER TABLE {{ u.production }} INHERIT {{ shadow.retired }};
+ALTER TABLE {{ u.production }} NO INHERIT {{ shadow.parent }};
 {% endfor %}
+{% endif %}
 {% endfor %}
 {% for m in dependents.matviews %}
 {{ m.drop }}

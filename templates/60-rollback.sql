@@ -56,10 +56,14 @@ END
 ALTER TABLE {{ child }} INHERIT {{ u.retired }};
 ALTER TABLE {{ child }} NO INHERIT {{ u.production }};
 {% endfor %}
-{% for parent in a.parents %}
-ALTER TABLE {{ u.retired }} INHERIT {{ parent }};
-ALTER TABLE {{ u.production }} NO INHERIT {{ parent }};
+{% if a.inheritance %}
+{% for shadow in a.inheritance.shadows %}
+ALTER TABLE {{ u.retired }} INHERIT {{ shadow.parent }};
+ALTER TABLE {{ u.retired }} NO INHERIT {{ shadow.retired }};
+ALTER TABLE {{ u.production }} INHERIT {{ shadow.staging }};
+ALTER TABLE {{ u.production }} NO INHERIT {{ shadow.parent }};
 {% endfor %}
+{% endif %}
 {% endfor %}
 {% for m in dependents.matviews %}
 {{ m.drop }}

@@ -34,7 +34,7 @@ END
 
 -- No CASCADE: if anything still depends on a retired table, the cleanup stops here. One
 -- statement, so that foreign keys among the retired tables do not matter.
-DROP TABLE {% for u in units %}{{ u.retired }}{% if not loop.last %}, {% endif %}{% endfor %};
+DROP TABLE {% for u in units %}{{ u.retired }}{% if u.attached.inheritance %}{% for shadow in u.attached.inheritance.shadows %}, {{ shadow.staging }}, {{ shadow.retired }}{% endfor %}{% endif %}{% if not loop.last %}, {% endif %}{% endfor %};
 {% for schema in retired_schemas %}
 DROP SCHEMA {{ schema }};
 {% endfor %}

@@ -7,10 +7,10 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::plan::attachments::Dependents;
-use crate::plan::{Resolved, ResolvedTable, SchemaPair, SequenceKind, Unit};
+use crate::plan::{Resolved, ResolvedTable, SchemaPair, SequenceKind};
 use crate::schema::{Block, SchemaSql};
 use crate::sql::QualifiedName;
-use crate::sql::quote::ident;
+use crate::sql::quote::{ident, literal};
 use crate::sql::rewrite::{NameMap, retarget};
 use crate::toc::Toc;
 
@@ -42,13 +42,45 @@ pub struct UnitFidelity {
     pub publications: Vec<Publication>,
     /// Tables outside the plan that inherit from this one.
     pub children: Vec<String>,
-    /// The parents this table inherits from (a swapped inheritance child).
-    pub parents: Vec<String>,
+    /// When the table inherits from others: how its staging copy is made and swapped.
+    pub inheritance: Option<Inheritance>,
+}
+
+/// A restored table that inherits from others. Its staging copy is created as pg_dump created
+/// it, `CREATE TABLE ... (own columns) INHERITS (...)`, so that its inherited columns and
+/// constraints stay inherited (not local) through the swap. A parent outside the plan is stood
+/// in for by a shadow: an empty table like it, which the new child leaves at cutover after
+/// joining the real parent, and which the replaced child joins before leaving it, so that
+/// neither ever stops inheriting.
+#[derive(Debug, Serialize)]
+pub struct Inheritance {
+    /// `CREATE [UNLOGGED] TABLE <staging> (...) INHERITS (...)`, from the schema SQL.
+    pub create: String,
+    pub shadows: Vec<Shadow>,
+    /// Defaults of inherited columns, stated apart in the dump.
+    pub defaults: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
+pub struct Shadow {
+    /// The parent in production.
+    pub parent: String,
+    /// The stand-in the staging copy inherits from until cutover.
+    pub staging: String,
+    /// The stand-in the replaced child inherits from after cutover.
+    pub retired: String,
+}
+
+/// A CHECK on a staged partition that states exactly its partition constraint, so that ATTACH
+/// PARTITION proves the bound instead of reading every row. Its expression is the one
+/// PostgreSQL itself derives for production's partition (`pg_get_partition_constraintdef`),
+/// which the prover recognises whatever the strategy (range, list, hash, default).
+#[derive(Debug, Serialize)]
 pub struct BoundCheck {
-    pub add: String,
+    /// The staging table, quoted, as a literal for `format()`.
+    pub staging: String,
+    /// The production partition, as a literal for `regclass`.
+    pub production: String,
     pub drop: String,
 }
 
@@ -126,42 +158,62 @@ pub fn fidelity(
     schema: &SchemaSql,
     unlogged_staging: bool,
 ) -> (Vec<UnitFidelity>, Global) {
+    // Exact names: the schema SQL's `-- Name:` lines first, the listing where there is no block.
     let names: HashMap<u32, QualifiedName> = toc
         .entries
         .iter()
         .filter_map(|e| {
-            let n = e.names()?;
-            Some((e.id, QualifiedName::new(n.schema?, n.name)))
+            let name = schema.name_of(e.id).or_else(|| {
+                let n = e.names()?;
+                Some(QualifiedName::new(n.schema?, n.name))
+            })?;
+            Some((e.id, name))
         })
         .collect();
     let block = |id: u32| schema.block(id);
     let statements = |id: u32| block(id).map(Block::statement_texts).unwrap_or_default();
 
     // Everything built on staging is written with staging names: the tables, their extended
-    // statistics and identity sequences.
+    // statistics, identity sequences and indexes (`COMMENT ON INDEX public.x` must reach the
+    // staging copy, never production's).
     let mut to_staging = NameMap::new();
     for table in &resolved.tables {
         for unit in &table.units {
             let pair = &resolved.schemas[&unit.name.schema];
             let twin =
                 |name: &QualifiedName| QualifiedName::new(pair.staging.clone(), name.name.clone());
-            to_staging.insert(unit.name.clone(), twin(&unit.name));
-            for id in &unit.attachments.statistics {
-                if let Some(name) = names.get(id) {
-                    to_staging.insert(name.clone(), twin(name));
-                }
-            }
-            for sequence in unit
-                .sequences
-                .iter()
-                .filter(|s| s.kind == SequenceKind::Identity)
-            {
-                to_staging.insert(sequence.sequence.clone(), twin(&sequence.sequence));
+            let in_schema = |name: String| QualifiedName::new(unit.name.schema.clone(), name);
+            let mut moved: Vec<QualifiedName> = vec![unit.name.clone()];
+            moved.extend(
+                unit.attachments
+                    .statistics
+                    .iter()
+                    .filter_map(|id| names.get(id).cloned()),
+            );
+            moved.extend(
+                unit.sequences
+                    .iter()
+                    .filter(|s| s.kind == SequenceKind::Identity)
+                    .map(|s| s.sequence.clone()),
+            );
+            moved.extend(
+                unit.attachments
+                    .keys
+                    .iter()
+                    .filter_map(|id| match block(*id) {
+                        Some(b) if b.desc == "INDEX" => names.get(id).cloned(),
+                        Some(b) => b.added_constraint().map(|(_, name)| in_schema(name)),
+                        None => None,
+                    }),
+            );
+            for name in moved {
+                to_staging.insert(name.clone(), twin(&name));
             }
         }
     }
 
     let mut units = Vec::new();
+    let mut shadow_count = 0;
     for table in &resolved.tables {
         let parent = table.partitioned.then(|| parent_parts(table, schema));
         for unit in &table.units {
@@ -182,12 +234,18 @@ pub fn fidelity(
                 (false, true) => Some("SET UNLOGGED"),
                 _ => None,
             };
-            if let Some(options) = &create.options {
+            let inherits = !create.inherits.is_empty();
+            if let Some(options) = create.options.as_ref().filter(|_| !inherits) {
                 fidelity
                     .table
                     .push(format!("ALTER TABLE {} SET ({options});", staging.quoted()));
             }
-            let mut constraints = create.constraints.clone();
+            // A child's own constraints are part of the `CREATE TABLE` it is staged with.
+            let mut constraints = if inherits {
+                Vec::new()
+            } else {
+                create.constraints.clone()
+            };
             if let Some(parent) = &parent {
                 constraints.extend(parent.constraints.iter().cloned());
             }
@@ -215,7 +273,8 @@ pub fn fidelity(
                     staging.quoted(),
                     ident(&sequence.column)
                 ));
-                let definition = unit_sequence_block(toc, schema, &sequence.sequence);
+                // Its SEQUENCE block is `ALTER TABLE t ALTER COLUMN c ADD GENERATED ... AS IDENTITY (...)`.
+                let definition = sequence.entry.map(statements).unwrap_or_default();
                 fidelity
                     .identity
                     .extend(definition.iter().map(|s| build(s)));
@@ -227,12 +286,13 @@ pub fn fidelity(
                 .flat_map(|id| statements(*id))
                 .map(|s| build(&s))
                 .collect();
-            fidelity.bound_check = parent.as_ref().filter(|_| unit.partition.is_some()).and_then(|parent| {
-                let condition = bound_condition(parent, &table.units, unit)?;
-                Some(BoundCheck {
-                    add: format!("ALTER TABLE {} ADD CONSTRAINT restage_partition_bound CHECK ({condition});", staging.quoted()),
-                    drop: format!("ALTER TABLE {} DROP CONSTRAINT restage_partition_bound;", unit.name.quoted()),
-                })
+            fidelity.bound_check = unit.partition.as_ref().map(|_| BoundCheck {
+                staging: literal(&staging.quoted()),
+                production: literal(&unit.name.quoted()),
+                drop: format!(
+                    "ALTER TABLE {} DROP CONSTRAINT restage_partition_bound;",
+                    unit.name.quoted()
+                ),
             });
             let mut foreign_keys: Vec<u32> = a.foreign_keys.clone();
             if let Some(parent) = &parent {
@@ -265,11 +325,20 @@ pub fn fidelity(
                 .flat_map(|id| statements(*id))
                 .map(|s| build(&s))
                 .collect();
+            // Comments and grants on identity sequences, which are re-created in staging.
             let identity_extras = unit
                 .sequences
                 .iter()
                 .filter(|s| s.kind == SequenceKind::Identity)
-                .flat_map(|s| sequence_comments_and_grants(toc, &s.sequence));
+                .filter_map(|s| s.entry)
+                .flat_map(|id| {
+                    toc.entries
+                        .iter()
+                        .filter(move |e| {
+                            matches!(e.desc.as_ref(), "COMMENT" | "ACL") && e.deps.contains(&id)
+                        })
+                        .map(|e| e.id)
+                });
             fidelity.comments_and_grants = a
                 .comments_and_grants
                 .iter()
@@ -326,20 +395,52 @@ pub fn fidelity(
                 .filter_map(|id| names.get(id))
                 .map(QualifiedName::quoted)
                 .collect();
-            fidelity.parents = create.inherits.iter().map(QualifiedName::quoted).collect();
+            if !create.inherits.is_empty() {
+                let mut shadow_map = to_staging.clone();
+                let mut shadows = Vec::new();
+                for parent in create
+                    .inherits
+                    .iter()
+                    .filter(|p| !to_staging.contains_key(*p))
+                {
+                    shadow_count += 1;
+                    let shadow = |schema: &str| {
+                        QualifiedName::new(schema, format!("restage_shadow_{shadow_count}"))
+                    };
+                    shadow_map.insert(parent.clone(), shadow(&pair.staging));
+                    shadows.push(Shadow {
+                        parent: parent.quoted(),
+                        staging: shadow(&pair.staging).quoted(),
+                        retired: shadow(&pair.retired).quoted(),
+                    });
+                }
+                let create = statements(unit.table_id)
+                    .into_iter()
+                    .find(|s| starts_with_words(s, &["CREATE"]))
+                    .map(|s| with_persistence(&retarget(&s, &shadow_map), unlogged_staging))
+                    .unwrap_or_default();
+                let defaults = a
+                    .defaults
+                    .iter()
+                    .flat_map(|id| statements(*id))
+                    .map(|s| build(&s))
+                    .collect();
+                fidelity.inheritance = Some(Inheritance {
+                    create,
+                    shadows,
+                    defaults,
+                });
+            }
             units.push(fidelity);
         }
     }
     (units, global(&resolved.dependents, &names, schema))
 }
 
-/// What a partitioned table passes to its partitions: its table constraints, foreign keys and
-/// partition key.
+/// What a partitioned table passes to its partitions: its table constraints and foreign keys.
 struct ParentParts {
     constraints: Vec<(String, String)>,
     foreign_keys: Vec<u32>,
-    key: Option<String>,
-    strategy: Option<String>,
 }
 
 fn parent_parts(table: &ResolvedTable, schema: &SchemaSql) -> ParentParts {
@@ -347,134 +448,10 @@ fn parent_parts(table: &ResolvedTable, schema: &SchemaSql) -> ParentParts {
         .block(table.table_id)
         .and_then(|b| b.create_table())
         .unwrap_or_default();
-    let (strategy, key) = match create
-        .partition_by
-        .as_deref()
-        .and_then(|p| p.split_once(' '))
-    {
-        Some((strategy, key)) => (Some(strategy.to_ascii_uppercase()), single_column(key)),
-        None => (None, None),
-    };
     ParentParts {
         constraints: create.constraints,
         foreign_keys: table.foreign_keys.clone(),
-        key,
-        strategy,
     }
-}
-
-/// `(taken_on)` → `taken_on`: a key of one plain column, else none.
-fn single_column(key: &str) -> Option<String> {
-    let inner = key.trim().strip_prefix('(')?.strip_suffix(')')?.trim();
-    let tokens = crate::sql::lexer::tokenize(inner);
-    match tokens.as_slice() {
-        [one] => one.ident_value(inner).map(|name| ident(&name)),
-        _ => None,
-    }
-}
-
-/// The CHECK condition that says a row is inside `bound`; `DEFAULT` is "in none of the
-/// siblings". None when restage cannot write it (a key of several columns, hash
-/// partitioning): ATTACH then checks the rows itself.
-fn bound_condition(parent: &ParentParts, siblings: &[Unit], unit: &Unit) -> Option<String> {
-    let key = parent.key.as_deref()?;
-    let accepts = |bound: &str| -> Option<String> {
-        let bound = bound.trim();
-        if let Some(range) = bound.strip_prefix("FOR VALUES FROM ") {
-            if parent.strategy.as_deref() != Some("RANGE") {
-                return None;
-            }
-            let (from, to) = range.split_once(" TO ")?;
-            let value = |v: &str| -> Option<Option<String>> {
-                let inner = v.trim().strip_prefix('(')?.strip_suffix(')')?.trim();
-                Some(match inner {
-                    "MINVALUE" | "MAXVALUE" => None,
-                    _ => Some(inner.to_owned()),
-                })
-            };
-            let mut parts = vec![format!("{key} IS NOT NULL")];
-            if let Some(low) = value(from)? {
-                parts.push(format!("{key} >= {low}"));
-            }
-            if let Some(high) = value(to)? {
-                parts.push(format!("{key} < {high}"));
-            }
-            return Some(format!("({})", parts.join(" AND ")));
-        }
-        if let Some(list) = bound.strip_prefix("FOR VALUES IN ") {
-            if parent.strategy.as_deref() != Some("LIST") {
-                return None;
-            }
-            let inner = list.trim().strip_prefix('(')?.strip_suffix(')')?;
-            let values: Vec<&str> = inner.split(", ").map(str::trim).collect();
-            let non_null: Vec<&str> = values
-                .iter()
-                .copied()
-                .filter(|v| !v.eq_ignore_ascii_case("NULL"))
-                .collect();
-            let with_null = non_null.len() < values.len();
-            let listed = (!non_null.is_empty())
-                .then(|| format!("{key} IS NOT NULL AND {key} IN ({})", non_null.join(", ")));
-            return Some(match (listed, with_null) {
-                (Some(listed), true) => format!("({key} IS NULL OR ({listed}))"),
-                (Some(listed), false) => format!("({listed})"),
-                (None, true) => format!("({key} IS NULL)"),
-                (None, false) => return None,
-            });
-        }
-        None
-    };
-    let own = unit.partition.as_ref()?;
-    if own.bound.trim() != "DEFAULT" {
-        return accepts(&own.bound);
-    }
-    let others: Option<Vec<String>> = siblings
-        .iter()
-        .filter(|s| s.table_id != unit.table_id)
-        .filter_map(|s| s.partition.as_ref())
-        .map(|p| accepts(&p.bound))
-        .collect();
-    let others = others?;
-    if others.is_empty() {
-        return None;
-    }
-    Some(format!("NOT ({})", others.join(" OR ")))
-}
-
-/// The identity definition of a sequence (`ALTER TABLE t ALTER COLUMN c ADD GENERATED ...`).
-fn unit_sequence_block(toc: &Toc, schema: &SchemaSql, sequence: &QualifiedName) -> Vec<String> {
-    toc.entries
-        .iter()
-        .filter(|e| {
-            e.desc == "SEQUENCE"
-                && e.schema() == Some(sequence.schema.as_str())
-                && e.name() == Some(sequence.name.as_str())
-        })
-        .filter_map(|e| schema.block(e.id))
-        .flat_map(|b| b.statement_texts())
-        .filter(|s| starts_with_words(s, &["ALTER", "TABLE"]))
-        .collect()
-}
-
-/// Comments and grants on a sequence.
-fn sequence_comments_and_grants(toc: &Toc, sequence: &QualifiedName) -> Vec<u32> {
-    let Some(id) = toc
-        .entries
-        .iter()
-        .find(|e| {
-            e.desc == "SEQUENCE"
-                && e.schema() == Some(sequence.schema.as_str())
-                && e.name() == Some(sequence.name.as_str())
-        })
-        .map(|e| e.id)
-    else {
-        return Vec::new();
-    };
-    toc.entries
-        .iter()
-        .filter(|e| matches!(e.desc.as_ref(), "COMMENT" | "ACL") && e.deps.contains(&id))
-        .map(|e| e.id)
-        .collect()
 }
 
 fn statistics_move(name: &QualifiedName, pair: &SchemaPair) -> StatisticsMove {
@@ -564,6 +541,19 @@ fn global(
     }
 }
 
+/// `CREATE TABLE` as `CREATE UNLOGGED TABLE` for unlogged staging, and the other way round.
+fn with_persistence(create: &str, unlogged: bool) -> String {
+    let rest = create
+        .strip_prefix("CREATE UNLOGGED TABLE ")
+        .or_else(|| create.strip_prefix("CREATE TABLE "))
+        .unwrap_or(create);
+    if unlogged {
+        format!("CREATE UNLOGGED TABLE {rest}")
+    } else {
+        format!("CREATE TABLE {rest}")
+    }
+}
+
 /// `ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY ...;` with `NOT VALID` before its `;`.
 fn not_valid(statement: &str) -> String {
     let body = statement.trim_end().trim_end_matches(';').trim_end();
@@ -588,4 +578,49 @@ fn starts_with_words(statement: &str, words: &[&str]) -> bool {
         }
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn foreign_keys_are_added_not_valid() {
+        assert_eq!(
+            not_valid(
+                "ALTER TABLE ONLY public.a\n    ADD CONSTRAINT f FOREIGN KEY (x) REFERENCES public.b(id);"
+            ),
+            "ALTER TABLE ONLY public.a\n    ADD CONSTRAINT f FOREIGN KEY (x) REFERENCES public.b(id) NOT VALID;"
+        );
+        assert_eq!(
+            not_valid("ALTER TABLE a ADD CONSTRAINT f FOREIGN KEY (x) REFERENCES b(id) NOT VALID;"),
+            "ALTER TABLE a ADD CONSTRAINT f FOREIGN KEY (x) REFERENCES b(id) NOT VALID;"
+        );
+    }
+
+    #[test]
+    fn persistence_follows_staging() {
+        assert_eq!(
+            with_persistence("CREATE TABLE s.t (a int) INHERITS (s.p);", true),
+            "CREATE UNLOGGED TABLE s.t (a int) INHERITS (s.p);"
+        );
+        assert_eq!(
+            with_persistence("CREATE UNLOGGED TABLE s.t (a int);", false),
+            "CREATE TABLE s.t (a int);"
+        );
+    }
+
+    #[test]
+    fn statement_openings() {
+        assert!(starts_with_words(
+            "CREATE VIEW public.v AS SELECT 1;",
+            &["CREATE", "VIEW"]
+        ));
+        assert!(starts_with_words("create\n  view v", &["CREATE", "VIEW"]));
+        assert!(!starts_with_words("CREATE VIEWS", &["CREATE", "VIEW"]));
+        assert!(!starts_with_words(
+            "CREATE MATERIALIZED VIEW m",
+            &["CREATE", "VIEW"]
+        ));
+    }
 }

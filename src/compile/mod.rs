@@ -1,6 +1,7 @@
 //! From a resolved plan to the artifacts: every decision is made here, in Rust; templates only
 //! lay the result out.
 
+mod drift;
 mod fidelity;
 mod manifest;
 mod model;

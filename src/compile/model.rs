@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use super::drift::{self, Drift};
 use super::fidelity::{self, Global, UnitFidelity};
 use crate::plan::{Plan, Resolved, ResolvedTable, SequenceKind, SequenceUse, Unit};
 use crate::schema::SchemaSql;
@@ -46,6 +47,8 @@ pub struct Model {
     /// Views, materialized views, functions and partitioned tables' foreign keys that the
     /// cutover and rollback re-create.
     pub dependents: Global,
+    /// What production must still have, for the preflight to compare.
+    pub drift: Drift,
 }
 
 #[derive(Debug, Serialize)]
@@ -305,6 +308,7 @@ impl Model {
             new_schemas,
             load,
             dependents,
+            drift: drift::drift(resolved, schema, dumped_from_major(toc)),
         };
         model.tag = dollar_tag(&model);
         for unit in &mut model.units {
@@ -312,6 +316,17 @@ impl Model {
         }
         model
     }
+}
+
+/// The major version of the server the dump was made from (`15.18 (Debian ...)` → 15); 18
+/// when the listing does not say.
+fn dumped_from_major(toc: &Toc) -> u32 {
+    toc.header
+        .dumped_from
+        .as_deref()
+        .and_then(|v| v.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|major| major.parse().ok())
+        .unwrap_or(18)
 }
 
 /// `$restage$`, or `$restage_N$` when some name of the plan holds `$restage$`: a DO block's
@@ -427,12 +442,12 @@ fn unit_load(run: &RunRecord, tag: &str, unit: &UnitModel, digest: &str) -> Unit
         "BEGIN;\n\
          DO {tag} BEGIN IF NOT EXISTS (SELECT FROM {run} WHERE digest = {digest}) THEN \
          RAISE EXCEPTION 'restage load: the staging schema was made by another plan or version'; END IF; END {tag};\n\
-         TRUNCATE {staging};",
+         TRUNCATE ONLY {staging};",
         run = run.run,
         digest = literal(digest),
     );
     let end_sql = format!(
-        "INSERT INTO {progress} (step, item, rows) SELECT 'load', {item}, count(*) FROM {staging};\n\
+        "INSERT INTO {progress} (step, item, rows) SELECT 'load', {item}, count(*) FROM ONLY {staging};\n\
          COMMIT;\n\
          SELECT rows FROM {progress} WHERE step = 'load' AND item = {item};",
         progress = run.progress,

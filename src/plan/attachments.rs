@@ -32,6 +32,8 @@ pub struct UnitAttachments {
     pub publications: Vec<u32>,
     /// Tables outside the plan that inherit from this one: moved to the new parent at cutover.
     pub children: Vec<u32>,
+    /// Column defaults stated apart from `CREATE TABLE` (inherited columns of a child table).
+    pub defaults: Vec<u32>,
 }
 
 /// Objects that depend on restored tables and are re-created at cutover, each once.

@@ -3,19 +3,23 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use crate::schema::SchemaSql;
 use crate::sql::QualifiedName;
 use crate::toc::{Entry, Toc};
 
 /// Lookups over the listing.
 pub(super) struct Index<'t> {
     pub toc: &'t Toc,
+    /// Its `-- Name:` lines give exact names even where the listing cannot: an owner whose name
+    /// holds a space.
+    schema: &'t SchemaSql,
     pub by_id: HashMap<u32, &'t Entry>,
     /// Ids of entries that depend on a given id.
     dependents: HashMap<u32, Vec<&'t Entry>>,
 }
 
 impl<'t> Index<'t> {
-    pub fn new(toc: &'t Toc) -> Self {
+    pub fn new(toc: &'t Toc, schema: &'t SchemaSql) -> Self {
         let mut by_id = HashMap::with_capacity(toc.entries.len());
         let mut dependents: HashMap<u32, Vec<&Entry>> = HashMap::new();
         for entry in &toc.entries {
@@ -29,6 +33,7 @@ impl<'t> Index<'t> {
         }
         Index {
             toc,
+            schema,
             by_id,
             dependents,
         }
@@ -69,14 +74,34 @@ impl<'t> Index<'t> {
             .entries
             .iter()
             .filter(|e| e.desc == "TABLE")
-            .filter(|e| {
-                e.candidates()
-                    .any(|c| c.schema == Some(name.schema.as_str()) && c.name == name.name)
+            .filter(|e| match self.schema.block(e.id) {
+                Some(block) => {
+                    block.schema.as_deref() == Some(name.schema.as_str()) && block.name == name.name
+                }
+                None => e
+                    .candidates()
+                    .any(|c| c.schema == Some(name.schema.as_str()) && c.name == name.name),
             })
             .collect()
     }
 
+    /// The tables a table inherits from, as its `CREATE TABLE ... INHERITS (...)` says.
+    pub fn inherits_of(&self, id: u32) -> Vec<QualifiedName> {
+        self.schema
+            .block(id)
+            .and_then(|b| b.create_table())
+            .map(|t| t.inherits)
+            .unwrap_or_default()
+    }
+
+    /// The entry's exact schema and name: from its schema SQL block, else from the listing.
     pub fn qualified(&self, entry: &Entry) -> Option<QualifiedName> {
+        if let Some(block) = self.schema.block(entry.id) {
+            return Some(QualifiedName::new(
+                block.schema.clone()?,
+                block.name.clone(),
+            ));
+        }
         let names = entry.names()?;
         Some(QualifiedName::new(names.schema?, names.name))
     }
@@ -85,10 +110,13 @@ impl<'t> Index<'t> {
 /// The partition a `TABLE ATTACH` entry attaches: of its two TABLE dependencies, the one named
 /// by its tag.
 pub(super) fn attach_child(index: &Index, attach: &Entry) -> Option<u32> {
-    let tag = attach.name();
+    let child = match index.schema.block(attach.id).and_then(|b| b.attachment()) {
+        Some(attachment) => attachment.child,
+        None => QualifiedName::new(attach.schema()?, attach.name()?),
+    };
     index
         .deps(attach, "TABLE")
-        .find(|t| t.name() == tag && t.schema() == attach.schema())
+        .find(|t| index.qualified(t).as_ref() == Some(&child))
         .map(|t| t.id)
 }
 

@@ -90,6 +90,8 @@ pub struct SequenceUse {
     pub kind: SequenceKind,
     /// Negative for descending sequences: "never backwards" then means never upwards.
     pub increment: i64,
+    /// The sequence's SEQUENCE entry in the listing.
+    pub entry: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,7 +121,7 @@ pub fn resolve(
         )
         .help("restage takes every definition it writes from `pg_restore --schema-only -v -f FILE DUMP`: name that file in `source: schema:`")]);
     };
-    let index = Index::new(toc);
+    let index = Index::new(toc, schema);
     let mut problems = Vec::new();
     let mut tables = Vec::new();
     for table in &plan.tables {
@@ -346,6 +348,7 @@ fn sequences_of(
                 sequence: identity.sequence,
                 kind: SequenceKind::Identity,
                 increment: identity.increment,
+                entry: Some(seq.id),
             });
             continue;
         }
@@ -358,6 +361,7 @@ fn sequences_of(
                 sequence: owned.sequence,
                 kind: SequenceKind::Owned,
                 increment: block.sequence_increment().unwrap_or(1),
+                entry: Some(seq.id),
             });
         }
     }
@@ -380,6 +384,7 @@ fn sequences_of(
             sequence,
             kind: SequenceKind::Default,
             increment,
+            entry: None,
         });
     }
     // Defaults written inside CREATE TABLE, when the sequence existed before the table.
@@ -397,6 +402,7 @@ fn sequences_of(
             sequence,
             kind: SequenceKind::Default,
             increment,
+            entry: None,
         });
     }
     uses.sort_by(|a, b| a.column.cmp(&b.column));
@@ -517,6 +523,27 @@ fn dependency_edges(plan: &Plan, tables: &[ResolvedTable], index: &Index) -> Vec
         }
     }
     let mut edges = Vec::new();
+    // A child's staging copy is created as a child of its parent's staging copy.
+    let by_name: HashMap<QualifiedName, usize> = tables
+        .iter()
+        .enumerate()
+        .flat_map(|(i, t)| t.units.iter().map(move |u| (u.name.clone(), i)))
+        .collect();
+    for (after, table) in tables.iter().enumerate() {
+        for unit in &table.units {
+            for parent in index.inherits_of(unit.table_id) {
+                if let Some(&before) = by_name.get(&parent).filter(|&&b| b != after) {
+                    edges.push(Edge {
+                        before,
+                        after,
+                        reason: Reason::Inherits {
+                            table: unit.name.clone(),
+                        },
+                    });
+                }
+            }
+        }
+    }
     for fk in index
         .toc
         .entries
@@ -594,6 +621,10 @@ fn cycle_problem(
             }
             Reason::After { .. } => format!(
                 "{} → {}: `after:` in the plan",
+                names[e.before], names[e.after]
+            ),
+            Reason::Inherits { table } => format!(
+                "{} → {}: {table} inherits from it",
                 names[e.before], names[e.after]
             ),
         })

@@ -2,6 +2,7 @@
 //! a live system would, compile a plan, and run every artifact as the README tells a user.
 
 mod cycle;
+mod fidelity;
 mod load;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,372 @@
+//! One kind of attachment at a time: a small production database with a table and what hangs
+//! off it, the whole cycle both ways, and the catalog asked directly that the new table has it.
+//! Each case also holds the oracle: `pg_dump --schema-only` identical after either way out.
+
+use super::*;
+
+/// Runs `setup` in a fresh database, restores `tables` through the whole cycle, and checks:
+/// after cutover and after-cutover, `swapped` (a plan table) is a new relation and every
+/// `(query, expected output)` holds; after cleanup, and after a rollback and cleanup on a copy,
+/// the schema is what it was.
+fn carries(setup: &str, tables: &str, swapped: &str, checks: &[(&str, &str)]) {
+    let cluster = Cluster::start();
+    cluster.create_database("shop");
+    cluster.query("shop", setup);
+    let archive = Archive::make(&cluster, "shop");
+    cluster.query("postgres", "CREATE DATABASE shop_back TEMPLATE shop");
+    let before = State::of(&cluster, "shop");
+    let oid = |db: &str| cluster.query(db, &format!("SELECT '{swapped}'::regclass::oid"));
+    let old_oid = oid("shop");
+
+    let run = archive.compile(&cluster, "shop", "kind", tables, "");
+    run.ok(UP_TO_VERIFY);
+    run.ok(&["50-cutover.sh", "55-after-cutover.sql"]);
+    assert_ne!(oid("shop"), old_oid, "{swapped} was not swapped");
+    for (query, expected) in checks {
+        assert_eq!(cluster.query("shop", query), *expected, "{query}");
+    }
+    run.ok_with(&["70-cleanup.sql"], &["-v", &run.approve()]);
+    assert_schema(
+        &State::of(&cluster, "shop").schema,
+        &before.schema,
+        "cutover and cleanup",
+    );
+
+    let back = Artifacts {
+        cluster: &cluster,
+        database: "shop_back",
+        out: run.out.clone(),
+    };
+    back.ok(UP_TO_VERIFY);
+    back.ok(&["50-cutover.sh", "60-rollback.sql"]);
+    assert_eq!(
+        oid("shop_back"),
+        cluster.query("shop_back", &format!("SELECT '{swapped}'::regclass::oid"))
+    );
+    back.ok_with(&["70-cleanup.sql"], &["-v", &back.approve()]);
+    let restored = State::of(&cluster, "shop_back");
+    assert_schema(&restored.schema, &before.schema, "rollback and cleanup");
+    assert_eq!(
+        restored.tables, before.tables,
+        "rollback keeps production's rows"
+    );
+}
+
+fn assert_schema(actual: &str, expected: &str, path: &str) {
+    if actual != expected {
+        let diff = similar::TextDiff::from_lines(expected, actual)
+            .unified_diff()
+            .context_radius(3)
+            .to_string();
+        panic!("pg_dump --schema-only differs after {path}:\n{diff}");
+    }
+}
+
+#[test]
+fn keys_and_indexes() {
+    carries(
+        "CREATE EXTENSION IF NOT EXISTS btree_gist;
+         CREATE TABLE public.booking (
+             id int PRIMARY KEY, room int NOT NULL, code text UNIQUE, during tstzrange NOT NULL,
+             price numeric CONSTRAINT booking_price_positive CHECK (price > 0),
+             EXCLUDE USING gist (room WITH =, during WITH &&));
+         CREATE INDEX booking_lower_code ON public.booking (lower(code)) WHERE code IS NOT NULL;
+         CREATE INDEX booking_brin ON public.booking USING brin (id);
+         CREATE UNIQUE INDEX booking_room_id ON public.booking (room, id) INCLUDE (price);
+         INSERT INTO public.booking SELECT g, g % 7, 'c' || g, tstzrange(now() + g * interval '1 day', now() + (g + 1) * interval '1 day'), g FROM generate_series(1, 200) g;",
+        "  - public.booking\n",
+        "public.booking",
+        &[(
+            "SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'public.booking'::regclass",
+            "booking_brin,booking_code_key,booking_lower_code,booking_pkey,booking_room_during_excl,booking_room_id\n",
+        )],
+    );
+}
+
+#[test]
+fn foreign_keys_both_ways() {
+    carries(
+        "CREATE TABLE public.customer (id int PRIMARY KEY, name text);
+         CREATE TABLE public.invoice (id int PRIMARY KEY, customer_id int REFERENCES public.customer(id) ON DELETE CASCADE);
+         CREATE TABLE public.line (invoice_id int REFERENCES public.invoice(id), n int, PRIMARY KEY (invoice_id, n));
+         INSERT INTO public.customer SELECT g, 'c' || g FROM generate_series(1, 20) g;
+         INSERT INTO public.invoice SELECT g, 1 + g % 20 FROM generate_series(1, 100) g;
+         INSERT INTO public.line SELECT 1 + g % 100, g FROM generate_series(1, 300) g;",
+        "  - public.invoice\n",
+        "public.invoice",
+        &[
+            // Outbound to a table outside the plan, inbound from one: both point at the new table
+            // and are valid again after 55-after-cutover.sql.
+            ("SELECT conname, confrelid::regclass, convalidated FROM pg_constraint WHERE contype = 'f' AND connamespace = 'public'::regnamespace ORDER BY 1", "invoice_customer_id_fkey|customer|t\nline_invoice_id_fkey|invoice|t\n"),
+            ("SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid = 'public.invoice'::regclass", "1\n"),
+        ],
+    );
+}
+
+#[test]
+fn grants_owner_row_security_and_policies() {
+    carries(
+        "CREATE ROLE auditor; CREATE ROLE clerk; CREATE ROLE \"Data Owner\";
+         CREATE TABLE public.ledger (id int PRIMARY KEY, owner_name text, amount numeric);
+         ALTER TABLE public.ledger OWNER TO \"Data Owner\";
+         GRANT SELECT ON public.ledger TO auditor;
+         GRANT INSERT, UPDATE (amount) ON public.ledger TO clerk;
+         GRANT SELECT ON public.ledger TO clerk WITH GRANT OPTION;
+         ALTER TABLE public.ledger ENABLE ROW LEVEL SECURITY;
+         ALTER TABLE public.ledger FORCE ROW LEVEL SECURITY;
+         CREATE POLICY mine ON public.ledger FOR SELECT TO clerk USING (owner_name = current_user);
+         CREATE POLICY audit ON public.ledger AS RESTRICTIVE USING (true) WITH CHECK (amount < 1000);
+         INSERT INTO public.ledger SELECT g, 'clerk', g FROM generate_series(1, 50) g;",
+        "  - public.ledger\n",
+        "public.ledger",
+        &[
+            ("SELECT relowner::regrole, relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = 'public.ledger'::regclass", "\"Data Owner\"|t|t\n"),
+            ("SELECT string_agg(polname, ',' ORDER BY polname) FROM pg_policy WHERE polrelid = 'public.ledger'::regclass", "audit,mine\n"),
+            ("SELECT has_table_privilege('auditor', 'public.ledger', 'SELECT'), has_column_privilege('clerk', 'public.ledger', 'amount', 'UPDATE')", "t|t\n"),
+        ],
+    );
+}
+
+#[test]
+fn triggers_rules_comments_storage_and_replica_identity() {
+    carries(
+        "CREATE TABLE public.note (id int PRIMARY KEY, body text, touched timestamptz) WITH (fillfactor = 70, autovacuum_enabled = false);
+         ALTER TABLE public.note ALTER COLUMN body SET STORAGE EXTERNAL, ALTER COLUMN body SET STATISTICS 500;
+         CREATE UNIQUE INDEX note_body_key ON public.note (body);
+         ALTER TABLE public.note ALTER COLUMN body SET NOT NULL;
+         ALTER TABLE public.note REPLICA IDENTITY USING INDEX note_body_key;
+         COMMENT ON TABLE public.note IS 'notes';
+         COMMENT ON COLUMN public.note.body IS 'the text';
+         COMMENT ON INDEX public.note_body_key IS 'one body once';
+         COMMENT ON CONSTRAINT note_pkey ON public.note IS 'the key';
+         CREATE FUNCTION public.touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.touched := now(); RETURN NEW; END $$;
+         CREATE TRIGGER note_touch BEFORE UPDATE ON public.note FOR EACH ROW EXECUTE FUNCTION public.touch();
+         CREATE RULE note_keep AS ON DELETE TO public.note DO INSTEAD NOTHING;
+         CREATE STATISTICS public.note_stats (ndistinct) ON id, body FROM public.note;
+         INSERT INTO public.note SELECT g, 'n' || g, NULL FROM generate_series(1, 100) g;",
+        "  - public.note\n",
+        "public.note",
+        &[
+            ("SELECT reloptions, relreplident FROM pg_class WHERE oid = 'public.note'::regclass", "{fillfactor=70,autovacuum_enabled=false}|i\n"),
+            ("SELECT obj_description('public.note'::regclass), col_description('public.note'::regclass, 2), obj_description('public.note_body_key'::regclass)", "notes|the text|one body once\n"),
+            ("SELECT tgname FROM pg_trigger WHERE tgrelid = 'public.note'::regclass AND NOT tgisinternal", "note_touch\n"),
+            ("SELECT rulename FROM pg_rules WHERE schemaname = 'public' AND tablename = 'note'", "note_keep\n"),
+            ("SELECT stxrelid::regclass FROM pg_statistic_ext WHERE stxname = 'note_stats' AND stxnamespace = 'public'::regnamespace", "note\n"),
+            // The trigger was created after the load: restored rows were not touched.
+            ("SELECT count(*) FROM public.note WHERE touched IS NOT NULL", "0\n"),
+        ],
+    );
+}
+
+#[test]
+fn views_materialized_views_functions_and_publications() {
+    carries(
+        "CREATE TABLE public.sale (id int PRIMARY KEY, amount numeric);
+         CREATE VIEW public.big_sale AS SELECT * FROM public.sale WHERE amount > 10 WITH CHECK OPTION;
+         CREATE VIEW public.sale_total AS SELECT sum(amount) AS total FROM public.big_sale;
+         CREATE ROLE reporter;
+         GRANT SELECT ON public.big_sale TO reporter;
+         CREATE MATERIALIZED VIEW public.sale_by_amount AS SELECT amount, count(*) AS n FROM public.sale GROUP BY amount;
+         CREATE UNIQUE INDEX sale_by_amount_key ON public.sale_by_amount (amount);
+         GRANT SELECT ON public.sale_by_amount TO reporter;
+         COMMENT ON MATERIALIZED VIEW public.sale_by_amount IS 'by amount';
+         CREATE FUNCTION public.big_sales() RETURNS SETOF public.sale LANGUAGE sql STABLE AS $$ SELECT * FROM public.sale WHERE amount > 10 $$;
+         CREATE FUNCTION public.sale_count() RETURNS bigint LANGUAGE sql BEGIN ATOMIC SELECT count(*) FROM public.sale; END;
+         GRANT EXECUTE ON FUNCTION public.big_sales() TO reporter;
+         CREATE PUBLICATION sales FOR TABLE public.sale WHERE (amount > 0);
+         INSERT INTO public.sale SELECT g, g FROM generate_series(1, 30) g;
+         REFRESH MATERIALIZED VIEW public.sale_by_amount;",
+        "  - public.sale\n",
+        "public.sale",
+        &[
+            ("SELECT count(*) FROM public.big_sale", "20\n"),
+            ("SELECT total FROM public.sale_total", "410\n"),
+            ("SELECT sum(n) FROM public.sale_by_amount", "30\n"),
+            ("SELECT count(*) FROM public.big_sales()", "20\n"),
+            ("SELECT public.sale_count()", "30\n"),
+            ("SELECT prrelid::regclass FROM pg_publication_rel", "sale\n"),
+            ("SELECT has_table_privilege('reporter', 'public.big_sale', 'SELECT'), has_function_privilege('reporter', 'public.big_sales()', 'EXECUTE')", "t|t\n"),
+        ],
+    );
+}
+
+#[test]
+fn range_and_list_partitions() {
+    carries(
+        "CREATE TABLE public.event (id bigint GENERATED BY DEFAULT AS IDENTITY, at date NOT NULL, kind text NOT NULL, PRIMARY KEY (id, at, kind)) PARTITION BY RANGE (at);
+         CREATE TABLE public.event_2025 PARTITION OF public.event FOR VALUES FROM ('2025-01-01') TO ('2026-01-01') PARTITION BY LIST (kind);
+         CREATE TABLE public.event_2025_login PARTITION OF public.event_2025 FOR VALUES IN ('login', 'logout');
+         CREATE TABLE public.event_2025_other PARTITION OF public.event_2025 DEFAULT;
+         CREATE TABLE public.event_rest PARTITION OF public.event DEFAULT;
+         CREATE INDEX event_kind ON public.event (kind);
+         INSERT INTO public.event (at, kind) SELECT date '2025-01-01' + (g % 500), (ARRAY['login', 'logout', 'buy'])[1 + g % 3] FROM generate_series(1, 900) g;",
+        "  - public.event\n",
+        "public.event_2025_login",
+        &[
+            ("SELECT count(*) FROM public.event", "900\n"),
+            ("SELECT string_agg(inhrelid::regclass::text, ',' ORDER BY inhrelid::regclass::text) FROM pg_inherits WHERE inhparent = 'public.event_2025'::regclass", "event_2025_login,event_2025_other\n"),
+            ("SELECT count(*) FROM pg_constraint WHERE conname = 'restage_partition_bound'", "0\n"),
+            ("INSERT INTO public.event (at, kind) VALUES ('2025-03-01', 'login') RETURNING id > 900", "t\n"),
+        ],
+    );
+}
+
+#[test]
+fn inheritance_parent_and_child() {
+    carries(
+        "CREATE TABLE public.animal (id serial PRIMARY KEY, name text NOT NULL, CONSTRAINT animal_named CHECK (name <> ''));
+         CREATE TABLE public.dog (bark text) INHERITS (public.animal);
+         CREATE TABLE public.cat (lives int DEFAULT 9) INHERITS (public.animal);
+         INSERT INTO public.animal (name) SELECT 'a' || g FROM generate_series(1, 10) g;
+         INSERT INTO public.dog (name, bark) VALUES ('rex', 'woof');
+         INSERT INTO public.cat (name) VALUES ('tom');",
+        "  - public.animal\n",
+        "public.animal",
+        &[
+            ("SELECT count(*) FROM public.animal", "12\n"),
+            ("SELECT count(*) FROM ONLY public.animal", "10\n"),
+            ("SELECT string_agg(inhrelid::regclass::text, ',' ORDER BY 1) FROM pg_inherits WHERE inhparent = 'public.animal'::regclass", "cat,dog\n"),
+        ],
+    );
+}
+
+/// Production changed since the dump: the preflight stops, names each object and shows both
+/// definitions, and nothing is created.
+#[test]
+fn drift_stops_the_preflight() {
+    let cluster = Cluster::start();
+    cluster.create_database("shop");
+    cluster.query(
+        "shop",
+        "CREATE ROLE auditor;
+         CREATE TABLE public.item (id int PRIMARY KEY, name text, price numeric CHECK (price > 0));
+         CREATE INDEX item_name ON public.item (name);
+         CREATE TABLE public.item_tag (item_id int REFERENCES public.item(id), tag text);
+         INSERT INTO public.item VALUES (1, 'a', 1);",
+    );
+    let archive = Archive::make(&cluster, "shop");
+    cluster.query(
+        "shop",
+        "CREATE INDEX item_price ON public.item (price);
+         DROP INDEX public.item_name; CREATE INDEX item_name ON public.item (lower(name));
+         ALTER TABLE public.item ADD COLUMN stock int;
+         GRANT SELECT ON public.item TO auditor;
+         ALTER TABLE public.item_tag DROP CONSTRAINT item_tag_item_id_fkey;
+         ALTER TABLE public.item_tag ADD CONSTRAINT item_tag_item_id_fkey FOREIGN KEY (item_id) REFERENCES public.item(id) ON DELETE CASCADE;",
+    );
+    let run = archive.compile(&cluster, "shop", "drift", "  - public.item\n", "");
+    let stderr = run.fails("00-preflight.sql", &[]);
+    for expected in [
+        "index item_price of public.item is in production but not in the dump (the swap would lose it): CREATE INDEX item_price ON public.item USING btree (price)",
+        "index item_name of public.item differs:\n      in the dump:       CREATE INDEX item_name ON public.item USING btree (name)\n      in production: CREATE INDEX item_name ON public.item USING btree (lower(name))",
+        "column stock of public.item is in production but not in the dump (the swap would lose it): integer",
+        "grant auditor SELECT of public.item is in production but not in the dump (the swap would lose it): GRANT SELECT ON TABLE public.item TO auditor",
+        "constraint item_tag_item_id_fkey of public.item_tag differs:\n      in the dump:       FOREIGN KEY (item_id) REFERENCES public.item(id)\n      in production: FOREIGN KEY (item_id) REFERENCES public.item(id) ON DELETE CASCADE",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "missing `{expected}` in\n{stderr}"
+        );
+    }
+    assert_eq!(
+        cluster.query(
+            "shop",
+            "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'restore\\_%'"
+        ),
+        "0\n"
+    );
+}
+
+/// A restored table that inherits from one that is not restored: the new child takes the old
+/// one's place under the parent.
+#[test]
+fn inheritance_child_alone() {
+    carries(
+        "CREATE TABLE public.animal (id serial PRIMARY KEY, name text NOT NULL, CONSTRAINT animal_named CHECK (name <> ''));
+         CREATE TABLE public.dog (bark text) INHERITS (public.animal);
+         INSERT INTO public.animal (name) VALUES ('generic');
+         INSERT INTO public.dog (name, bark) SELECT 'rex' || g, 'woof' FROM generate_series(1, 10) g;",
+        "  - public.dog\n",
+        "public.dog",
+        &[
+            ("SELECT count(*) FROM public.animal", "11\n"),
+            ("SELECT inhparent::regclass FROM pg_inherits WHERE inhrelid = 'public.dog'::regclass", "animal\n"),
+        ],
+    );
+}
+
+/// The bound CHECK built on each staged partition lets ATTACH PARTITION prove the bound instead
+/// of reading the table, for range, list and default partitions.
+#[test]
+fn attaching_a_partition_scans_nothing() {
+    let cluster = Cluster::start();
+    cluster.create_database("shop");
+    cluster.query(
+        "shop",
+        "CREATE TABLE public.reading (at date NOT NULL, v int) PARTITION BY RANGE (at);
+         CREATE TABLE public.reading_2025 PARTITION OF public.reading FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+         CREATE TABLE public.reading_2026 PARTITION OF public.reading FOR VALUES FROM ('2026-01-01') TO (MAXVALUE);
+         CREATE TABLE public.reading_old PARTITION OF public.reading DEFAULT;
+         CREATE TABLE public.tag (k text, v int) PARTITION BY LIST (k);
+         CREATE TABLE public.tag_ab PARTITION OF public.tag FOR VALUES IN ('a', 'b');
+         CREATE TABLE public.tag_null PARTITION OF public.tag FOR VALUES IN (NULL, 'c');
+         CREATE TABLE public.tag_rest PARTITION OF public.tag DEFAULT;
+         INSERT INTO public.reading SELECT date '2024-06-01' + g, g FROM generate_series(1, 900) g;
+         INSERT INTO public.tag SELECT (ARRAY['a', 'b', 'c', 'd', NULL])[1 + g % 5], g FROM generate_series(1, 100) g;",
+    );
+    let archive = Archive::make(&cluster, "shop");
+    let run = archive.compile(
+        &cluster,
+        "shop",
+        "attach",
+        "  - public.reading\n  - public.tag\n",
+        "",
+    );
+    run.ok(UP_TO_VERIFY);
+    let mut cutover = cluster.command(cluster.bindir().join("psql"), "shop");
+    cutover
+        .env("PGOPTIONS", "-c client_min_messages=debug1")
+        .args(["-X", "-f"])
+        .arg(run.out.join("50-cutover.sql"))
+        .current_dir(&run.out);
+    let output = cutover.output().expect("cutover runs");
+    let messages = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{messages}");
+    for partition in [
+        "reading_2025",
+        "reading_2026",
+        "reading_old",
+        "tag_ab",
+        "tag_null",
+        "tag_rest",
+    ] {
+        let proven = format!(
+            "partition constraint for table \"{partition}\" is implied by existing constraints"
+        );
+        assert!(
+            messages.contains(&proven),
+            "ATTACH scanned {partition}:\n{messages}"
+        );
+    }
+}
+
+/// A parent and its child, both restored: the child's staging copy is created as a child of the
+/// parent's staging copy, and another child left in production moves to the new parent.
+#[test]
+fn inheritance_both_restored() {
+    carries(
+        "CREATE TABLE public.animal (id serial PRIMARY KEY, name text NOT NULL, CONSTRAINT animal_named CHECK (name <> ''));
+         CREATE TABLE public.dog (bark text) INHERITS (public.animal);
+         CREATE TABLE public.cat (lives int DEFAULT 9) INHERITS (public.animal);
+         INSERT INTO public.animal (name) VALUES ('generic');
+         INSERT INTO public.dog (name, bark) SELECT 'rex' || g, 'woof' FROM generate_series(1, 10) g;
+         INSERT INTO public.cat (name) VALUES ('tom');",
+        "  - public.dog\n  - public.animal\n",
+        "public.dog",
+        &[
+            ("SELECT count(*) FROM public.animal", "12\n"),
+            ("SELECT inhparent::regclass FROM pg_inherits WHERE inhrelid = 'public.dog'::regclass", "animal\n"),
+            ("SELECT inhparent = 'public.animal'::regclass FROM pg_inherits WHERE inhrelid = 'public.cat'::regclass", "t\n"),
+        ],
+    );
+}
