@@ -9,18 +9,15 @@
 mod statement;
 mod throttle;
 
-use std::collections::HashMap;
 use std::io::{self, Read, Write};
 
 use memchr::memmem::Finder;
 
-use crate::sql::QualifiedName;
-
 pub use statement::Refusal;
 pub use throttle::{Throttled, parse_rate};
 
-/// Source table → staging table.
-pub type Mapping = HashMap<QualifiedName, QualifiedName>;
+/// Source table → staging table: the same name map the schema rewriter uses.
+pub use crate::sql::rewrite::NameMap as Mapping;
 
 /// What went through.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

@@ -1,4 +1,5 @@
 use super::*;
+use crate::sql::QualifiedName;
 
 fn mapping(pairs: &[(&str, &str)]) -> Mapping {
     pairs
