@@ -30,47 +30,7 @@ FROM (VALUES {% for u in units %}({{ u.item }}, {{ u.staging_literal }}){% if no
 JOIN pg_catalog.pg_stat_all_tables s ON s.relid = t.staging::regclass;
 -- 1. Let go of the tables being replaced: what points at them by OID would otherwise follow
 --    them to the retired schema.
-{% for u in units %}
-{% set a = u.attached %}
-{% for fk in a.inbound %}
-{{ fk.drop }}
-{% endfor %}
-{% for p in a.publications %}
-{{ p.drop }}
-{% endfor %}
-{% for child in a.children %}
--- {{ child }} inherits from the new table before it stops inheriting from the old one, so
--- its inherited columns stay inherited.
-ALTER TABLE {{ child }} INHERIT {{ u.staging }};
-ALTER TABLE {{ child }} NO INHERIT {{ u.production }};
-{% endfor %}
-{% if a.inheritance %}
-{% for shadow in a.inheritance.shadows %}
--- {{ u.label }} changes places under {{ shadow.parent }}: each copy joins its new parent
--- before it leaves the old one, so its inherited columns stay inherited.
-ALTER TABLE {{ u.staging }} INHERIT {{ shadow.parent }};
-ALTER TABLE {{ u.staging }} NO INHERIT {{ shadow.staging }};
-ALTER TABLE {{ u.production }} INHERIT {{ shadow.retired }};
-ALTER TABLE {{ u.production }} NO INHERIT {{ shadow.parent }};
-{% endfor %}
-{% endif %}
-{% endfor %}
-{% for m in dependents.matviews %}
-{{ m.drop }}
-{% endfor %}
-{% for f in dependents.functions %}
-{{ f.drop }}
-{% endfor %}
-{% for fk in dependents.parent_foreign_keys %}
-{{ fk.drop }}
-{% endfor %}
-
--- 2. Partitions leave their partitioned tables.
-{% for u in units %}
-{% if u.partition %}
-ALTER TABLE {{ u.partition.parent }} DETACH PARTITION {{ u.production }};
-{% endif %}
-{% endfor %}
+{{ macros.let_go(units, dependents, false) }}
 
 -- 3. The swap: production tables to the retired schemas, staging tables in their place.
 {% for u in units %}
@@ -108,27 +68,7 @@ ALTER TABLE {{ u.partition.parent }} ATTACH PARTITION {{ u.production }} {{ u.pa
 
 -- 5. Point everything back at the new tables. Foreign keys come back NOT VALID (checked by
 --    55-after-cutover.sql); materialized views come back empty (refreshed there too).
-{% for u in units %}
-{% for fk in u.attached.inbound %}
-{{ fk.add }}
-{% endfor %}
-{% for p in u.attached.publications %}
-{{ p.add }}
-{% endfor %}
-{% endfor %}
-{% for view in dependents.views %}
-{{ view }}
-{% endfor %}
-{% for f in dependents.functions %}
-{% for statement in f.create %}
-{{ statement }}
-{% endfor %}
-{% endfor %}
-{% for m in dependents.matviews %}
-{% for statement in m.create %}
-{{ statement }}
-{% endfor %}
-{% endfor %}
+{{ macros.point_back(units, dependents) }}
 
 -- 6. Sequences: past every restored value, never behind where they were.
 {% for u in units %}

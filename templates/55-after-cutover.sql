@@ -16,20 +16,12 @@ BEGIN
 END
 {{ tag }};
 
+
 -- VALIDATE takes SHARE UPDATE EXCLUSIVE on the referencing table (reads and writes go on) and
--- ROW SHARE on the referenced one. On a key already valid it does nothing, so a rerun is safe.
-{% for u in units %}
-{% for fk in u.attached.inbound %}
-{{ fk.validate }}
-{% endfor %}
-{% endfor %}
-{% for m in dependents.matviews %}
-{% if m.refresh %}
--- Empty since the cutover: readers get an error until this refresh, which holds an ACCESS
--- EXCLUSIVE lock on the materialized view (not on the tables it reads) while it runs.
-{{ m.refresh }}
-{% endif %}
-{% endfor %}
+-- ROW SHARE on the referenced one; on a key already valid it does nothing. A re-created
+-- materialized view is empty (readers get an error) until its refresh, which holds ACCESS
+-- EXCLUSIVE on the view only, not on the tables it reads.
+{{ macros.validate_and_refresh(units, dependents) }}
 
 INSERT INTO {{ run.progress }} (step) VALUES ('after-cutover') ON CONFLICT (step, item) DO NOTHING;
 \echo 'restage: after-cutover done; when the restore is accepted: 70-cleanup.sql'

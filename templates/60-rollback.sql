@@ -44,43 +44,7 @@ BEGIN
 END
 {{ tag }};
 -- 1. Let go of the restored tables.
-{% for u in units %}
-{% set a = u.attached %}
-{% for fk in a.inbound %}
-{{ fk.drop }}
-{% endfor %}
-{% for p in a.publications %}
-{{ p.drop }}
-{% endfor %}
-{% for child in a.children %}
-ALTER TABLE {{ child }} INHERIT {{ u.retired }};
-ALTER TABLE {{ child }} NO INHERIT {{ u.production }};
-{% endfor %}
-{% if a.inheritance %}
-{% for shadow in a.inheritance.shadows %}
-ALTER TABLE {{ u.retired }} INHERIT {{ shadow.parent }};
-ALTER TABLE {{ u.retired }} NO INHERIT {{ shadow.retired }};
-ALTER TABLE {{ u.production }} INHERIT {{ shadow.staging }};
-ALTER TABLE {{ u.production }} NO INHERIT {{ shadow.parent }};
-{% endfor %}
-{% endif %}
-{% endfor %}
-{% for m in dependents.matviews %}
-{{ m.drop }}
-{% endfor %}
-{% for f in dependents.functions %}
-{{ f.drop }}
-{% endfor %}
-{% for fk in dependents.parent_foreign_keys %}
-{{ fk.drop }}
-{% endfor %}
-
--- 2. The restored partitions leave their partitioned tables.
-{% for u in units %}
-{% if u.partition %}
-ALTER TABLE {{ u.partition.parent }} DETACH PARTITION {{ u.production }};
-{% endif %}
-{% endfor %}
+{{ macros.let_go(units, dependents, true) }}
 
 -- 3. The swap back, through the (now empty) staging schemas: restored tables to the retired
 --    schemas, the replaced tables back in production.
@@ -116,27 +80,7 @@ ALTER TABLE {{ u.partition.parent }} ATTACH PARTITION {{ u.production }} {{ u.pa
 {% endfor %}
 
 -- 5. Point everything back at the replaced tables.
-{% for u in units %}
-{% for fk in u.attached.inbound %}
-{{ fk.add }}
-{% endfor %}
-{% for p in u.attached.publications %}
-{{ p.add }}
-{% endfor %}
-{% endfor %}
-{% for view in dependents.views %}
-{{ view }}
-{% endfor %}
-{% for f in dependents.functions %}
-{% for statement in f.create %}
-{{ statement }}
-{% endfor %}
-{% endfor %}
-{% for m in dependents.matviews %}
-{% for statement in m.create %}
-{{ statement }}
-{% endfor %}
-{% endfor %}
+{{ macros.point_back(units, dependents) }}
 
 -- 6. Sequences: never behind the values handed out since the cutover.
 {% for u in units %}
@@ -158,13 +102,4 @@ COMMIT;
 
 -- After the commit, without exclusive locks: the foreign keys pointed back at the replaced
 -- tables are validated, and the materialized views re-created empty are refreshed.
-{% for u in units %}
-{% for fk in u.attached.inbound %}
-{{ fk.validate }}
-{% endfor %}
-{% endfor %}
-{% for m in dependents.matviews %}
-{% if m.refresh %}
-{{ m.refresh }}
-{% endif %}
-{% endfor %}
+{{ macros.validate_and_refresh(units, dependents) }}
