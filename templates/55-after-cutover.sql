@@ -16,7 +16,6 @@ BEGIN
 END
 {{ tag }};
 
-
 -- VALIDATE takes SHARE UPDATE EXCLUSIVE on the referencing table (reads and writes go on) and
 -- ROW SHARE on the referenced one; on a key already valid it does nothing. A re-created
 -- materialized view is empty (readers get an error) until its refresh, which holds ACCESS
