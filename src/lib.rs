@@ -3,6 +3,7 @@
 //! Each stage is a pure function of its inputs; errors are values that carry their source
 //! location and become diagnostics only at the edge (`run`).
 
+pub mod analysis;
 pub mod cli;
 pub mod compile;
 pub mod error;
@@ -25,8 +26,7 @@ pub use cli::Cli;
 pub use error::Error;
 
 use cli::{Command, TocFormat};
-use compile::{Compiled, Inputs};
-use plan::{Plan, PlanErrors, Problem};
+use compile::Compiled;
 use render::Templates;
 
 /// Runs one command line and reports its outcome on stderr.
@@ -60,7 +60,7 @@ fn execute(cli: Cli) -> Result<ExitCode, Error> {
             out,
             templates,
         } => {
-            let (_, compiled) = build(&plan, &load_templates(templates.as_deref())?)?;
+            let compiled = build(&plan, &load_templates(templates.as_deref())?)?;
             output::write(&out, &compiled)?;
             eprintln!(
                 "restage: wrote {} files to {} (digest {})",
@@ -75,7 +75,7 @@ fn execute(cli: Cli) -> Result<ExitCode, Error> {
             out,
             templates,
         } => {
-            let (_, compiled) = build(&plan, &load_templates(templates.as_deref())?)?;
+            let compiled = build(&plan, &load_templates(templates.as_deref())?)?;
             let drift = output::check(&out, &compiled)?;
             if drift.is_empty() {
                 eprintln!("restage: {} is up to date", out.display());
@@ -119,72 +119,10 @@ fn load_templates(dir: Option<&Path>) -> Result<Templates, Error> {
     }
 }
 
-/// The whole pipeline for one plan: read it and its inputs, resolve, compile. Problems of the
-/// plan itself and of how it fits the listing are reported together.
-pub fn build(plan_path: &Path, templates: &Templates) -> Result<(Plan, Compiled), Error> {
-    let text = std::fs::read_to_string(plan_path).map_err(|source| Error::Read {
-        path: plan_path.to_owned(),
-        source,
-    })?;
-    let (plan, mut problems) = plan::read_partial(plan_path, &text);
-    let fail = |problems| {
-        Error::Plan(Box::new(PlanErrors::new(
-            &plan::read::file_name(plan_path),
-            &text,
-            problems,
-        )))
-    };
-    let Some(plan) = plan else {
-        return Err(fail(problems));
-    };
-    let listing_name = &plan.source.listing.value;
-    let listing = match std::fs::read(plan.relative(listing_name)) {
-        Ok(listing) => listing,
-        Err(err) => {
-            let message = format!("cannot read the listing {listing_name}: {err}");
-            problems.push(Problem::new(
-                plan.source.listing.span,
-                message,
-                "cannot read",
-            ));
-            return Err(fail(problems));
-        }
-    };
-    let toc = toc::parse(listing_name, &listing)?;
-    let schema_text = match &plan.source.schema {
-        Some(schema) => match std::fs::read(plan.relative(&schema.value)) {
-            Ok(bytes) => Some(bytes),
-            Err(err) => {
-                let message = format!("cannot read the schema SQL {}: {err}", schema.value);
-                problems.push(Problem::new(schema.span, message, "cannot read"));
-                return Err(fail(problems));
-            }
-        },
-        None => None,
-    };
-    let schema = match (&plan.source.schema, &schema_text) {
-        (Some(located), Some(bytes)) => Some(schema::split(
-            &located.value,
-            &String::from_utf8_lossy(bytes),
-        )?),
-        _ => None,
-    };
-    let resolved = plan::resolve(&plan, &toc, schema.as_ref());
-    if let Err(more) = &resolved {
-        problems.extend(more.iter().cloned());
-    }
-    match (resolved, &schema) {
-        (Ok(resolved), Some(schema)) if problems.is_empty() => {
-            let inputs = Inputs {
-                listing: &listing,
-                schema: schema_text.as_deref(),
-            };
-            let sources = compile::Sources { toc: &toc, schema };
-            let compiled = compile::compile(&plan, &resolved, &sources, &inputs, templates)?;
-            Ok((plan, compiled))
-        }
-        _ => Err(fail(problems)),
-    }
+/// The whole pipeline for one plan: read it and its inputs, resolve, compile.
+pub fn build(plan_path: &Path, templates: &Templates) -> Result<Compiled, Error> {
+    let analysis = analysis::analyze(plan_path)?;
+    compile::compile(&analysis, templates)
 }
 
 fn remap_mapping(maps: &[String]) -> Result<remap::Mapping, Error> {

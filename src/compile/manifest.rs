@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{Inputs, sha256_hex};
-use crate::plan::Plan;
+use super::sha256_hex;
+use crate::analysis::Analysis;
 
 pub const FILE: &str = "manifest.json";
 
@@ -33,26 +33,22 @@ struct Input<'a> {
     sha256: String,
 }
 
-pub fn render(
-    plan: &Plan,
-    inputs: &Inputs,
-    digest: &str,
-    files: &BTreeMap<String, String>,
-) -> String {
+pub fn render(analysis: &Analysis, digest: &str, files: &BTreeMap<String, String>) -> String {
+    let plan = &analysis.plan;
     let mut sources = BTreeMap::new();
     sources.insert(
         "listing",
         Input {
             path: &plan.source.listing.value,
-            sha256: sha256_hex(inputs.listing),
+            sha256: sha256_hex(&analysis.listing),
         },
     );
-    if let (Some(schema), Some(bytes)) = (&plan.source.schema, inputs.schema) {
+    if let Some(schema) = &plan.source.schema {
         sources.insert(
             "schema",
             Input {
                 path: &schema.value,
-                sha256: sha256_hex(bytes),
+                sha256: sha256_hex(&analysis.schema_text),
             },
         );
     }

@@ -12,10 +12,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::Error;
-use crate::plan::{Plan, Resolved};
+use crate::analysis::Analysis;
 use crate::render::Templates;
-use crate::schema::SchemaSql;
-use crate::toc::Toc;
 
 pub use model::Model;
 
@@ -34,18 +32,6 @@ const SCRIPTS: &[&str] = &[
     "70-cleanup.sql",
 ];
 
-/// The plan's inputs, parsed.
-pub struct Sources<'a> {
-    pub toc: &'a Toc,
-    pub schema: &'a SchemaSql,
-}
-
-/// The plan's inputs, as read.
-pub struct Inputs<'a> {
-    pub listing: &'a [u8],
-    pub schema: Option<&'a [u8]>,
-}
-
 /// Every artifact by its path in the output folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Compiled {
@@ -58,22 +44,17 @@ pub fn is_executable(path: &str) -> bool {
     path.ends_with(".sh")
 }
 
-pub fn compile(
-    plan: &Plan,
-    resolved: &Resolved,
-    sources: &Sources,
-    inputs: &Inputs,
-    templates: &Templates,
-) -> Result<Compiled, Error> {
-    let digest = digest(plan, inputs);
-    let model = Model::new(
+pub fn compile(analysis: &Analysis, templates: &Templates) -> Result<Compiled, Error> {
+    let Analysis {
         plan,
         resolved,
-        sources.toc,
-        sources.schema,
-        &digest,
-        &sha256_hex(inputs.listing),
-    );
+        toc,
+        schema,
+        listing,
+        ..
+    } = analysis;
+    let digest = digest(analysis);
+    let model = Model::new(plan, resolved, toc, schema, &digest, &sha256_hex(listing));
     let mut files = BTreeMap::new();
     for name in SCRIPTS {
         files.insert((*name).to_owned(), templates.render(name, &model)?);
@@ -88,7 +69,7 @@ pub fn compile(
             templates.render("load-unit.list", &context)?,
         );
     }
-    let manifest = manifest::render(plan, inputs, &digest, &files);
+    let manifest = manifest::render(analysis, &digest, &files);
     files.insert(manifest::FILE.to_owned(), manifest);
     Ok(Compiled { digest, files })
 }
@@ -102,7 +83,7 @@ struct UnitList<'a> {
 /// What identifies a plan: the plan file, the listing and the schema SQL exactly as read, and
 /// the restage version that compiles them. Every script after staging checks it, so artifacts
 /// of two plans, or of two versions of one plan, are never mixed.
-pub fn digest(plan: &Plan, inputs: &Inputs) -> String {
+pub fn digest(analysis: &Analysis) -> String {
     let mut hasher = Sha256::new();
     hasher.update(b"restage plan digest v1\0");
     let mut part = |bytes: &[u8]| {
@@ -110,9 +91,9 @@ pub fn digest(plan: &Plan, inputs: &Inputs) -> String {
         hasher.update(bytes);
     };
     part(env!("CARGO_PKG_VERSION").as_bytes());
-    part(plan.text.as_bytes());
-    part(inputs.listing);
-    part(inputs.schema.unwrap_or_default());
+    part(analysis.plan.text.as_bytes());
+    part(&analysis.listing);
+    part(&analysis.schema_text);
     hex(&hasher.finalize())
 }
 
