@@ -1,0 +1,88 @@
+//! A plan read together with everything it names: the listing, the schema SQL, and how the plan
+//! ties to them. Compile, lint, explain and graph all start here.
+
+use std::path::Path;
+
+use crate::Error;
+use crate::plan::{self, Plan, PlanErrors, Problem, Resolved};
+use crate::schema::{self, SchemaSql};
+use crate::toc::{self, Toc};
+
+pub struct Analysis {
+    pub plan: Plan,
+    /// The listing and the schema SQL exactly as read: the digest and manifest hash them.
+    pub listing: Vec<u8>,
+    pub schema_text: Vec<u8>,
+    pub toc: Toc,
+    pub schema: SchemaSql,
+    pub resolved: Resolved,
+}
+
+/// Reads the plan at `plan_path` and its inputs. Problems of the plan itself and of how it
+/// fits the listing are reported together, each at its place in the plan.
+pub fn analyze(plan_path: &Path) -> Result<Analysis, Error> {
+    let text = std::fs::read_to_string(plan_path).map_err(|source| Error::Read {
+        path: plan_path.to_owned(),
+        source,
+    })?;
+    let (plan, mut problems) = plan::read_partial(plan_path, &text);
+    let fail = |problems| {
+        Error::Plan(Box::new(PlanErrors::new(
+            &plan::read::file_name(plan_path),
+            &text,
+            problems,
+        )))
+    };
+    let Some(plan) = plan else {
+        return Err(fail(problems));
+    };
+    let read = |name: &str, span, what: &str, problems: &mut Vec<Problem>| match std::fs::read(
+        plan.relative(name),
+    ) {
+        Ok(bytes) => Some(bytes),
+        Err(err) => {
+            problems.push(Problem::new(
+                span,
+                format!("cannot read the {what} {name}: {err}"),
+                "cannot read",
+            ));
+            None
+        }
+    };
+    let listing_name = &plan.source.listing.value;
+    let Some(listing) = read(
+        listing_name,
+        plan.source.listing.span,
+        "listing",
+        &mut problems,
+    ) else {
+        return Err(fail(problems));
+    };
+    let toc = toc::parse(listing_name, &listing)?;
+    let (schema_text, schema) = match &plan.source.schema {
+        Some(located) => {
+            let Some(bytes) = read(&located.value, located.span, "schema SQL", &mut problems)
+            else {
+                return Err(fail(problems));
+            };
+            let schema = schema::split(&located.value, &String::from_utf8_lossy(&bytes))?;
+            (bytes, Some(schema))
+        }
+        None => (Vec::new(), None),
+    };
+    let resolved = plan::resolve(&plan, &toc, schema.as_ref());
+    if let Err(more) = &resolved {
+        problems.extend(more.iter().cloned());
+    }
+    match (resolved, schema) {
+        (Ok(resolved), Some(schema)) if problems.is_empty() => Ok(Analysis {
+            plan,
+            listing,
+            schema_text,
+            toc,
+            schema,
+            resolved,
+        }),
+        _ => Err(fail(problems)),
+    }
+}
