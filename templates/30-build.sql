@@ -1,18 +1,22 @@
 {% import "macros.sql" as macros %}
-{{ macros.header(version, plan, digest, "30-build", "makes the loaded staging tables ready to swap in: everything production's tables have, from the schema SQL, built on the staging copies. Writes only inside the staging schemas, but adding a foreign key to a table outside the plan takes a SHARE ROW EXCLUSIVE lock on it while the key is added.", "psql -X -f 30-build.sql") }}
+{{ macros.header(version, plan, digest, "30-build", "makes the loaded staging tables ready to swap in: everything production's tables have, from the schema SQL, built on the staging copies. Writes only inside the staging schemas, but adding a foreign key to a table outside the plan takes a SHARE ROW EXCLUSIVE lock on that table (writes to it wait) for as long as the key takes to add.", "psql -X -f 30-build.sql (rerun after a failure: it goes on where it stopped)") }}
 
 BEGIN;
--- Adding a foreign key to a production table must not queue behind its users for long.
-SET LOCAL lock_timeout = {{ cutover.lock_timeout }};
-
 {{ macros.check_digest(tag, run, plan, digest, digest_literal) }}
 
 {{ macros.progress_flag(run, "restage_built", "build") }}
+{{ macros.progress_flag(run, "restage_tables_built", "build-tables") }}
+COMMIT;
 \if :restage_built
 \echo 'restage: the staging tables are already built; nothing to do'
-ROLLBACK;
 \quit
 \endif
+
+\if :restage_tables_built
+\echo 'restage: keys, indexes and the rest are already built; going on with the foreign keys'
+\else
+-- First, in one transaction, everything that touches only the staging tables.
+BEGIN;
 
 -- Every table must be loaded before it is built.
 DO {{ tag }}
@@ -63,15 +67,6 @@ END
 {% endif %}
 
 {% endfor %}
--- Foreign keys, once every key they reference exists: added NOT VALID, then validated, so
--- that a restored row without its referenced row stops the build here, before the cutover.
-{% for u in units %}
-{% for fk in u.attached.foreign_keys %}
-{{ fk.add }}
-{{ fk.validate }}
-{% endfor %}
-{% endfor %}
-
 -- Triggers, rules, policies and row level security: created after the load, so that no
 -- trigger fired on restored rows. Extended statistics, comments and grants.
 {% for u in units %}
@@ -86,9 +81,27 @@ END
 {% endfor %}
 {% endfor %}
 
-INSERT INTO {{ run.progress }} (step) VALUES ('build');
-
+INSERT INTO {{ run.progress }} (step) VALUES ('build-tables');
 COMMIT;
+\endif
+
+-- Then the foreign keys, once every key they reference exists, each in a transaction of its
+-- own: adding one locks the table it references against writes until it commits. Each is
+-- added NOT VALID (a short lock; skipped when a rerun finds it there) and then validated,
+-- which locks nothing against writes; a restored row without its referenced row stops the
+-- build here, before the cutover.
+SET lock_timeout = {{ cutover.lock_timeout }};
+{% for u in units %}
+{% for fk in u.attached.foreign_keys %}
+SELECT NOT EXISTS (SELECT FROM pg_catalog.pg_constraint WHERE conrelid = {{ u.staging_literal }}::pg_catalog.regclass AND conname = {{ fk.name_literal }}) AS restage_add_key \gset
+\if :restage_add_key
+{{ fk.add }}
+\endif
+{{ fk.validate }}
+{% endfor %}
+{% endfor %}
+
+INSERT INTO {{ run.progress }} (step) VALUES ('build');
 
 -- Planner statistics, so the first queries after the cutover plan well.
 {% for u in units %}

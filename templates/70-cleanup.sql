@@ -18,6 +18,10 @@ END
 \endif
 
 BEGIN;
+-- Dropping a retired table that has foreign keys to production tables takes ACCESS EXCLUSIVE
+-- on those tables (their side of the keys goes too), held until this commits: never queue for
+-- it longer than lock_timeout. On a lock timeout nothing is dropped; run this again.
+{{ macros.timeouts(cutover) }}
 
 SELECT to_regnamespace({{ run.schema_literal }}) IS NOT NULL AS restage_staged \gset
 \if :restage_staged

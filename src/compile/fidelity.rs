@@ -12,7 +12,7 @@ use crate::schema::{Block, SchemaSql};
 use crate::sql::QualifiedName;
 use crate::sql::quote::{ident, literal};
 use crate::sql::rewrite::{NameMap, retarget};
-use crate::toc::Toc;
+use crate::toc::{Entry, Toc};
 
 /// What 30-build.sql builds on one staging table, and what the cutover and rollback do around
 /// its swap.
@@ -86,9 +86,14 @@ pub struct BoundCheck {
 
 #[derive(Debug, Serialize)]
 pub struct ForeignKey {
+    /// The constraint's name, as a literal for the catalog.
+    pub name_literal: String,
     /// `ALTER TABLE ... ADD CONSTRAINT ... NOT VALID;`
     pub add: String,
     pub validate: String,
+    /// The production table it references, when that table is not restored: adding the key
+    /// locks it against writes, and dropping the retired copy locks it entirely.
+    pub references_outside: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -170,6 +175,7 @@ pub fn fidelity(
             Some((e.id, name))
         })
         .collect();
+    let entries: HashMap<u32, &Entry> = toc.entries.iter().map(|e| (e.id, e)).collect();
     let block = |id: u32| schema.block(id);
     let statements = |id: u32| block(id).map(Block::statement_texts).unwrap_or_default();
 
@@ -300,10 +306,17 @@ pub fn fidelity(
             }
             for id in foreign_keys {
                 for statement in statements(id) {
-                    let Some((_, name)) = block(id).and_then(Block::added_constraint) else {
+                    let Some((owner, name)) = block(id).and_then(Block::added_constraint) else {
                         continue;
                     };
+                    let references_outside = entries
+                        .get(&id)
+                        .and_then(|fk| referenced_table(fk, &owner, &entries, &names))
+                        .filter(|referenced| !to_staging.contains_key(referenced))
+                        .map(|referenced| referenced.quoted());
                     fidelity.foreign_keys.push(ForeignKey {
+                        name_literal: literal(&name),
+                        references_outside,
                         add: not_valid(&build(&statement)),
                         validate: format!(
                             "ALTER TABLE {} VALIDATE CONSTRAINT {};",
@@ -435,6 +448,27 @@ pub fn fidelity(
         }
     }
     (units, global(&resolved.dependents, &names, schema))
+}
+
+/// The table an FK entry references: of the tables it depends on, the one that does not own it
+/// (the owner itself when it references its own table).
+fn referenced_table(
+    fk: &Entry,
+    owner: &QualifiedName,
+    entries: &HashMap<u32, &Entry>,
+    names: &HashMap<u32, QualifiedName>,
+) -> Option<QualifiedName> {
+    let tables: Vec<&QualifiedName> = fk
+        .deps
+        .iter()
+        .filter(|d| entries.get(d).is_some_and(|e| e.desc == "TABLE"))
+        .filter_map(|d| names.get(d))
+        .collect();
+    tables
+        .iter()
+        .find(|t| **t != owner)
+        .or_else(|| tables.first())
+        .map(|t| (*t).clone())
 }
 
 /// What a partitioned table passes to its partitions: its table constraints and foreign keys.
