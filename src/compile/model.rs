@@ -220,6 +220,13 @@ impl Model {
             let mut unit_refs = Vec::new();
             for unit in &table.units {
                 let model = unit_model(resolved, unit, units.len() + 1);
+                // A partition of a partition leaves its own parent: lock that one up front too,
+                // parents before children, as PostgreSQL itself locks them.
+                if let Some(partition) = &model.partition
+                    && !lock_production.contains(&partition.parent)
+                {
+                    lock_production.push(partition.parent.clone());
+                }
                 lock_production.push(model.production.clone());
                 relations.push(RelationCheck {
                     literal: model.production_literal.clone(),

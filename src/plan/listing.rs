@@ -105,6 +105,11 @@ impl<'t> Index<'t> {
         let names = entry.names()?;
         Some(QualifiedName::new(names.schema?, names.name))
     }
+
+    /// The table and name of the constraint an entry's schema SQL adds.
+    pub fn added_constraint(&self, entry: &Entry) -> Option<(QualifiedName, String)> {
+        self.schema.block(entry.id)?.added_constraint()
+    }
 }
 
 /// The partition a `TABLE ATTACH` entry attaches: of its two TABLE dependencies, the one named

@@ -558,16 +558,17 @@ fn dependency_edges(plan: &Plan, tables: &[ResolvedTable], index: &Index) -> Vec
             continue;
         };
         if before != after {
-            let constraint = fk
-                .name()
-                .and_then(|tag| tag.strip_prefix(tables[after].name.name.as_str()))
-                .map(str::trim_start);
+            // The schema SQL names both exactly; the listing's tag is `<table> <constraint>`.
+            let (table, constraint) = index.added_constraint(fk).unwrap_or_else(|| {
+                let tag = fk.name().unwrap_or_default();
+                (tables[after].name.clone(), tag.to_owned())
+            });
             edges.push(Edge {
                 before,
                 after,
                 reason: Reason::ForeignKey {
-                    table: tables[after].name.clone(),
-                    constraint: constraint.unwrap_or_default().to_owned(),
+                    table,
+                    constraint,
                     line: fk.line,
                 },
             });
