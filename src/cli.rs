@@ -64,6 +64,47 @@ pub enum Command {
         templates: Option<PathBuf>,
     },
 
+    /// Print the review of a plan, REVIEW.md as `compile` writes it, without writing files.
+    ///
+    /// The tables and their order, each step with the locks it takes on production, the cutover
+    /// window, what a rollback cannot undo, the lint findings, and the sha256 of every artifact.
+    Explain {
+        /// The plan file (YAML).
+        plan: PathBuf,
+        /// A folder of templates replacing the built-in ones of the same name.
+        #[arg(long, value_name = "DIR")]
+        templates: Option<PathBuf>,
+    },
+
+    /// Draw the plan's tables in load order, with the foreign keys, `after:` and inheritance
+    /// that order them.
+    ///
+    /// Mermaid renders in GitHub and GitLab Markdown (REVIEW.md embeds it); dot is for
+    /// Graphviz: `restage graph plan.yaml --format dot | dot -Tsvg > plan.svg`.
+    Graph {
+        /// The plan file (YAML).
+        plan: PathBuf,
+        #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+        format: GraphFormat,
+    },
+
+    /// Report what an approver should weigh before saying yes: foreign keys and views the
+    /// cutover must re-create, shared sequences, default partitions, tables without a key,
+    /// unlogged staging, missing data.
+    ///
+    /// Exit status: 0 when the plan is valid (even with warnings), 1 with warnings under
+    /// `--deny warnings`, 2 when the plan itself has errors.
+    Lint {
+        /// The plan file (YAML).
+        plan: PathBuf,
+        /// Output format: drawn against the plan for people, or JSON for other tools.
+        #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+        format: LintFormat,
+        /// Exit with status 1 when there are findings of this level.
+        #[arg(long, value_enum, value_name = "LEVEL")]
+        deny: Option<Deny>,
+    },
+
     /// Filter a `pg_restore -f -` stream into psql, sending each COPY to its staging table.
     ///
     /// Rewrites the target of `COPY <table> (...) FROM stdin;` for every mapped table and
@@ -93,6 +134,23 @@ fn parse_rate(text: &str) -> Result<u64, String> {
 pub enum TocFormat {
     Text,
     Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    Mermaid,
+    Dot,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Deny {
+    Warnings,
 }
 
 #[cfg(test)]

@@ -6,8 +6,11 @@
 pub mod analysis;
 pub mod cli;
 pub mod compile;
+pub mod diagram;
 pub mod error;
 pub mod graph;
+pub mod lint;
+pub mod markdown;
 pub mod output;
 pub mod plan;
 pub mod remap;
@@ -25,7 +28,7 @@ use miette::{GraphicalReportHandler, GraphicalTheme};
 pub use cli::Cli;
 pub use error::Error;
 
-use cli::{Command, TocFormat};
+use cli::{Command, Deny, GraphFormat, LintFormat, TocFormat};
 use compile::Compiled;
 use render::Templates;
 
@@ -87,6 +90,42 @@ fn execute(cli: Cli) -> Result<ExitCode, Error> {
                 out.display()
             );
             Ok(ExitCode::FAILURE)
+        }
+        Command::Explain { plan, templates } => {
+            let compiled = build(&plan, &load_templates(templates.as_deref())?)?;
+            write_stdout(&compiled.files[compile::review::FILE])?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Graph { plan, format } => {
+            let analysis = analysis::analyze(&plan)?;
+            write_stdout(&match format {
+                GraphFormat::Mermaid => diagram::mermaid(&analysis.resolved),
+                GraphFormat::Dot => diagram::dot(&analysis.resolved),
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Lint { plan, format, deny } => {
+            let analysis = analysis::analyze(&plan)?;
+            let findings = lint::findings(&analysis);
+            let color = io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            write_stdout(&match format {
+                LintFormat::Text => lint::to_text(&analysis, &findings, color),
+                LintFormat::Json => lint::to_json(&analysis, &findings),
+            })?;
+            let allowed = findings.iter().filter(|f| f.allowed).count();
+            let warnings = findings.len() - allowed;
+            let mut summary = match warnings {
+                0 => "no findings".to_owned(),
+                n => format!("{n} warning(s)"),
+            };
+            if allowed > 0 {
+                summary.push_str(&format!(", {allowed} allowed by the plan"));
+            }
+            eprintln!("restage lint: {}: {summary}", analysis.plan.file_name);
+            Ok(match deny {
+                Some(Deny::Warnings) if warnings > 0 => ExitCode::FAILURE,
+                _ => ExitCode::SUCCESS,
+            })
         }
         Command::Remap {
             maps,

@@ -43,6 +43,7 @@ const EMBEDDED: &[(&str, &str)] = &[
         "70-cleanup.sql",
         include_str!("../templates/70-cleanup.sql"),
     ),
+    ("REVIEW.md", include_str!("../templates/REVIEW.md")),
 ];
 
 pub struct Templates {

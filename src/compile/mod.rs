@@ -5,6 +5,7 @@ mod drift;
 mod fidelity;
 mod manifest;
 mod model;
+pub mod review;
 
 use std::collections::BTreeMap;
 
@@ -13,7 +14,9 @@ use sha2::{Digest, Sha256};
 
 use crate::Error;
 use crate::analysis::Analysis;
+use crate::lint;
 use crate::render::Templates;
+use review::Review;
 
 pub use model::Model;
 
@@ -45,16 +48,8 @@ pub fn is_executable(path: &str) -> bool {
 }
 
 pub fn compile(analysis: &Analysis, templates: &Templates) -> Result<Compiled, Error> {
-    let Analysis {
-        plan,
-        resolved,
-        toc,
-        schema,
-        listing,
-        ..
-    } = analysis;
     let digest = digest(analysis);
-    let model = Model::new(plan, resolved, toc, schema, &digest, &sha256_hex(listing));
+    let model = model(analysis, &digest);
     let mut files = BTreeMap::new();
     for name in SCRIPTS {
         files.insert((*name).to_owned(), templates.render(name, &model)?);
@@ -69,9 +64,31 @@ pub fn compile(analysis: &Analysis, templates: &Templates) -> Result<Compiled, E
             templates.render("load-unit.list", &context)?,
         );
     }
+    let review = Review::new(analysis, &model, &lint::findings(analysis), &files);
+    files.insert(
+        review::FILE.to_owned(),
+        templates.render(review::FILE, &review)?,
+    );
     let manifest = manifest::render(analysis, &digest, &files);
     files.insert(manifest::FILE.to_owned(), manifest);
     Ok(Compiled { digest, files })
+}
+
+/// What each step does and the locks it takes on production, as REVIEW.md states them.
+pub fn steps(analysis: &Analysis) -> Vec<review::Step> {
+    review::steps(analysis, &model(analysis, &digest(analysis)))
+}
+
+fn model(analysis: &Analysis, digest: &str) -> Model {
+    let Analysis {
+        plan,
+        resolved,
+        toc,
+        schema,
+        listing,
+        ..
+    } = analysis;
+    Model::new(plan, resolved, toc, schema, digest, &sha256_hex(listing))
 }
 
 #[derive(Serialize)]

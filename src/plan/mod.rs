@@ -46,6 +46,7 @@ pub struct Plan {
     pub tables: Vec<PlanTable>,
     pub cutover: Cutover,
     pub load: Load,
+    pub lint: Lint,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +66,8 @@ pub struct Staging {
     pub unlogged: bool,
     /// Whether the plan says `unlogged:` itself rather than taking the default.
     pub unlogged_explicit: bool,
+    /// Where the plan says `staging:`; empty, at the start, when it does not.
+    pub span: SourceSpan,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +91,13 @@ pub struct Load {
     pub jobs: u32,
     /// Bytes per second for the whole load, shared by its jobs.
     pub max_rate: Option<u64>,
+}
+
+/// What `restage lint` is told by the plan.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Lint {
+    /// Codes of findings the plan acknowledges: still reported, never denied.
+    pub allow: Vec<Located<String>>,
 }
 
 /// A time setting, kept in milliseconds and written in PostgreSQL's units.

@@ -6,7 +6,9 @@ use miette::SourceSpan;
 
 use super::error::{PlanErrors, Problem};
 use super::yaml::{self, Node, Value};
-use super::{Cutover, Duration, FORMAT_VERSION, Load, Located, Plan, PlanTable, Source, Staging};
+use super::{
+    Cutover, Duration, FORMAT_VERSION, Lint, Load, Located, Plan, PlanTable, Source, Staging,
+};
 use crate::sql::QualifiedName;
 use crate::sql::name::MAX_IDENT_BYTES;
 
@@ -235,7 +237,7 @@ impl Reader<'_> {
 
     fn plan(&mut self, root: &Node, path: &Path, file_name: &str, text: &str) -> Option<Plan> {
         const KEYS: &[&str] = &[
-            "restage", "name", "source", "staging", "tables", "cutover", "load",
+            "restage", "name", "source", "staging", "tables", "cutover", "load", "lint",
         ];
         let fields = self.fields(root, SourceSpan::new(0.into(), 0), "the plan", KEYS)?;
 
@@ -260,12 +262,21 @@ impl Reader<'_> {
             .required(&fields, "source", "the plan")
             .and_then(|node| self.source(node, key_span(&fields, "source")));
         let staging_span = key_span(&fields, "staging");
-        let staging = self.staging(fields.get("staging"), staging_span);
+        let staging = self
+            .staging(fields.get("staging"), staging_span)
+            .map(|staging| Staging {
+                span: match fields.get("staging") {
+                    Some(_) => staging_span,
+                    None => SourceSpan::from((0, 0)),
+                },
+                ..staging
+            });
         let tables = self
             .required(&fields, "tables", "the plan")
             .map(|node| self.tables(node));
         let cutover = self.cutover(fields.get("cutover"), key_span(&fields, "cutover"));
         let load = self.load(fields.get("load"), key_span(&fields, "load"));
+        let lint = self.lint(fields.get("lint"), key_span(&fields, "lint"));
         Some(Plan {
             path: path.to_owned(),
             file_name: file_name.to_owned(),
@@ -283,6 +294,7 @@ impl Reader<'_> {
                 },
                 unlogged: true,
                 unlogged_explicit: false,
+                span: SourceSpan::from((0, 0)),
             }),
             tables: tables.unwrap_or_default(),
             cutover: cutover.unwrap_or(Cutover {
@@ -298,7 +310,52 @@ impl Reader<'_> {
                 jobs: 1,
                 max_rate: None,
             }),
+            lint: lint.unwrap_or_default(),
         })
+    }
+
+    /// `lint: allow: [L002, shared-sequence]`: findings the plan acknowledges, kept as codes.
+    fn lint(&mut self, node: Option<&Node>, span: SourceSpan) -> Option<Lint> {
+        let fields = self.fields(node?, span, "lint", &["allow"])?;
+        let node = fields.get("allow")?;
+        let Value::Seq(items) = &node.value else {
+            self.expected(node, "a list of lint codes or names");
+            return None;
+        };
+        let mut allow: Vec<Located<String>> = Vec::new();
+        for item in items {
+            let Some(text) = self.string(item, "a lint code or name") else {
+                continue;
+            };
+            let Some(rule) = crate::lint::rule(&text) else {
+                let known: Vec<String> = crate::lint::RULES
+                    .iter()
+                    .map(|r| format!("{} ({})", r.code, r.name))
+                    .collect();
+                self.problem(
+                    Problem::new(item.span, format!("unknown lint `{text}`"), "unknown lint")
+                        .help(format!("restage lint knows {}", known.join(", "))),
+                );
+                continue;
+            };
+            if let Some(first) = allow.iter().find(|a| a.value == rule.code) {
+                let first = first.span;
+                self.problem(
+                    Problem::new(
+                        item.span,
+                        format!("{} is allowed twice", rule.code),
+                        "again",
+                    )
+                    .also(first, "first allowed here"),
+                );
+                continue;
+            }
+            allow.push(Located {
+                value: rule.code.to_owned(),
+                span: item.span,
+            });
+        }
+        Some(Lint { allow })
     }
 
     fn plan_name(&mut self, node: &Node) -> Option<String> {
@@ -379,6 +436,7 @@ impl Reader<'_> {
             retired: retired?,
             unlogged: unlogged.unwrap_or(Some(true))?,
             unlogged_explicit: fields.get("unlogged").is_some(),
+            span,
         })
     }
 

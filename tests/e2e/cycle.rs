@@ -100,7 +100,7 @@ fn cycle(cluster: &Cluster, example: &Example) {
 
     let run = archive.compile(cluster, database, database, example.tables, "");
     for step in UP_TO_VERIFY {
-        run.ok(&[step]);
+        run.ok_as_reviewed(&[step]);
         assert_eq!(
             State::of(cluster, database),
             before,
@@ -115,7 +115,7 @@ fn cycle(cluster: &Cluster, example: &Example) {
         );
     }
 
-    run.ok(&["50-cutover.sh"]);
+    run.ok_as_reviewed(&["50-cutover.sh"]);
     let after = State::of(cluster, database);
     for table in example.restored {
         assert_eq!(
@@ -141,6 +141,7 @@ fn cycle(cluster: &Cluster, example: &Example) {
     }
     cluster.query(database, example.inserts);
 
+    run.check_locks("60-rollback.sql");
     let rollback = run.ok(&["60-rollback.sql"]);
     let notices = String::from_utf8_lossy(&rollback.stderr);
     assert!(
@@ -163,7 +164,7 @@ fn cycle(cluster: &Cluster, example: &Example) {
         );
     }
 
-    run.ok_with(&["70-cleanup.sql"], &["-v", &run.approve()]);
+    run.ok_as_reviewed(&["70-cleanup.sql"]);
     let cleaned = State::of(cluster, database);
     assert_eq!(cleaned.tables, before.tables);
     assert_schema_eq(
@@ -180,13 +181,9 @@ fn cycle(cluster: &Cluster, example: &Example) {
     );
 
     // The other way out: the cutover is kept, checked and made final.
-    let run = Artifacts {
-        cluster,
-        database: &forward,
-        out: run.out.clone(),
-    };
-    run.ok(UP_TO_VERIFY);
-    run.ok(&["50-cutover.sh", "55-after-cutover.sql"]);
+    let run = run.on(&forward);
+    run.ok_as_reviewed(UP_TO_VERIFY);
+    run.ok_as_reviewed(&["50-cutover.sh", "55-after-cutover.sql"]);
     for table in example.restored {
         assert_eq!(
             table_digest(cluster, &forward, table),
@@ -195,7 +192,7 @@ fn cycle(cluster: &Cluster, example: &Example) {
         );
     }
     cluster.query(&forward, example.inserts);
-    run.ok_with(&["70-cleanup.sql"], &["-v", &run.approve()]);
+    run.ok_as_reviewed(&["70-cleanup.sql"]);
     let kept = State::of(cluster, &forward);
     assert_schema_eq(
         &kept.schema,

@@ -19,31 +19,27 @@ fn carries(setup: &str, tables: &str, swapped: &str, checks: &[(&str, &str)]) {
     let old_oid = oid("shop");
 
     let run = archive.compile(&cluster, "shop", "kind", tables, "");
-    run.ok(UP_TO_VERIFY);
-    run.ok(&["50-cutover.sh", "55-after-cutover.sql"]);
+    run.ok_as_reviewed(UP_TO_VERIFY);
+    run.ok_as_reviewed(&["50-cutover.sh", "55-after-cutover.sql"]);
     assert_ne!(oid("shop"), old_oid, "{swapped} was not swapped");
     for (query, expected) in checks {
         assert_eq!(cluster.query("shop", query), *expected, "{query}");
     }
-    run.ok_with(&["70-cleanup.sql"], &["-v", &run.approve()]);
+    run.ok_as_reviewed(&["70-cleanup.sql"]);
     assert_schema(
         &State::of(&cluster, "shop").schema,
         &before.schema,
         "cutover and cleanup",
     );
 
-    let back = Artifacts {
-        cluster: &cluster,
-        database: "shop_back",
-        out: run.out.clone(),
-    };
-    back.ok(UP_TO_VERIFY);
-    back.ok(&["50-cutover.sh", "60-rollback.sql"]);
+    let back = run.on("shop_back");
+    back.ok_as_reviewed(UP_TO_VERIFY);
+    back.ok_as_reviewed(&["50-cutover.sh", "60-rollback.sql"]);
     assert_eq!(
         oid("shop_back"),
         cluster.query("shop_back", &format!("SELECT '{swapped}'::regclass::oid"))
     );
-    back.ok_with(&["70-cleanup.sql"], &["-v", &back.approve()]);
+    back.ok_as_reviewed(&["70-cleanup.sql"]);
     let restored = State::of(&cluster, "shop_back");
     assert_schema(&restored.schema, &before.schema, "rollback and cleanup");
     assert_eq!(

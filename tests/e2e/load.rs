@@ -205,6 +205,7 @@ fn the_dump_path_and_the_tools_the_load_needs() {
     let run = Artifacts {
         cluster: &cluster,
         database: "pagila",
+        plan: archive.path("moved.yaml"),
         out,
     };
     run.ok(&["00-preflight.sql", "10-stage.sql"]);

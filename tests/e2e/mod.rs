@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use restage::compile::review::LockMode;
+
 use crate::cluster::Cluster;
 use crate::test::fixture;
 
@@ -99,6 +101,7 @@ impl Archive {
         Artifacts {
             cluster,
             database,
+            plan: plan_path,
             out,
         }
     }
@@ -108,10 +111,21 @@ impl Archive {
 struct Artifacts<'a> {
     cluster: &'a Cluster,
     database: &'a str,
+    plan: PathBuf,
     out: PathBuf,
 }
 
-impl Artifacts<'_> {
+impl<'a> Artifacts<'a> {
+    /// The same artifacts, run against another database.
+    fn on(&self, database: &'a str) -> Artifacts<'a> {
+        Artifacts {
+            cluster: self.cluster,
+            database,
+            plan: self.plan.clone(),
+            out: self.out.clone(),
+        }
+    }
+
     /// Runs an artifact the way the README says: SQL with psql, shell scripts directly.
     fn run(&self, artifact: &str, psql_args: &[&str]) -> Output {
         let path = self.out.join(artifact);
@@ -150,6 +164,110 @@ impl Artifacts<'_> {
             last = Some(output);
         }
         last.expect("at least one artifact")
+    }
+
+    /// Runs artifacts that must succeed, each after checking that the locks it takes on
+    /// production are exactly those REVIEW.md states for its step.
+    fn ok_as_reviewed(&self, artifacts: &[&str]) {
+        for artifact in artifacts {
+            self.check_locks(artifact);
+            self.ok_with(&[artifact], &["-v", &self.approve()]);
+        }
+    }
+
+    /// Checks that the locks `artifact` takes on production are exactly those REVIEW.md states
+    /// for its step, leaving the database as it was.
+    fn check_locks(&self, artifact: &str) {
+        let analysis = restage::analysis::analyze(&self.plan).expect("the plan analyses");
+        let steps = restage::compile::steps(&analysis);
+        {
+            let step = steps
+                .iter()
+                .find(|s| s.file == artifact)
+                .unwrap_or_else(|| panic!("REVIEW.md has no step {artifact}"));
+            if let Some(script) = step.script {
+                let mut claimed: BTreeMap<String, LockMode> = BTreeMap::new();
+                for lock in &step.locks {
+                    for relation in &lock.relations {
+                        let mode = claimed.entry(relation.clone()).or_insert(lock.mode);
+                        *mode = (*mode).max(lock.mode);
+                    }
+                }
+                assert_eq!(
+                    self.locks_taken(script),
+                    claimed,
+                    "the locks {script} takes on production, against what REVIEW.md says"
+                );
+            }
+        }
+    }
+
+    /// The strongest lock above ACCESS SHARE that `script` takes on each production relation
+    /// (one that exists before it runs, outside restage's schemas). The script runs as one
+    /// transaction, its own BEGIN and COMMIT left out, and reads `pg_locks` before rolling
+    /// back: a lock a statement takes is held to the end of the transaction, so this sees
+    /// every lock of every statement.
+    fn locks_taken(&self, script: &str) -> BTreeMap<String, LockMode> {
+        let text = std::fs::read_to_string(self.out.join(script)).expect("script");
+        let body: String = text
+            .lines()
+            .filter(|l| !matches!(*l, "BEGIN;" | "BEGIN READ ONLY;" | "COMMIT;" | "ROLLBACK;"))
+            .flat_map(|l| [l, "\n"])
+            .collect();
+        let wrapped = format!(
+            "CREATE TEMP TABLE restage_test_production AS
+                SELECT c.oid, format('%I.%I', n.nspname, c.relname) AS name
+                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+                  AND n.nspname NOT LIKE 'restore\\_%' AND n.nspname NOT LIKE 'pg\\_%'
+                  AND n.nspname <> 'information_schema';
+             BEGIN;
+             {body}
+             \\echo restage-test-locks
+             SELECT p.name, l.mode FROM pg_locks l JOIN restage_test_production p ON p.oid = l.relation
+                 WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation';
+             ROLLBACK;\n"
+        );
+        let wrapped_path = self.out.join(format!("locks-{script}"));
+        std::fs::write(&wrapped_path, wrapped).expect("wrapped script");
+        let output = self
+            .cluster
+            .command(self.cluster.bindir().join("psql"), self.database)
+            .args([
+                "-X",
+                "-q",
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-v",
+                &self.approve(),
+                "-f",
+            ])
+            .arg(&wrapped_path)
+            .current_dir(&self.out)
+            .output()
+            .expect("psql runs");
+        std::fs::remove_file(&wrapped_path).expect("wrapped script removed");
+        assert!(
+            output.status.success(),
+            "{script} in one transaction failed\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let (_, rows) = stdout
+            .split_once("restage-test-locks\n")
+            .expect("the lock query ran");
+        let mut taken: BTreeMap<String, LockMode> = BTreeMap::new();
+        for row in rows.lines() {
+            let (name, mode) = row.rsplit_once('|').expect("name|mode");
+            let mode = LockMode::from_pg_locks(mode).expect("a table lock mode");
+            if mode > LockMode::AccessShare {
+                let strongest = taken.entry(name.to_owned()).or_insert(mode);
+                *strongest = (*strongest).max(mode);
+            }
+        }
+        taken
     }
 
     /// Runs an artifact that must fail; its stderr.

@@ -1,0 +1,527 @@
+//! Lint findings: what an approver should weigh before saying yes. Findings are plain data
+//! (code, severity, message, help, place in the plan); rendering them is separate, as text for
+//! people, JSON for machines, and a table in REVIEW.md.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use miette::{
+    Diagnostic, LabeledSpan, NamedSource, Severity as MietteSeverity, SourceCode, SourceSpan,
+};
+use serde::Serialize;
+
+use crate::analysis::Analysis;
+use crate::markdown::code;
+use crate::plan::{ResolvedTable, SequenceKind};
+use crate::sql::QualifiedName;
+use crate::toc::Entry;
+
+/// One kind of finding.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Rule {
+    pub code: &'static str,
+    pub name: &'static str,
+    /// What to do about it.
+    pub help: &'static str,
+}
+
+pub const INBOUND_FOREIGN_KEYS: Rule = Rule {
+    code: "L001",
+    name: "inbound-foreign-keys",
+    help: "the cutover drops them and adds them back NOT VALID, holding ACCESS EXCLUSIVE on those tables for the cutover too; 55-after-cutover.sql validates them, reading every row of those tables (reads and writes go on meanwhile)",
+};
+pub const DEPENDENT_VIEWS: Rule = Rule {
+    code: "L002",
+    name: "dependent-views",
+    help: "the cutover re-creates them: views with CREATE OR REPLACE VIEW (ACCESS EXCLUSIVE on each view for the cutover); materialized views are dropped and created empty, so queries on them fail until 55-after-cutover.sql refreshes them",
+};
+pub const SHARED_SEQUENCE: Rule = Rule {
+    code: "L003",
+    name: "shared-sequence",
+    help: "the cutover moves it past every restored value, which those tables then skip; a rollback does not move it back",
+};
+pub const DEFAULT_PARTITION: Rule = Rule {
+    code: "L004",
+    name: "default-partition",
+    help: "rows outside every other partition's bound live there: check that the dump's default partition holds what you expect. Its swap is attached last; adding a partition to the table later makes PostgreSQL read the default partition",
+};
+pub const NO_KEY: Rule = Rule {
+    code: "L005",
+    name: "no-key",
+    help: "40-verify.sql can only count its rows: a duplicated row cannot be told apart, and a publication needs REPLICA IDENTITY FULL to replicate its updates and deletes",
+};
+pub const UNLOGGED_STAGING: Rule = Rule {
+    code: "L006",
+    name: "unlogged-staging",
+    help: "a crash or failover empties them (rerun 20-load.sh), and SET LOGGED in 30-build.sql writes each whole table to WAL at once, which standbys must replay: plan for that volume and replication lag, or set `staging: unlogged: false` to write WAL during the load instead. Writing `unlogged: true` in the plan acknowledges this and silences it",
+};
+pub const NO_DATA: Rule = Rule {
+    code: "L007",
+    name: "no-data",
+    help: "the restored table will be empty, and production's rows replaced by none; 40-verify.sql stops the restore unless the table has `min_rows: 0`. Make the listing from a dump that holds its data, or, if an empty table is intended, set `min_rows: 0` and allow L007",
+};
+
+/// Every rule, by code.
+pub const RULES: &[&Rule] = &[
+    &INBOUND_FOREIGN_KEYS,
+    &DEPENDENT_VIEWS,
+    &SHARED_SEQUENCE,
+    &DEFAULT_PARTITION,
+    &NO_KEY,
+    &UNLOGGED_STAGING,
+    &NO_DATA,
+];
+
+/// The rule a plan's `lint: allow:` names, by code (`L002`) or name (`dependent-views`).
+pub fn rule(code_or_name: &str) -> Option<&'static Rule> {
+    RULES
+        .iter()
+        .copied()
+        .find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name == code_or_name)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    pub help: &'static str,
+    /// The plan table it is about, if any.
+    pub table: Option<String>,
+    /// Acknowledged by the plan (`lint: allow:`): reported, but never denied.
+    pub allowed: bool,
+    pub location: Location,
+    /// What the place in the plan is, for the drawing.
+    #[serde(skip)]
+    pub label: String,
+    #[serde(skip)]
+    pub span: SourceSpan,
+}
+
+/// 1-based line and column in the plan file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Location {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Every finding for an analysed plan, in the order of the plan file.
+pub fn findings(analysis: &Analysis) -> Vec<Finding> {
+    let facts = Facts::new(analysis);
+    let mut found = Vec::new();
+    let plan = &analysis.plan;
+    let mut finding = |rule: &'static Rule,
+                       table: Option<&ResolvedTable>,
+                       message: String,
+                       place: Option<(SourceSpan, &str)>| {
+        let (span, label) = match (place, table) {
+            (Some((span, label)), _) => (span, label.to_owned()),
+            (None, Some(t)) => (t.span, t.name.quoted()),
+            (None, None) => (SourceSpan::from((0, 0)), String::new()),
+        };
+        found.push(Finding {
+            code: rule.code,
+            name: rule.name,
+            severity: Severity::Warning,
+            message,
+            help: rule.help,
+            table: table.map(|t| t.name.quoted()),
+            allowed: plan.lint.allow.iter().any(|a| a.value == rule.code),
+            location: location(&plan.text, span),
+            label,
+            span,
+        });
+    };
+
+    if plan.staging.unlogged && !plan.staging.unlogged_explicit {
+        finding(
+            &UNLOGGED_STAGING,
+            None,
+            "staging tables are UNLOGGED (the default)".into(),
+            Some(if plan.staging.span.is_empty() {
+                (
+                    plan.staging.span,
+                    "no `staging:` section: its defaults apply",
+                )
+            } else {
+                (
+                    plan.staging.span,
+                    "`unlogged:` not set: UNLOGGED by default",
+                )
+            }),
+        );
+    }
+    for table in &analysis.resolved.tables {
+        let name = code(&table.name.quoted());
+        let referencing = facts.inbound_foreign_keys(table);
+        if !referencing.is_empty() {
+            finding(
+                &INBOUND_FOREIGN_KEYS,
+                Some(table),
+                format!(
+                    "{name} is referenced by foreign keys of tables outside the plan: {}",
+                    referencing.join(", ")
+                ),
+                None,
+            );
+        }
+        let (views, matviews) = facts.dependent_views(table);
+        if !views.is_empty() || !matviews.is_empty() {
+            let mut parts = Vec::new();
+            if !views.is_empty() {
+                parts.push(format!("views {}", views.join(", ")));
+            }
+            if !matviews.is_empty() {
+                parts.push(format!("materialized views {}", matviews.join(", ")));
+            }
+            finding(
+                &DEPENDENT_VIEWS,
+                Some(table),
+                format!("{name} is used by {}", parts.join(" and ")),
+                None,
+            );
+        }
+        for (sequence, users) in facts.shared_sequences(table) {
+            finding(
+                &SHARED_SEQUENCE,
+                Some(table),
+                format!(
+                    "sequence {} of {name} is also used by {}",
+                    code(&sequence),
+                    users.join(", ")
+                ),
+                None,
+            );
+        }
+        for unit in table.units.iter().filter(|u| {
+            u.partition
+                .as_ref()
+                .is_some_and(|p| p.bound.trim() == "DEFAULT")
+        }) {
+            finding(
+                &DEFAULT_PARTITION,
+                Some(table),
+                format!(
+                    "{name} has a default partition, {}",
+                    code(&unit.name.quoted())
+                ),
+                None,
+            );
+        }
+        if !facts.has_key(table) {
+            finding(
+                &NO_KEY,
+                Some(table),
+                format!("{name} has no primary key or unique key"),
+                None,
+            );
+        }
+        for unit in &table.units {
+            let problem = match &unit.data {
+                None => Some("the dump has no data for it (no TABLE DATA entry)"),
+                Some(data) if data.disabled => {
+                    Some("its TABLE DATA entry is disabled in the listing")
+                }
+                Some(_) => None,
+            };
+            if let Some(problem) = problem {
+                finding(
+                    &NO_DATA,
+                    Some(table),
+                    format!("{}: {problem}", code(&unit.name.quoted())),
+                    None,
+                );
+            }
+        }
+    }
+    // Plan order: by place in the plan file, as a compiler lists its warnings.
+    found.sort_by_key(|f| f.span.offset());
+    found
+}
+
+/// What the findings need to know about the listing beyond the resolution.
+struct Facts<'a> {
+    analysis: &'a Analysis,
+    by_id: HashMap<u32, &'a Entry>,
+    dependents: HashMap<u32, Vec<&'a Entry>>,
+    /// The tables whose column defaults draw from each sequence, by TABLE entry id.
+    sequence_users: HashMap<QualifiedName, BTreeSet<u32>>,
+}
+
+impl<'a> Facts<'a> {
+    fn new(analysis: &'a Analysis) -> Self {
+        let mut by_id = HashMap::new();
+        let mut dependents: HashMap<u32, Vec<&Entry>> = HashMap::new();
+        for entry in &analysis.toc.entries {
+            by_id.insert(entry.id, entry);
+            for dep in entry.deps.iter().collect::<BTreeSet<_>>() {
+                dependents.entry(*dep).or_default().push(entry);
+            }
+        }
+        let mut sequence_users: HashMap<QualifiedName, BTreeSet<u32>> = HashMap::new();
+        for entry in &analysis.toc.entries {
+            let Some(block) = analysis.schema.block(entry.id) else {
+                continue;
+            };
+            match entry.desc.as_ref() {
+                "TABLE" => {
+                    for (_, sequence) in block.inline_nextval_defaults() {
+                        sequence_users.entry(sequence).or_default().insert(entry.id);
+                    }
+                }
+                "DEFAULT" => {
+                    let table = entry
+                        .deps
+                        .iter()
+                        .find(|d| by_id.get(d).is_some_and(|e| e.desc == "TABLE"));
+                    if let (Some((_, sequence)), Some(table)) = (block.nextval_default(), table) {
+                        sequence_users.entry(sequence).or_default().insert(*table);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Facts {
+            analysis,
+            by_id,
+            dependents,
+            sequence_users,
+        }
+    }
+
+    fn name(&self, id: u32) -> String {
+        self.analysis
+            .schema
+            .name_of(id)
+            .map(|n| n.quoted())
+            .or_else(|| {
+                self.by_id
+                    .get(&id)
+                    .and_then(|e| e.name())
+                    .map(str::to_owned)
+            })
+            .unwrap_or_else(|| format!("entry {id}"))
+    }
+
+    fn dependents_of(&self, id: u32, desc: &str) -> Vec<&'a Entry> {
+        self.dependents
+            .get(&id)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|e| e.desc == desc)
+            .collect()
+    }
+
+    fn inbound_foreign_keys(&self, table: &ResolvedTable) -> Vec<String> {
+        let schema = &self.analysis.schema;
+        table
+            .units
+            .iter()
+            .flat_map(|u| &u.attachments.inbound_foreign_keys)
+            .filter_map(|id| schema.block(*id)?.added_constraint())
+            .map(|(table, constraint)| format!("{} ({})", code(&table.quoted()), code(&constraint)))
+            .collect()
+    }
+
+    fn dependent_views(&self, table: &ResolvedTable) -> (Vec<String>, Vec<String>) {
+        let ids = table.units.iter().map(|u| u.table_id);
+        let names = |desc: &str| -> Vec<String> {
+            let found: BTreeSet<String> = ids
+                .clone()
+                .flat_map(|id| self.dependents_of(id, desc))
+                .map(|e| code(&self.name(e.id)))
+                .collect();
+            found.into_iter().collect()
+        };
+        (names("VIEW"), names("MATERIALIZED VIEW"))
+    }
+
+    /// Sequences a restored table draws from that tables outside the plan draw from too.
+    fn shared_sequences(&self, table: &ResolvedTable) -> Vec<(String, Vec<String>)> {
+        // Restored: the plan tables, what they are loaded as, and the partitioned tables in
+        // between, which pass their defaults down.
+        let mut restored: BTreeSet<QualifiedName> = BTreeSet::new();
+        for t in &self.analysis.resolved.tables {
+            restored.insert(t.name.clone());
+            for unit in &t.units {
+                restored.insert(unit.name.clone());
+                restored.extend(unit.partition.as_ref().map(|p| p.parent.clone()));
+            }
+        }
+        let mut shared = BTreeMap::new();
+        for sequence in table
+            .units
+            .iter()
+            .flat_map(|u| &u.sequences)
+            .filter(|s| s.kind != SequenceKind::Identity)
+        {
+            let users: BTreeSet<String> = self
+                .sequence_users
+                .get(&sequence.sequence)
+                .into_iter()
+                .flatten()
+                .filter(|id| {
+                    self.analysis
+                        .schema
+                        .name_of(**id)
+                        .is_none_or(|name| !restored.contains(&name))
+                })
+                .map(|id| code(&self.name(*id)))
+                .collect();
+            if !users.is_empty() {
+                shared.insert(sequence.sequence.quoted(), users.into_iter().collect());
+            }
+        }
+        shared.into_iter().collect()
+    }
+
+    fn has_key(&self, table: &ResolvedTable) -> bool {
+        let schema = &self.analysis.schema;
+        let keyed = |id: &u32| {
+            schema.block(*id).is_some_and(|b| {
+                b.statement_texts().iter().any(|s| {
+                    s.contains("PRIMARY KEY")
+                        || s.contains(" UNIQUE ")
+                        || s.starts_with("CREATE UNIQUE INDEX")
+                })
+            })
+        };
+        table
+            .units
+            .iter()
+            .all(|u| u.attachments.keys.iter().any(keyed))
+    }
+}
+
+fn location(text: &str, span: SourceSpan) -> Location {
+    let before = &text[..span.offset().min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    Location { line, column }
+}
+
+/// Findings for people: each drawn against the plan, as compiler warnings are.
+pub fn to_text(analysis: &Analysis, findings: &[Finding], color: bool) -> String {
+    let theme = if color {
+        miette::GraphicalTheme::unicode()
+    } else {
+        miette::GraphicalTheme::unicode_nocolor()
+    };
+    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
+    let source = NamedSource::new(&analysis.plan.file_name, analysis.plan.text.clone());
+    let mut out = String::new();
+    for finding in findings.iter().filter(|f| !f.allowed) {
+        let report = Report {
+            finding,
+            source: &source,
+        };
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        let _ = handler.render_report(&mut out, &report);
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct JsonFindings<'a> {
+    plan: &'a str,
+    findings: &'a [Finding],
+}
+
+/// Findings for machines: `{"plan": "plan.yaml", "findings": [...]}`.
+pub fn to_json(analysis: &Analysis, findings: &[Finding]) -> String {
+    let mut out = serde_json::to_string_pretty(&JsonFindings {
+        plan: &analysis.plan.file_name,
+        findings,
+    })
+    .expect("plain data serializes");
+    out.push('\n');
+    out
+}
+
+/// A finding as a miette diagnostic, for drawing only.
+#[derive(Debug)]
+struct Report<'a> {
+    finding: &'a Finding,
+    source: &'a NamedSource<String>,
+}
+
+impl std::fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.finding.message)
+    }
+}
+
+impl std::error::Error for Report<'_> {}
+
+impl Diagnostic for Report<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        Some(Box::new(format!(
+            "{} {}",
+            self.finding.code, self.finding.name
+        )))
+    }
+
+    fn severity(&self) -> Option<MietteSeverity> {
+        Some(match self.finding.severity {
+            Severity::Warning => MietteSeverity::Warning,
+        })
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        Some(Box::new(&self.finding.help))
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(std::iter::once(
+            LabeledSpan::new_primary_with_span(Some(self.finding.label.clone()), self.finding.span),
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_readme_documents_every_rule() {
+        let readme = include_str!("../README.md");
+        for rule in RULES {
+            let row = format!("| {} | `{}` |", rule.code, rule.name);
+            assert!(readme.contains(&row), "README.md lacks {row}");
+        }
+    }
+
+    #[test]
+    fn rules_are_found_by_code_or_name() {
+        assert_eq!(rule("L003"), Some(&SHARED_SEQUENCE));
+        assert_eq!(rule("l003"), Some(&SHARED_SEQUENCE));
+        assert_eq!(rule("no-key"), Some(&NO_KEY));
+        assert_eq!(rule("L999"), None);
+    }
+
+    #[test]
+    fn locations_are_one_based() {
+        let text = "a: 1\nbé: [x\n";
+        assert_eq!(
+            location(text, SourceSpan::new(0.into(), 1)),
+            Location { line: 1, column: 1 }
+        );
+        assert_eq!(
+            location(text, SourceSpan::new(10.into(), 1)),
+            Location { line: 2, column: 5 }
+        );
+    }
+}
