@@ -2,18 +2,9 @@
 //! byte-identical output whatever the machine, and drift found.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::test::{Test, snapshot_settings};
-
-const EXAMPLES: &[&str] = &["kitchen", "pagila"];
-
-fn example(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("plans")
-        .join(name)
-        .join("plan.yaml")
-}
+use crate::test::{EXAMPLES, Test, example, snapshot_settings};
 
 fn compile(plan: &Path, out: &Path) {
     Test::new()

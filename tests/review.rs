@@ -1,19 +1,10 @@
 //! What an approver reads: REVIEW.md, `restage explain` and `restage graph`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use crate::test::{Test, snapshot_settings};
-
-const EXAMPLES: &[&str] = &["kitchen", "pagila"];
-
-fn example(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("plans")
-        .join(name)
-        .join("plan.yaml")
-}
+use crate::test::{EXAMPLES, Test, example, snapshot_settings};
 
 fn compiled(name: &str) -> tempfile::TempDir {
     let out = tempfile::tempdir().expect("temp dir");

@@ -126,3 +126,14 @@ pub fn fixture(name: &str) -> PathBuf {
         .join("tests/fixtures")
         .join(name)
 }
+
+/// The example plans shipped in `plans/`.
+pub const EXAMPLES: &[&str] = &["kitchen", "pagila"];
+
+/// The plan file of example `name`.
+pub fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("plans")
+        .join(name)
+        .join("plan.yaml")
+}
