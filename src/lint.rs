@@ -2,7 +2,7 @@
 //! (code, severity, message, help, place in the plan); rendering them is separate, as text for
 //! people, JSON for machines, and a table in REVIEW.md.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use miette::{
     Diagnostic, LabeledSpan, NamedSource, Severity as MietteSeverity, SourceCode, SourceSpan,
@@ -116,6 +116,7 @@ pub fn findings(analysis: &Analysis) -> Vec<Finding> {
     let facts = Facts::new(analysis);
     let mut found = Vec::new();
     let plan = &analysis.plan;
+    let lines = Lines::new(&plan.text);
     let mut finding = |rule: &'static Rule,
                        table: Option<&ResolvedTable>,
                        message: String,
@@ -133,7 +134,7 @@ pub fn findings(analysis: &Analysis) -> Vec<Finding> {
             help: rule.help,
             table: table.map(|t| t.name.quoted()),
             allowed: plan.lint.allow.iter().any(|a| a.value == rule.code),
-            location: location(&plan.text, span),
+            location: lines.location(span),
             label,
             span,
         });
@@ -252,18 +253,14 @@ struct Facts<'a> {
     dependents: HashMap<u32, Vec<&'a Entry>>,
     /// The tables whose column defaults draw from each sequence, by TABLE entry id.
     sequence_users: HashMap<QualifiedName, BTreeSet<u32>>,
+    /// The plan tables, what they are loaded as, and the partitioned tables in between.
+    restored: HashSet<QualifiedName>,
 }
 
 impl<'a> Facts<'a> {
     fn new(analysis: &'a Analysis) -> Self {
-        let mut by_id = HashMap::new();
-        let mut dependents: HashMap<u32, Vec<&Entry>> = HashMap::new();
-        for entry in &analysis.toc.entries {
-            by_id.insert(entry.id, entry);
-            for dep in entry.deps.iter().collect::<BTreeSet<_>>() {
-                dependents.entry(*dep).or_default().push(entry);
-            }
-        }
+        let by_id: HashMap<u32, &Entry> = analysis.toc.entries.iter().map(|e| (e.id, e)).collect();
+        let dependents = analysis.toc.dependents();
         let mut sequence_users: HashMap<QualifiedName, BTreeSet<u32>> = HashMap::new();
         for entry in &analysis.toc.entries {
             let Some(block) = analysis.schema.block(entry.id) else {
@@ -287,11 +284,20 @@ impl<'a> Facts<'a> {
                 _ => {}
             }
         }
+        let mut restored = HashSet::new();
+        for table in &analysis.resolved.tables {
+            restored.insert(table.name.clone());
+            for unit in &table.units {
+                restored.insert(unit.name.clone());
+                restored.extend(unit.partition.as_ref().map(|p| p.parent.clone()));
+            }
+        }
         Facts {
             analysis,
             by_id,
             dependents,
             sequence_users,
+            restored,
         }
     }
 
@@ -345,16 +351,6 @@ impl<'a> Facts<'a> {
 
     /// Sequences a restored table draws from that tables outside the plan draw from too.
     fn shared_sequences(&self, table: &ResolvedTable) -> Vec<(String, Vec<String>)> {
-        // Restored: the plan tables, what they are loaded as, and the partitioned tables in
-        // between, which pass their defaults down.
-        let mut restored: BTreeSet<QualifiedName> = BTreeSet::new();
-        for t in &self.analysis.resolved.tables {
-            restored.insert(t.name.clone());
-            for unit in &t.units {
-                restored.insert(unit.name.clone());
-                restored.extend(unit.partition.as_ref().map(|p| p.parent.clone()));
-            }
-        }
         let mut shared = BTreeMap::new();
         for sequence in table
             .units
@@ -371,7 +367,7 @@ impl<'a> Facts<'a> {
                     self.analysis
                         .schema
                         .name_of(**id)
-                        .is_none_or(|name| !restored.contains(&name))
+                        .is_none_or(|name| !self.restored.contains(&name))
                 })
                 .map(|id| code(&self.name(*id)))
                 .collect();
@@ -400,11 +396,28 @@ impl<'a> Facts<'a> {
     }
 }
 
-fn location(text: &str, span: SourceSpan) -> Location {
-    let before = &text[..span.offset().min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    Location { line, column }
+/// Where each line of a text starts, to turn offsets into lines and columns without reading
+/// the text again for each.
+struct Lines<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(at, _)| at + 1))
+            .collect();
+        Lines { text, starts }
+    }
+
+    fn location(&self, span: SourceSpan) -> Location {
+        let offset = span.offset().min(self.text.len());
+        let line = self.starts.partition_point(|&start| start <= offset);
+        let start = self.starts[line - 1];
+        let column = self.text[start..offset].chars().count() + 1;
+        Location { line, column }
+    }
 }
 
 /// Findings for people: each drawn against the plan, as compiler warnings are.
@@ -514,13 +527,17 @@ mod tests {
 
     #[test]
     fn locations_are_one_based() {
-        let text = "a: 1\nbé: [x\n";
+        let lines = Lines::new("a: 1\nbé: [x\n");
         assert_eq!(
-            location(text, SourceSpan::new(0.into(), 1)),
+            lines.location(SourceSpan::new(0.into(), 1)),
             Location { line: 1, column: 1 }
         );
         assert_eq!(
-            location(text, SourceSpan::new(10.into(), 1)),
+            lines.location(SourceSpan::new(5.into(), 1)),
+            Location { line: 2, column: 1 }
+        );
+        assert_eq!(
+            lines.location(SourceSpan::new(10.into(), 1)),
             Location { line: 2, column: 5 }
         );
     }

@@ -20,19 +20,18 @@ pub fn write(dir: &Path, compiled: &Compiled) -> Result<(), Error> {
         let path = dir.join(stale);
         std::fs::remove_file(&path).map_err(|source| Error::Write { path, source })?;
     }
+    let mut folders: BTreeSet<PathBuf> = BTreeSet::new();
     for (name, text) in &compiled.files {
         let path = dir.join(name);
-        if let Some(parent) = path.parent() {
+        if let Some(parent) = path.parent()
+            && folders.insert(parent.to_owned())
+        {
             std::fs::create_dir_all(parent).map_err(|source| Error::Write {
                 path: parent.to_owned(),
                 source,
             })?;
         }
-        std::fs::write(&path, text).map_err(|source| Error::Write {
-            path: path.clone(),
-            source,
-        })?;
-        set_mode(&path, is_executable(name))?;
+        write_file(&path, text.as_bytes(), is_executable(name))?;
     }
     let load = dir.join("load");
     if load.is_dir()
@@ -94,6 +93,33 @@ fn previous_artifacts(dir: &Path) -> Result<BTreeSet<String>, Error> {
             source,
         }),
     }
+}
+
+/// Writes one artifact, leaving a file that already holds exactly `bytes` untouched: a
+/// recompile in CI rewrites nothing, and ext4 does not flush thousands of truncated files to
+/// disk. A file that changes is replaced, not truncated, for the same reason.
+fn write_file(path: &Path, bytes: &[u8], executable: bool) -> Result<(), Error> {
+    let failed = |source| Error::Write {
+        path: path.to_owned(),
+        source,
+    };
+    match std::fs::read(path) {
+        Ok(existing) if existing == bytes => {}
+        Ok(_) => {
+            std::fs::remove_file(path).map_err(failed)?;
+            std::fs::write(path, bytes).map_err(failed)?;
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::write(path, bytes).map_err(failed)?;
+        }
+        Err(source) => {
+            return Err(Error::Read {
+                path: path.to_owned(),
+                source,
+            });
+        }
+    }
+    set_mode(path, executable)
 }
 
 #[cfg(unix)]

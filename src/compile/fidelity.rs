@@ -11,7 +11,7 @@ use crate::plan::{Resolved, ResolvedTable, SchemaPair, SequenceKind};
 use crate::schema::{Block, SchemaSql};
 use crate::sql::QualifiedName;
 use crate::sql::quote::{ident, literal};
-use crate::sql::rewrite::{NameMap, retarget};
+use crate::sql::rewrite::{NameMap, Overlay, retarget};
 use crate::toc::{Entry, Toc};
 
 /// What 30-build.sql builds on one staging table, and what the cutover and rollback do around
@@ -176,6 +176,7 @@ pub fn fidelity(
         })
         .collect();
     let entries: HashMap<u32, &Entry> = toc.entries.iter().map(|e| (e.id, e)).collect();
+    let dependents = toc.dependents();
     let block = |id: u32| schema.block(id);
     let statements = |id: u32| block(id).map(Block::statement_texts).unwrap_or_default();
 
@@ -225,10 +226,13 @@ pub fn fidelity(
         for unit in &table.units {
             let pair = &resolved.schemas[&unit.name.schema];
             let staging = QualifiedName::new(pair.staging.clone(), unit.name.name.clone());
-            let mut map = to_staging.clone();
+            let mut map = Overlay {
+                base: &to_staging,
+                top: NameMap::new(),
+            };
             if parent.is_some() {
                 // The parent's constraints and foreign keys are built on each partition.
-                map.insert(table.name.clone(), staging.clone());
+                map.top.insert(table.name.clone(), staging.clone());
             }
             let build = |sql: &str| retarget(sql, &map);
             let mut fidelity = UnitFidelity::default();
@@ -345,11 +349,11 @@ pub fn fidelity(
                 .filter(|s| s.kind == SequenceKind::Identity)
                 .filter_map(|s| s.entry)
                 .flat_map(|id| {
-                    toc.entries
-                        .iter()
-                        .filter(move |e| {
-                            matches!(e.desc.as_ref(), "COMMENT" | "ACL") && e.deps.contains(&id)
-                        })
+                    dependents
+                        .get(&id)
+                        .into_iter()
+                        .flatten()
+                        .filter(|e| matches!(e.desc.as_ref(), "COMMENT" | "ACL"))
                         .map(|e| e.id)
                 });
             fidelity.comments_and_grants = a
@@ -409,7 +413,10 @@ pub fn fidelity(
                 .map(QualifiedName::quoted)
                 .collect();
             if !create.inherits.is_empty() {
-                let mut shadow_map = to_staging.clone();
+                let mut shadow_map = Overlay {
+                    base: &to_staging,
+                    top: NameMap::new(),
+                };
                 let mut shadows = Vec::new();
                 for parent in create
                     .inherits
@@ -420,7 +427,7 @@ pub fn fidelity(
                     let shadow = |schema: &str| {
                         QualifiedName::new(schema, format!("restage_shadow_{shadow_count}"))
                     };
-                    shadow_map.insert(parent.clone(), shadow(&pair.staging));
+                    shadow_map.top.insert(parent.clone(), shadow(&pair.staging));
                     shadows.push(Shadow {
                         parent: parent.quoted(),
                         staging: shadow(&pair.staging).quoted(),

@@ -16,7 +16,7 @@ struct Manifest<'a> {
     plan: PlanPart<'a>,
     inputs: BTreeMap<&'static str, Input<'a>>,
     dump: &'a str,
-    artifacts: BTreeMap<&'a str, String>,
+    artifacts: BTreeMap<&'a str, &'a str>,
 }
 
 #[derive(Serialize)]
@@ -33,7 +33,8 @@ struct Input<'a> {
     sha256: String,
 }
 
-pub fn render(analysis: &Analysis, digest: &str, files: &BTreeMap<String, String>) -> String {
+/// The manifest of artifacts whose sha256 are `hashes`, by path.
+pub fn render(analysis: &Analysis, digest: &str, hashes: &BTreeMap<String, String>) -> String {
     let plan = &analysis.plan;
     let mut sources = BTreeMap::new();
     sources.insert(
@@ -62,9 +63,9 @@ pub fn render(analysis: &Analysis, digest: &str, files: &BTreeMap<String, String
         },
         inputs: sources,
         dump: &plan.source.dump,
-        artifacts: files
+        artifacts: hashes
             .iter()
-            .map(|(path, text)| (path.as_str(), sha256_hex(text.as_bytes())))
+            .map(|(path, hash)| (path.as_str(), hash.as_str()))
             .collect(),
     };
     let mut text = serde_json::to_string_pretty(&manifest).expect("plain data serializes");

@@ -49,52 +49,81 @@ pub fn is_executable(path: &str) -> bool {
 
 pub fn compile(analysis: &Analysis, templates: &Templates) -> Result<Compiled, Error> {
     let digest = digest(analysis);
-    let model = model(analysis, &digest);
+    let model = Model::new(analysis, &digest);
     let mut files = BTreeMap::new();
-    for name in SCRIPTS {
-        files.insert((*name).to_owned(), templates.render(name, &model)?);
+    // Every script reads the same model: turned into template values once, not per script,
+    // and laid out in parallel (a plan of 10,000 tables makes tens of megabytes of SQL).
+    let context = minijinja::Value::from(minijinja::value::Serde(&model));
+    let scripts: Vec<Result<String, Error>> = std::thread::scope(|scope| {
+        let rendering: Vec<_> = SCRIPTS
+            .iter()
+            .map(|name| scope.spawn(|| templates.render(name, &context)))
+            .collect();
+        rendering
+            .into_iter()
+            .map(|thread| {
+                thread
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    for (name, script) in SCRIPTS.iter().zip(scripts) {
+        files.insert((*name).to_owned(), script?);
     }
     for unit in &model.units {
         let context = UnitList {
-            model: &model,
-            unit,
+            version: model.version,
+            plan: &model.plan,
+            digest: &model.digest,
+            listing: &model.listing,
+            listing_sha256: &model.listing_sha256,
+            unit: ListedUnit {
+                list_file: &unit.list_file,
+                label: &unit.label,
+                data_line: unit.data_line.as_deref(),
+            },
         };
         files.insert(
             unit.list_file.clone(),
             templates.render("load-unit.list", &context)?,
         );
     }
-    let review = Review::new(analysis, &model, &lint::findings(analysis), &files);
-    files.insert(
-        review::FILE.to_owned(),
-        templates.render(review::FILE, &review)?,
-    );
-    let manifest = manifest::render(analysis, &digest, &files);
+    let mut hashes: BTreeMap<String, String> = files
+        .iter()
+        .map(|(path, text)| (path.clone(), sha256_hex(text.as_bytes())))
+        .collect();
+    let review = Review::new(analysis, &model, &lint::findings(analysis), &files, &hashes);
+    let review = templates.render(review::FILE, &review)?;
+    hashes.insert(review::FILE.to_owned(), sha256_hex(review.as_bytes()));
+    files.insert(review::FILE.to_owned(), review);
+    let manifest = manifest::render(analysis, &digest, &hashes);
     files.insert(manifest::FILE.to_owned(), manifest);
     Ok(Compiled { digest, files })
 }
 
 /// What each step does and the locks it takes on production, as REVIEW.md states them.
 pub fn steps(analysis: &Analysis) -> Vec<review::Step> {
-    review::steps(analysis, &model(analysis, &digest(analysis)))
+    review::steps(analysis, &Model::new(analysis, &digest(analysis)))
 }
 
-fn model(analysis: &Analysis, digest: &str) -> Model {
-    let Analysis {
-        plan,
-        resolved,
-        toc,
-        schema,
-        listing,
-        ..
-    } = analysis;
-    Model::new(plan, resolved, toc, schema, digest, &sha256_hex(listing))
+/// What one table's load list shows: the plan's header and that table, not the whole model
+/// (which would make compiling quadratic in the number of tables).
+#[derive(Serialize)]
+struct UnitList<'a> {
+    version: &'a str,
+    plan: &'a str,
+    digest: &'a str,
+    listing: &'a str,
+    listing_sha256: &'a str,
+    unit: ListedUnit<'a>,
 }
 
 #[derive(Serialize)]
-struct UnitList<'a> {
-    model: &'a Model,
-    unit: &'a model::UnitModel,
+struct ListedUnit<'a> {
+    list_file: &'a str,
+    label: &'a str,
+    data_line: Option<&'a str>,
 }
 
 /// What identifies a plan: the plan file, the listing and the schema SQL exactly as read, and

@@ -1,11 +1,14 @@
 //! What every artifact is made from: the plan's names, quoted once, in dependency order.
 
+use std::collections::HashSet;
+
 use serde::Serialize;
 
 use super::drift::{self, Drift};
 use super::fidelity::{self, Global, UnitFidelity};
-use crate::plan::{Plan, Resolved, ResolvedTable, SequenceKind, SequenceUse, Unit};
-use crate::schema::SchemaSql;
+use super::sha256_hex;
+use crate::analysis::Analysis;
+use crate::plan::{Resolved, ResolvedTable, SequenceKind, SequenceUse, Unit};
 use crate::sql::QualifiedName;
 use crate::sql::quote::{ident, literal, shell_word};
 use crate::toc::Toc;
@@ -178,14 +181,14 @@ pub struct SetvalModel {
 }
 
 impl Model {
-    pub fn new(
-        plan: &Plan,
-        resolved: &Resolved,
-        toc: &Toc,
-        schema: &SchemaSql,
-        digest: &str,
-        listing_sha256: &str,
-    ) -> Self {
+    pub fn new(analysis: &Analysis, digest: &str) -> Self {
+        let Analysis {
+            plan,
+            resolved,
+            toc,
+            schema,
+            ..
+        } = analysis;
         let base = &plan.staging.schema.value;
         let qualified_in_base = |table: &str| QualifiedName::new(base.clone(), table).quoted();
         let run = RunRecord {
@@ -207,9 +210,12 @@ impl Model {
         let mut units = Vec::new();
         let mut tables = Vec::new();
         let mut lock_production = Vec::new();
+        // What is in lock_production already, to keep it free of repeats in linear time.
+        let mut locked: HashSet<String> = HashSet::new();
         let mut relations = Vec::new();
         for table in &resolved.tables {
             if table.partitioned {
+                locked.insert(table.name.quoted());
                 lock_production.push(table.name.quoted());
                 relations.push(RelationCheck {
                     literal: literal(&table.name.quoted()),
@@ -223,10 +229,11 @@ impl Model {
                 // A partition of a partition leaves its own parent: lock that one up front too,
                 // parents before children, as PostgreSQL itself locks them.
                 if let Some(partition) = &model.partition
-                    && !lock_production.contains(&partition.parent)
+                    && locked.insert(partition.parent.clone())
                 {
                     lock_production.push(partition.parent.clone());
                 }
+                locked.insert(model.production.clone());
                 lock_production.push(model.production.clone());
                 relations.push(RelationCheck {
                     literal: model.production_literal.clone(),
@@ -262,7 +269,7 @@ impl Model {
             })
         }));
         for name in touched {
-            if !lock_production.contains(&name) {
+            if locked.insert(name.clone()) {
                 lock_production.push(name);
             }
         }
@@ -288,11 +295,15 @@ impl Model {
             plan: plan.name.clone(),
             plan_literal: literal(&plan.name),
             listing: plan.source.listing.value.replace(['\n', '\r'], " "),
-            listing_sha256: listing_sha256.to_owned(),
+            listing_sha256: sha256_hex(&analysis.listing),
             digest: digest.to_owned(),
             digest_short: digest[..12].to_owned(),
             digest_literal: literal(digest),
-            tag: String::new(),
+            tag: dollar_tag(&[
+                plan.text.as_bytes(),
+                &analysis.listing,
+                &analysis.schema_text,
+            ]),
             run,
             unlogged: plan.staging.unlogged,
             create_table: if plan.staging.unlogged {
@@ -317,7 +328,6 @@ impl Model {
             dependents,
             drift: drift::drift(resolved, schema, dumped_from_major(toc)),
         };
-        model.tag = dollar_tag(&model);
         for unit in &mut model.units {
             unit.load = unit_load(&model.run, &model.tag, unit, digest);
         }
@@ -336,10 +346,10 @@ fn dumped_from_major(toc: &Toc) -> u32 {
         .unwrap_or(18)
 }
 
-/// `$restage$`, or `$restage_N$` when some name of the plan holds `$restage$`: a DO block's
-/// body must not contain its own delimiter.
-fn dollar_tag(model: &Model) -> String {
-    let text = serde_json::to_string(model).unwrap_or_default();
+/// `$restage$`, or `$restage_N$` when an input holds `$restage$`: a DO block's body must not
+/// contain its own delimiter, and every name and definition in a DO block comes from the
+/// inputs.
+fn dollar_tag(inputs: &[&[u8]]) -> String {
     (0..)
         .map(|n| {
             if n == 0 {
@@ -348,7 +358,11 @@ fn dollar_tag(model: &Model) -> String {
                 format!("$restage_{n}$")
             }
         })
-        .find(|tag| !text.contains(tag.as_str()))
+        .find(|tag| {
+            !inputs
+                .iter()
+                .any(|input| memchr::memmem::find(input, tag.as_bytes()).is_some())
+        })
         .unwrap_or_default()
 }
 

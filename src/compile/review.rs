@@ -461,12 +461,13 @@ struct Artifact {
 
 impl Review {
     /// The review of `files`, the artifacts compiled from `analysis` (without the review and
-    /// the manifest).
+    /// the manifest), whose sha256 are `hashes`.
     pub fn new(
         analysis: &Analysis,
         model: &Model,
         findings: &[Finding],
         files: &BTreeMap<String, String>,
+        hashes: &BTreeMap<String, String>,
     ) -> Self {
         let plan = &analysis.plan;
         let resolved = &analysis.resolved;
@@ -660,11 +661,11 @@ impl Review {
             modes,
             window,
             rollback,
-            artifacts: files
+            artifacts: hashes
                 .iter()
-                .map(|(file, text)| Artifact {
+                .map(|(file, sha256)| Artifact {
                     file: code(file),
-                    sha256: sha256_hex(text.as_bytes()),
+                    sha256: sha256.clone(),
                 })
                 .collect(),
         }

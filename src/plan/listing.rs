@@ -16,18 +16,34 @@ pub(super) struct Index<'t> {
     pub by_id: HashMap<u32, &'t Entry>,
     /// Ids of entries that depend on a given id.
     dependents: HashMap<u32, Vec<&'t Entry>>,
+    /// TABLE entries by every name they can have.
+    tables: HashMap<QualifiedName, Vec<&'t Entry>>,
 }
 
 impl<'t> Index<'t> {
     pub fn new(toc: &'t Toc, schema: &'t SchemaSql) -> Self {
         let mut by_id = HashMap::with_capacity(toc.entries.len());
-        let mut dependents: HashMap<u32, Vec<&Entry>> = HashMap::new();
+        let mut tables: HashMap<QualifiedName, Vec<&Entry>> = HashMap::new();
         for entry in &toc.entries {
             by_id.insert(entry.id, entry);
-            for dep in &entry.deps {
-                let list = dependents.entry(*dep).or_default();
-                if !list.iter().any(|e| e.id == entry.id) {
-                    list.push(entry);
+            if entry.desc == "TABLE" {
+                let names: Vec<QualifiedName> = match schema.block(entry.id) {
+                    Some(block) => block
+                        .schema
+                        .clone()
+                        .map(|s| QualifiedName::new(s, block.name.clone()))
+                        .into_iter()
+                        .collect(),
+                    None => entry
+                        .candidates()
+                        .filter_map(|c| Some(QualifiedName::new(c.schema?, c.name)))
+                        .collect(),
+                };
+                for name in names {
+                    let list = tables.entry(name).or_default();
+                    if !list.iter().any(|e| e.id == entry.id) {
+                        list.push(entry);
+                    }
                 }
             }
         }
@@ -35,7 +51,8 @@ impl<'t> Index<'t> {
             toc,
             schema,
             by_id,
-            dependents,
+            dependents: toc.dependents(),
+            tables,
         }
     }
 
@@ -70,19 +87,7 @@ impl<'t> Index<'t> {
 
     /// TABLE entries that can be `name`.
     pub fn tables_named(&self, name: &QualifiedName) -> Vec<&'t Entry> {
-        self.toc
-            .entries
-            .iter()
-            .filter(|e| e.desc == "TABLE")
-            .filter(|e| match self.schema.block(e.id) {
-                Some(block) => {
-                    block.schema.as_deref() == Some(name.schema.as_str()) && block.name == name.name
-                }
-                None => e
-                    .candidates()
-                    .any(|c| c.schema == Some(name.schema.as_str()) && c.name == name.name),
-            })
-            .collect()
+        self.tables.get(name).cloned().unwrap_or_default()
     }
 
     /// The tables a table inherits from, as its `CREATE TABLE ... INHERITS (...)` says.

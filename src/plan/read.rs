@@ -1,5 +1,6 @@
 //! From the YAML tree to a `Plan`, collecting every problem instead of stopping at the first.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use miette::SourceSpan;
@@ -488,11 +489,11 @@ impl Reader<'_> {
             );
         }
         let mut tables: Vec<PlanTable> = Vec::new();
+        let mut first_listed: HashMap<QualifiedName, SourceSpan> = HashMap::new();
         let read: Vec<PlanTable> = items.iter().filter_map(|item| self.table(item)).collect();
         for table in read {
-            match tables.iter().find(|t| t.name == table.name) {
-                Some(first) => {
-                    let first = first.span;
+            match first_listed.get(&table.name) {
+                Some(&first) => {
                     self.problem(
                         Problem::new(
                             table.span,
@@ -502,7 +503,10 @@ impl Reader<'_> {
                         .also(first, "first listed here"),
                     );
                 }
-                None => tables.push(table),
+                None => {
+                    first_listed.insert(table.name.clone(), table.span);
+                    tables.push(table);
+                }
             }
         }
         tables

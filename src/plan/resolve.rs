@@ -422,22 +422,28 @@ fn sequence_increment(index: &Index, schema: &SchemaSql, name: &QualifiedName) -
 
 /// A partitioned plan table whose partition the plan also names.
 fn overlapping_partitions(tables: &[ResolvedTable]) -> Vec<Problem> {
+    let partition_of: HashMap<&QualifiedName, &ResolvedTable> = tables
+        .iter()
+        .filter(|t| t.partitioned)
+        .flat_map(|t| t.units.iter().map(move |u| (&u.name, t)))
+        .collect();
     let mut problems = Vec::new();
-    for table in tables.iter().filter(|t| t.partitioned) {
-        for other in tables.iter().filter(|o| o.name != table.name) {
-            if table.units.iter().any(|u| u.name == other.name) {
-                problems.push(
-                    Problem::new(
-                        other.span,
-                        format!(
-                            "{} is a partition of {}, which the plan restores too",
-                            other.name, table.name
-                        ),
-                        "restored twice",
-                    )
-                    .also(table.span, "restores all its partitions"),
-                );
-            }
+    for other in tables {
+        if let Some(table) = partition_of
+            .get(&other.name)
+            .filter(|t| t.name != other.name)
+        {
+            problems.push(
+                Problem::new(
+                    other.span,
+                    format!(
+                        "{} is a partition of {}, which the plan restores too",
+                        other.name, table.name
+                    ),
+                    "restored twice",
+                )
+                .also(table.span, "restores all its partitions"),
+            );
         }
     }
     problems

@@ -10,19 +10,40 @@ use super::lexer::{Kind, Token, tokenize};
 /// Qualified name → the name to write instead.
 pub type NameMap = HashMap<QualifiedName, QualifiedName>;
 
+/// Where names go: a map, or a map with a few names of one definition's own on top.
+pub trait Targets {
+    fn target(&self, name: &QualifiedName) -> Option<&QualifiedName>;
+}
+
+impl Targets for NameMap {
+    fn target(&self, name: &QualifiedName) -> Option<&QualifiedName> {
+        self.get(name)
+    }
+}
+
+/// `top` first, then `base`: what one table adds to the names every table shares, without
+/// copying those (which would make compiling quadratic in the number of tables).
+pub struct Overlay<'a> {
+    pub base: &'a NameMap,
+    pub top: NameMap,
+}
+
+impl Targets for Overlay<'_> {
+    fn target(&self, name: &QualifiedName) -> Option<&QualifiedName> {
+        self.top.get(name).or_else(|| self.base.get(name))
+    }
+}
+
 /// `sql` with every `schema.name` of `map` replaced by its target (a following `.column`
 /// stays: `public.reading.value` → `staging.reading.value`).
-pub fn retarget(sql: &str, map: &NameMap) -> String {
-    if map.is_empty() {
-        return sql.to_owned();
-    }
+pub fn retarget(sql: &str, map: &impl Targets) -> String {
     let tokens = tokenize(sql);
     let mut out = String::with_capacity(sql.len() + 32);
     let mut copied = 0;
     let mut i = 0;
     while i < tokens.len() {
         if let Some((name, end)) = qualified_at(sql, &tokens, i)
-            && let Some(target) = map.get(&name)
+            && let Some(target) = map.target(&name)
             && !follows_a_dot(sql, &tokens, i)
         {
             out.push_str(&sql[copied..tokens[i].span.start]);

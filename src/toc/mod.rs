@@ -11,6 +11,7 @@ mod output;
 mod syntax;
 
 use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap};
 
 pub use error::ListingError;
 pub use names::Names;
@@ -29,6 +30,21 @@ pub struct Toc {
     pub entries: Vec<Entry>,
     /// Things the listing does that a reader should know about; never fatal.
     pub warnings: Vec<Warning>,
+}
+
+impl Toc {
+    /// For each entry id, the entries that depend on it, in listing order, each once (an entry
+    /// may name a dependency twice, as a `DEFAULT` names its table).
+    pub fn dependents(&self) -> HashMap<u32, Vec<&Entry>> {
+        let mut dependents: HashMap<u32, Vec<&Entry>> = HashMap::new();
+        for entry in &self.entries {
+            let deps: BTreeSet<u32> = entry.deps.iter().copied().collect();
+            for dep in deps {
+                dependents.entry(dep).or_default().push(entry);
+            }
+        }
+        dependents
+    }
 }
 
 /// The comment block pg_restore prints before the entries. Every field is optional: a

@@ -107,32 +107,35 @@ pub fn to_text(toc: &Toc) -> String {
         out.push('\n');
     }
 
-    let mut rows = vec![
-        [
-            "LINE", "ID", "DESC", "SCHEMA", "NAME", "OWNER", "DEPS", "NOTE",
-        ]
-        .map(String::from),
+    // Two passes over the entries, the first to measure the columns, each filling the same
+    // eight cells: no allocation per entry, however long the listing.
+    const HEADINGS: [&str; 8] = [
+        "LINE", "ID", "DESC", "SCHEMA", "NAME", "OWNER", "DEPS", "NOTE",
     ];
-    rows.extend(toc.entries.iter().map(row));
-    let widths: Vec<usize> = (0..rows[0].len())
-        .map(|col| {
-            rows.iter()
-                .map(|r| r[col].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for r in &rows {
-        let mut line = String::new();
-        for (col, cell) in r.iter().enumerate() {
-            let pad = widths[col] - cell.chars().count();
-            line.push_str(cell);
-            if col + 1 < r.len() {
-                line.extend(std::iter::repeat_n(' ', pad + 2));
+    let mut cells: [String; 8] = Default::default();
+    let mut widths = HEADINGS.map(str::len);
+    for e in &toc.entries {
+        fill(e, &mut cells);
+        for (max, cell) in widths.iter_mut().zip(&cells) {
+            *max = (*max).max(width(cell));
+        }
+    }
+    out.reserve((toc.entries.len() + 1) * (widths.iter().sum::<usize>() + 16));
+    let mut line = |cells: &[String; 8]| {
+        // Trailing empty cells are not padded: no line ends in blanks.
+        let last = cells.iter().rposition(|c| !c.is_empty()).unwrap_or(0);
+        for (col, cell) in cells.iter().enumerate().take(last + 1) {
+            out.push_str(cell);
+            if col < last {
+                out.extend(std::iter::repeat_n(' ', widths[col] - width(cell) + 2));
             }
         }
-        out.push_str(line.trim_end());
         out.push('\n');
+    };
+    line(&HEADINGS.map(String::from));
+    for e in &toc.entries {
+        fill(e, &mut cells);
+        line(&cells);
     }
 
     for e in toc.entries.iter().filter(|e| e.is_ambiguous()) {
@@ -144,23 +147,45 @@ pub fn to_text(toc: &Toc) -> String {
             e.candidates().len()
         );
         for c in e.candidates() {
-            let _ = writeln!(
-                out,
-                "  schema {}  name {}  owner {}",
-                show(c.schema),
-                show(Some(c.name)),
-                show(c.owner)
-            );
+            out.push_str("  schema ");
+            show(&mut out, c.schema);
+            out.push_str("  name ");
+            show(&mut out, Some(c.name));
+            out.push_str("  owner ");
+            show(&mut out, c.owner);
+            out.push('\n');
         }
     }
     out
 }
 
-fn row(e: &Entry) -> [String; 8] {
-    let (schema, name, owner) = match e.names() {
-        Some(n) => (show(n.schema), show(Some(n.name)), show(n.owner)),
-        None => ("?".into(), "?".into(), "?".into()),
-    };
+/// The cells of one entry's row, written into `cells`.
+fn fill(e: &Entry, cells: &mut [String; 8]) {
+    for cell in cells.iter_mut() {
+        cell.clear();
+    }
+    let [line, id, desc, schema, name, owner, deps, note] = cells;
+    let _ = write!(line, "{}", e.line);
+    let _ = write!(id, "{}", e.id);
+    desc.push_str(&e.desc);
+    match e.names() {
+        Some(n) => {
+            show(schema, n.schema);
+            show(name, Some(n.name));
+            show(owner, n.owner);
+        }
+        None => {
+            for cell in [schema, name, owner] {
+                cell.push('?');
+            }
+        }
+    }
+    for (i, dep) in e.deps.iter().enumerate() {
+        if i > 0 {
+            deps.push(',');
+        }
+        let _ = write!(deps, "{dep}");
+    }
     let mut notes = Vec::new();
     if e.disabled {
         notes.push("disabled".to_owned());
@@ -171,31 +196,30 @@ fn row(e: &Entry) -> [String; 8] {
     if !e.has_known_desc() {
         notes.push("unknown desc".to_owned());
     }
-    let deps: Vec<String> = e.deps.iter().map(u32::to_string).collect();
-    [
-        e.line.to_string(),
-        e.id.to_string(),
-        e.desc.to_string(),
-        schema,
-        name,
-        owner,
-        deps.join(","),
-        notes.join(", "),
-    ]
+    note.push_str(&notes.join(", "));
 }
 
-/// A name as it reads in the table: `-` for none, quoted when blanks at its ends would hide.
-fn show(value: Option<&str>) -> String {
+fn width(cell: &str) -> usize {
+    if cell.is_ascii() {
+        cell.len()
+    } else {
+        cell.chars().count()
+    }
+}
+
+/// A name as it reads in the table, written to `cell`: `-` for none, quoted when blanks at its
+/// ends would hide.
+fn show(cell: &mut String, value: Option<&str>) {
     match value {
-        None => "-".to_owned(),
+        None => cell.push('-'),
         Some(v)
             if v.is_empty()
                 || v.starts_with(char::is_whitespace)
                 || v.ends_with(char::is_whitespace)
                 || v.contains('\t') =>
         {
-            format!("{v:?}")
+            let _ = write!(cell, "{v:?}");
         }
-        Some(v) => v.to_owned(),
+        Some(v) => cell.push_str(v),
     }
 }
