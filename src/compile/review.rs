@@ -14,7 +14,7 @@ use super::model::Model;
 use super::sha256_hex;
 use crate::analysis::Analysis;
 use crate::diagram;
-use crate::graph::Reason;
+use crate::graph::{Edge, Reason};
 use crate::lint::Finding;
 use crate::markdown::{cell, code, fence};
 use crate::sql::lexer;
@@ -498,6 +498,10 @@ impl Review {
             dumped_by: header.dumped_by.clone().unwrap_or_else(unknown),
         };
 
+        let mut comes_after: BTreeMap<usize, Vec<&Edge>> = BTreeMap::new();
+        for edge in resolved.edges.iter().filter(|e| e.before != e.after) {
+            comes_after.entry(edge.after).or_default().push(edge);
+        }
         let tables = resolved
             .tables
             .iter()
@@ -534,10 +538,10 @@ impl Review {
                         String::new(),
                     )
                 };
-                let after: Vec<String> = resolved
-                    .edges
-                    .iter()
-                    .filter(|e| e.after == i && e.before != i)
+                let after: Vec<String> = comes_after
+                    .get(&i)
+                    .into_iter()
+                    .flatten()
                     .map(|e| {
                         let why = match &e.reason {
                             Reason::ForeignKey { constraint, .. } => {
