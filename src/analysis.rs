@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use crate::Error;
+use crate::compile::sha256_hex;
 use crate::plan::{self, Plan, PlanErrors, Problem, Resolved};
 use crate::schema::{self, SchemaSql};
 use crate::toc::{self, Toc};
@@ -16,6 +17,15 @@ pub struct Analysis {
     pub toc: Toc,
     pub schema: SchemaSql,
     pub resolved: Resolved,
+    /// The sha256 of the plan, the listing and the schema SQL, computed once.
+    pub sha256: InputHashes,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputHashes {
+    pub plan: String,
+    pub listing: String,
+    pub schema: String,
 }
 
 /// Reads the plan at `plan_path` and its inputs. Problems of the plan itself and of how it
@@ -76,6 +86,11 @@ pub fn analyze(plan_path: &Path) -> Result<Analysis, Error> {
     }
     match (resolved, schema) {
         (Ok(resolved), Some(schema)) if problems.is_empty() => Ok(Analysis {
+            sha256: InputHashes {
+                plan: sha256_hex(plan.text.as_bytes()),
+                listing: sha256_hex(&listing),
+                schema: sha256_hex(&schema_text),
+            },
             plan,
             listing,
             schema_text,

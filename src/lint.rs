@@ -250,9 +250,8 @@ pub fn findings(analysis: &Analysis) -> Vec<Finding> {
 struct Facts<'a> {
     analysis: &'a Analysis,
     by_id: HashMap<u32, &'a Entry>,
-    dependents: HashMap<u32, Vec<&'a Entry>>,
-    /// The tables whose column defaults draw from each sequence, by TABLE entry id.
-    sequence_users: HashMap<QualifiedName, BTreeSet<u32>>,
+    /// SEQUENCE entries by name.
+    sequences: HashMap<QualifiedName, u32>,
     /// The plan tables, what they are loaded as, and the partitioned tables in between.
     restored: HashSet<QualifiedName>,
 }
@@ -260,30 +259,15 @@ struct Facts<'a> {
 impl<'a> Facts<'a> {
     fn new(analysis: &'a Analysis) -> Self {
         let by_id: HashMap<u32, &Entry> = analysis.toc.entries.iter().map(|e| (e.id, e)).collect();
-        let dependents = analysis.toc.dependents();
-        let mut sequence_users: HashMap<QualifiedName, BTreeSet<u32>> = HashMap::new();
-        for entry in &analysis.toc.entries {
-            let Some(block) = analysis.schema.block(entry.id) else {
-                continue;
-            };
-            match entry.desc.as_ref() {
-                "TABLE" => {
-                    for (_, sequence) in block.inline_nextval_defaults() {
-                        sequence_users.entry(sequence).or_default().insert(entry.id);
-                    }
-                }
-                "DEFAULT" => {
-                    let table = entry
-                        .deps
-                        .iter()
-                        .find(|d| by_id.get(d).is_some_and(|e| e.desc == "TABLE"));
-                    if let (Some((_, sequence)), Some(table)) = (block.nextval_default(), table) {
-                        sequence_users.entry(sequence).or_default().insert(*table);
-                    }
-                }
-                _ => {}
-            }
-        }
+        // SEQUENCE entries by name: a table that draws from a sequence depends on its entry,
+        // through its `DEFAULT` entry or, for a default written inside `CREATE TABLE`, itself.
+        let sequences = analysis
+            .toc
+            .entries
+            .iter()
+            .filter(|e| e.desc == "SEQUENCE")
+            .filter_map(|e| Some((analysis.schema.name_of(e.id)?, e.id)))
+            .collect();
         let mut restored = HashSet::new();
         for table in &analysis.resolved.tables {
             restored.insert(table.name.clone());
@@ -295,8 +279,7 @@ impl<'a> Facts<'a> {
         Facts {
             analysis,
             by_id,
-            dependents,
-            sequence_users,
+            sequences,
             restored,
         }
     }
@@ -316,11 +299,9 @@ impl<'a> Facts<'a> {
     }
 
     fn dependents_of(&self, id: u32, desc: &str) -> Vec<&'a Entry> {
-        self.dependents
-            .get(&id)
-            .into_iter()
-            .flatten()
-            .copied()
+        self.analysis
+            .toc
+            .dependents_of(id)
             .filter(|e| e.desc == desc)
             .collect()
     }
@@ -358,19 +339,41 @@ impl<'a> Facts<'a> {
             .flat_map(|u| &u.sequences)
             .filter(|s| s.kind != SequenceKind::Identity)
         {
-            let users: BTreeSet<String> = self
-                .sequence_users
-                .get(&sequence.sequence)
-                .into_iter()
-                .flatten()
-                .filter(|id| {
-                    self.analysis
-                        .schema
-                        .name_of(**id)
+            let Some(&entry) = self.sequences.get(&sequence.sequence) else {
+                continue;
+            };
+            let schema = &self.analysis.schema;
+            let mut users = BTreeSet::new();
+            for user in self.analysis.toc.dependents_of(entry) {
+                let table = match user.desc.as_ref() {
+                    "DEFAULT" => schema
+                        .block(user.id)
+                        .and_then(|b| b.nextval_default())
+                        .filter(|(_, s)| *s == sequence.sequence)
+                        .and_then(|_| {
+                            user.deps
+                                .iter()
+                                .copied()
+                                .find(|d| self.by_id.get(d).is_some_and(|e| e.desc == "TABLE"))
+                        }),
+                    "TABLE" => schema
+                        .block(user.id)
+                        .filter(|b| {
+                            b.inline_nextval_defaults()
+                                .iter()
+                                .any(|(_, s)| *s == sequence.sequence)
+                        })
+                        .map(|_| user.id),
+                    _ => None,
+                };
+                if let Some(table) = table
+                    && schema
+                        .name_of(table)
                         .is_none_or(|name| !self.restored.contains(&name))
-                })
-                .map(|id| code(&self.name(*id)))
-                .collect();
+                {
+                    users.insert(code(&self.name(table)));
+                }
+            }
             if !users.is_empty() {
                 shared.insert(sequence.sequence.quoted(), users.into_iter().collect());
             }

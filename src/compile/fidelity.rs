@@ -163,20 +163,11 @@ pub fn fidelity(
     schema: &SchemaSql,
     unlogged_staging: bool,
 ) -> (Vec<UnitFidelity>, Global) {
-    // Exact names: the schema SQL's `-- Name:` lines first, the listing where there is no block.
-    let names: HashMap<u32, QualifiedName> = toc
-        .entries
-        .iter()
-        .filter_map(|e| {
-            let name = schema.name_of(e.id).or_else(|| {
-                let n = e.names()?;
-                Some(QualifiedName::new(n.schema?, n.name))
-            })?;
-            Some((e.id, name))
-        })
-        .collect();
     let entries: HashMap<u32, &Entry> = toc.entries.iter().map(|e| (e.id, e)).collect();
-    let dependents = toc.dependents();
+    let names = Names {
+        schema,
+        entries: &entries,
+    };
     let block = |id: u32| schema.block(id);
     let statements = |id: u32| block(id).map(Block::statement_texts).unwrap_or_default();
 
@@ -195,7 +186,7 @@ pub fn fidelity(
                 unit.attachments
                     .statistics
                     .iter()
-                    .filter_map(|id| names.get(id).cloned()),
+                    .filter_map(|id| names.get(id)),
             );
             moved.extend(
                 unit.sequences
@@ -208,7 +199,7 @@ pub fn fidelity(
                     .keys
                     .iter()
                     .filter_map(|id| match block(*id) {
-                        Some(b) if b.desc == "INDEX" => names.get(id).cloned(),
+                        Some(b) if b.desc == "INDEX" => names.get(id),
                         Some(b) => b.added_constraint().map(|(_, name)| in_schema(name)),
                         None => None,
                     }),
@@ -349,10 +340,7 @@ pub fn fidelity(
                 .filter(|s| s.kind == SequenceKind::Identity)
                 .filter_map(|s| s.entry)
                 .flat_map(|id| {
-                    dependents
-                        .get(&id)
-                        .into_iter()
-                        .flatten()
+                    toc.dependents_of(id)
                         .filter(|e| matches!(e.desc.as_ref(), "COMMENT" | "ACL"))
                         .map(|e| e.id)
                 });
@@ -368,7 +356,7 @@ pub fn fidelity(
                 .statistics
                 .iter()
                 .filter_map(|id| names.get(id))
-                .map(|name| statistics_move(name, pair))
+                .map(|name| statistics_move(&name, pair))
                 .collect();
             fidelity.inbound = a
                 .inbound_foreign_keys
@@ -410,7 +398,7 @@ pub fn fidelity(
                 .children
                 .iter()
                 .filter_map(|id| names.get(id))
-                .map(QualifiedName::quoted)
+                .map(|name| name.quoted())
                 .collect();
             if !create.inherits.is_empty() {
                 let mut shadow_map = Overlay {
@@ -463,9 +451,9 @@ fn referenced_table(
     fk: &Entry,
     owner: &QualifiedName,
     entries: &HashMap<u32, &Entry>,
-    names: &HashMap<u32, QualifiedName>,
+    names: &Names,
 ) -> Option<QualifiedName> {
-    let tables: Vec<&QualifiedName> = fk
+    let tables: Vec<QualifiedName> = fk
         .deps
         .iter()
         .filter(|d| entries.get(d).is_some_and(|e| e.desc == "TABLE"))
@@ -473,9 +461,25 @@ fn referenced_table(
         .collect();
     tables
         .iter()
-        .find(|t| **t != owner)
+        .find(|t| *t != owner)
         .or_else(|| tables.first())
-        .map(|t| (*t).clone())
+        .cloned()
+}
+
+/// Exact names of entries: the schema SQL's `-- Name:` lines first, the listing where there is
+/// no block. Looked up for the entries a plan touches only, not for the whole listing.
+struct Names<'a> {
+    schema: &'a SchemaSql,
+    entries: &'a HashMap<u32, &'a Entry>,
+}
+
+impl Names<'_> {
+    fn get(&self, id: &u32) -> Option<QualifiedName> {
+        self.schema.name_of(*id).or_else(|| {
+            let n = self.entries.get(id)?.names()?;
+            Some(QualifiedName::new(n.schema?, n.name))
+        })
+    }
 }
 
 /// What a partitioned table passes to its partitions: its table constraints and foreign keys.
@@ -507,11 +511,7 @@ fn statistics_move(name: &QualifiedName, pair: &SchemaPair) -> StatisticsMove {
     }
 }
 
-fn global(
-    dependents: &Dependents,
-    names: &HashMap<u32, QualifiedName>,
-    schema: &SchemaSql,
-) -> Global {
+fn global(dependents: &Dependents, names: &Names, schema: &SchemaSql) -> Global {
     let statements = |id: u32| {
         schema
             .block(id)

@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::sha256_hex;
 use crate::analysis::Analysis;
 
 pub const FILE: &str = "manifest.json";
@@ -41,7 +40,7 @@ pub fn render(analysis: &Analysis, digest: &str, hashes: &BTreeMap<String, Strin
         "listing",
         Input {
             path: &plan.source.listing.value,
-            sha256: sha256_hex(&analysis.listing),
+            sha256: analysis.sha256.listing.clone(),
         },
     );
     if let Some(schema) = &plan.source.schema {
@@ -49,7 +48,7 @@ pub fn render(analysis: &Analysis, digest: &str, hashes: &BTreeMap<String, Strin
             "schema",
             Input {
                 path: &schema.value,
-                sha256: sha256_hex(&analysis.schema_text),
+                sha256: analysis.sha256.schema.clone(),
             },
         );
     }
@@ -59,7 +58,7 @@ pub fn render(analysis: &Analysis, digest: &str, hashes: &BTreeMap<String, Strin
             name: &plan.name,
             digest,
             file: &plan.file_name,
-            sha256: sha256_hex(plan.text.as_bytes()),
+            sha256: analysis.sha256.plan.clone(),
         },
         inputs: sources,
         dump: &plan.source.dump,

@@ -6,7 +6,6 @@ use serde::Serialize;
 
 use super::drift::{self, Drift};
 use super::fidelity::{self, Global, UnitFidelity};
-use super::sha256_hex;
 use crate::analysis::Analysis;
 use crate::plan::{Resolved, ResolvedTable, SequenceKind, SequenceUse, Unit};
 use crate::sql::QualifiedName;
@@ -295,7 +294,7 @@ impl Model {
             plan: plan.name.clone(),
             plan_literal: literal(&plan.name),
             listing: plan.source.listing.value.replace(['\n', '\r'], " "),
-            listing_sha256: sha256_hex(&analysis.listing),
+            listing_sha256: analysis.sha256.listing.clone(),
             digest: digest.to_owned(),
             digest_short: digest[..12].to_owned(),
             digest_literal: literal(digest),

@@ -11,7 +11,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::model::Model;
-use super::sha256_hex;
 use crate::analysis::Analysis;
 use crate::diagram;
 use crate::graph::{Edge, Reason};
@@ -475,19 +474,19 @@ impl Review {
             Input {
                 what: "Plan",
                 file: code(&plan.file_name),
-                sha256: sha256_hex(plan.text.as_bytes()),
+                sha256: analysis.sha256.plan.clone(),
             },
             Input {
                 what: "Listing",
                 file: code(&plan.source.listing.value),
-                sha256: sha256_hex(&analysis.listing),
+                sha256: analysis.sha256.listing.clone(),
             },
         ];
         if let Some(schema) = &plan.source.schema {
             inputs.push(Input {
                 what: "Schema SQL",
                 file: code(&schema.value),
-                sha256: sha256_hex(&analysis.schema_text),
+                sha256: analysis.sha256.schema.clone(),
             });
         }
         let header = &analysis.toc.header;

@@ -221,7 +221,6 @@ pub(super) fn classify(
                     matview.comments_and_grants.extend(
                         index
                             .all_dependents(entry.id)
-                            .iter()
                             .filter(|e| e.desc == "COMMENT")
                             .map(|e| e.id),
                     );

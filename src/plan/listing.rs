@@ -14,8 +14,6 @@ pub(super) struct Index<'t> {
     /// holds a space.
     schema: &'t SchemaSql,
     pub by_id: HashMap<u32, &'t Entry>,
-    /// Ids of entries that depend on a given id.
-    dependents: HashMap<u32, Vec<&'t Entry>>,
     /// TABLE entries by every name they can have.
     tables: HashMap<QualifiedName, Vec<&'t Entry>>,
 }
@@ -51,14 +49,13 @@ impl<'t> Index<'t> {
             toc,
             schema,
             by_id,
-            dependents: toc.dependents(),
             tables,
         }
     }
 
     /// Every entry that depends on `id`, in listing order.
-    pub fn all_dependents(&self, id: u32) -> &[&'t Entry] {
-        self.dependents.get(&id).map_or(&[], Vec::as_slice)
+    pub fn all_dependents(&self, id: u32) -> impl Iterator<Item = &'t Entry> + 't {
+        self.toc.dependents_of(id)
     }
 
     pub fn dependents<'a>(
@@ -66,12 +63,7 @@ impl<'t> Index<'t> {
         id: u32,
         desc: &'a str,
     ) -> impl Iterator<Item = &'t Entry> + 'a {
-        self.dependents
-            .get(&id)
-            .into_iter()
-            .flatten()
-            .copied()
-            .filter(move |e| e.desc == desc)
+        self.toc.dependents_of(id).filter(move |e| e.desc == desc)
     }
 
     pub fn deps(&self, entry: &Entry, desc: &'static str) -> impl Iterator<Item = &'t Entry> + '_ {

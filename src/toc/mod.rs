@@ -11,7 +11,8 @@ mod output;
 mod syntax;
 
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
 pub use error::ListingError;
 pub use names::Names;
@@ -30,20 +31,31 @@ pub struct Toc {
     pub entries: Vec<Entry>,
     /// Things the listing does that a reader should know about; never fatal.
     pub warnings: Vec<Warning>,
+    /// Positions of the entries that depend on each id: see `dependents_of`.
+    dependents: OnceLock<HashMap<u32, Vec<usize>>>,
 }
 
 impl Toc {
-    /// For each entry id, the entries that depend on it, in listing order, each once (an entry
-    /// may name a dependency twice, as a `DEFAULT` names its table).
-    pub fn dependents(&self) -> HashMap<u32, Vec<&Entry>> {
-        let mut dependents: HashMap<u32, Vec<&Entry>> = HashMap::new();
-        for entry in &self.entries {
-            let deps: BTreeSet<u32> = entry.deps.iter().copied().collect();
-            for dep in deps {
-                dependents.entry(dep).or_default().push(entry);
+    /// The entries that depend on entry `id`, in listing order, each once (an entry may name a
+    /// dependency twice, as a `DEFAULT` names its table). The index is built on first use.
+    pub fn dependents_of(&self, id: u32) -> impl Iterator<Item = &Entry> + '_ {
+        let index = self.dependents.get_or_init(|| {
+            let mut index: HashMap<u32, Vec<usize>> = HashMap::with_capacity(self.entries.len());
+            for (at, entry) in self.entries.iter().enumerate() {
+                for (i, dep) in entry.deps.iter().enumerate() {
+                    // A handful of dependencies each: looking back is cheaper than a set.
+                    if !entry.deps[..i].contains(dep) {
+                        index.entry(*dep).or_default().push(at);
+                    }
+                }
             }
-        }
-        dependents
+            index
+        });
+        index
+            .get(&id)
+            .into_iter()
+            .flatten()
+            .map(|&at| &self.entries[at])
     }
 }
 

@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""The report of scripts/bench-db.sh: Markdown tables and a latency plot from its raw logs.
+
+    scripts/bench-db-report.py OUT READING_BYTES SMALL_BYTES SERVER_VERSION
+
+Reads OUT/phases.tsv (name, start, end, WAL bytes), OUT/cutover.tsv (plan, window ms) and
+OUT/workload.log (pgbench per-transaction log); writes OUT/results.md and OUT/latency.png.
+"""
+
+import statistics
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+out = Path(sys.argv[1])
+reading_bytes, small_bytes, server = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+
+phases = []
+for line in (out / "phases.tsv").read_text().splitlines():
+    name, start, end, wal = line.split("\t")
+    phases.append((name, float(start), float(end), int(float(wal))))
+
+# pgbench -l: client transaction time script epoch microseconds [lag]; `time` is `failed` or
+# `skipped` for transactions that did not complete. The latency a client at a fixed rate sees
+# is the transaction's time plus how late it started.
+done, failed = [], []
+for line in (out / "workload.log").read_text().splitlines():
+    f = line.split()
+    if len(f) < 6:
+        continue
+    at = int(f[4]) + int(f[5]) / 1e6
+    if not f[2].isdigit():
+        failed.append(at)
+        continue
+    lag = int(f[6]) if len(f) > 6 and f[6].isdigit() else 0
+    done.append((at, (int(f[2]) + lag) / 1000))
+done.sort()
+
+
+def window(start, end):
+    return [ms for at, ms in done if start <= at <= end]
+
+
+def pct(values, p):
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+idle = next(p for p in phases if p[0] == "idle")
+idle_rate = idle[3] / (idle[2] - idle[1])
+
+mb = lambda b: f"{b / 2**20:,.0f} MB" if b >= 2**20 else f"{b / 2**10:,.0f} kB"  # noqa: E731
+lines = [
+    f"Server: {server}. Workload: pgbench at a fixed rate, 4 clients, each transaction an INSERT "
+    "and a SELECT on `public.orders` (outside the plan); latency includes the schedule lag.",
+    f"`public.reading`: {mb(reading_bytes)}; `public.small`: {mb(small_bytes)}.",
+    "",
+    "| phase | wall time | WAL written | WAL minus the workload's | p50 | p99 | max | transactions | failed |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+]
+for name, start, end, wal in phases:
+    lat = window(start, end)
+    net = max(0, wal - idle_rate * (end - start))
+    fails = sum(1 for at in failed if start <= at <= end)
+    lines.append(
+        f"| {name} | {end - start:.1f} s | {mb(wal)} | {mb(net)} | {pct(lat, 50):.1f} ms | "
+        f"{pct(lat, 99):.1f} ms | {max(lat, default=float('nan')):.1f} ms | {len(lat)} | {fails} |"
+    )
+lines += ["", "| table | size | held ACCESS EXCLUSIVE (LOCK TABLE done → COMMIT done) |", "|---|---:|---:|"]
+sizes = {"unlogged": ("`public.reading`", reading_bytes), "small": ("`public.small`", small_bytes)}
+for line in (out / "cutover.tsv").read_text().splitlines():
+    plan, ms = line.split("\t")
+    name, size = sizes[plan]
+    lines.append(f"| {name} | {mb(size)} | {ms} ms |")
+(out / "results.md").write_text("\n".join(lines) + "\n")
+print("\n".join(lines))
+
+# Latency over time, each load from its own start: p99 and p50 of every second.
+fig, ax = plt.subplots(figsize=(10, 5), dpi=110)
+shown = [p for p in phases if p[0] in ("idle",) or "pg_restore" in p[0] or "load" in p[0]]
+colors = {"idle": "0.6"}
+for name, start, end, _ in shown:
+    seconds = {}
+    for at, ms in done:
+        if start <= at <= end:
+            seconds.setdefault(int(at - start), []).append(ms)
+    xs = sorted(seconds)
+    color = colors.get(name)
+    (line99,) = ax.plot(xs, [pct(seconds[x], 99) for x in xs], label=f"{name}: p99", color=color, linewidth=1.4)
+    ax.plot(xs, [statistics.median(seconds[x]) for x in xs], label=f"{name}: p50", color=line99.get_color(), linewidth=0.8, linestyle="--")
+ax.set_yscale("log")
+ax.set_xlabel("seconds since the start of the phase")
+ax.set_ylabel("workload latency per second (ms, log scale)")
+ax.set_title("Live workload latency: direct pg_restore against restage's load")
+ax.grid(True, which="both", alpha=0.3)
+ax.legend(fontsize=8, loc="upper right")
+fig.tight_layout()
+fig.savefig(out / "latency.png")
