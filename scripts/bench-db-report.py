@@ -61,6 +61,7 @@ lines = [
     "and a SELECT on `public.orders` (outside the plan); latency includes the schedule lag.",
     f"`public.reading`: {mb(reading_bytes)}; `public.small`: {mb(small_bytes)}.",
     "",
+    "",
     "| phase | wall time | WAL written | WAL minus the workload's | p50 | p99 | max | transactions | failed |",
     "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
 ]

@@ -2,8 +2,8 @@
 # What the database feels, measured side by side in one run on a throwaway PostgreSQL:
 #
 #   - WAL written and wall time of: a direct `pg_restore --data-only` into the production table;
-#     restage's load into UNLOGGED staging; its SET LOGGED; the rest of 30-build.sql; a load
-#     into logged staging throttled with load.max_rate;
+#     restage's load into UNLOGGED staging; its SET LOGGED; the rest of 30-build.sql; loads
+#     throttled with load.max_rate into logged and into UNLOGGED staging;
 #   - a live workload (pgbench at a fixed rate, writing to a table outside the plan) running
 #     throughout: its latency (p50, p99, max) and failed transactions in each of those windows
 #     and while idle;
@@ -53,8 +53,8 @@ table() {
        INSERT INTO public.$1
        SELECT g, timestamptz '2026-01-01' - g * interval '1 second', g * 0.001, md5(g::text) || ' ' || md5((g * 7)::text)
        FROM generate_series(1, $2) g;
-       CREATE INDEX $1_taken_at ON public.$1 (taken_at);
-       VACUUM ANALYZE public.$1;"
+       CREATE INDEX $1_taken_at ON public.$1 (taken_at);"
+    q "VACUUM ANALYZE public.$1"
 }
 table reading "$ROWS"
 table small "$SMALL_ROWS"
@@ -88,6 +88,7 @@ EOF
 }
 plan unlogged reading restore_staging true
 plan logged reading restore_logged false "$MAX_RATE"
+plan throttled reading restore_throttled true "$MAX_RATE"
 plan small small restore_small true
 
 echo "== live workload: pgbench, $RATE transactions/s, 4 clients, writing public.orders"
@@ -111,7 +112,10 @@ WORKLOAD=$!
 stop_workload() { touch "$WORK/stop"; wait "$WORKLOAD" 2>/dev/null || true; }
 trap 'stop_workload; pg_stop' EXIT
 
-# phase NAME COMMAND...: wall time and WAL of COMMAND, with the window for the latency report.
+# phase NAME COMMAND...: wall time and WAL of COMMAND, and the window for the latency report.
+# Between phases, outside the windows, a CHECKPOINT and the OS's own writeback (`sync`), so that
+# no phase pays for the dirty pages of the one before; an explicit CHECKPOINT is not spread out
+# as a timed one is, and would put a burst of writes into the window it ends.
 phase() {
     local name=$1 start end lsn0 lsn1
     shift
@@ -122,13 +126,18 @@ phase() {
     end=$(now)
     lsn1=$(q "SELECT pg_current_wal_insert_lsn()")
     printf '%s\t%s\t%s\t%s\n' "$name" "$start" "$end" "$(q "SELECT pg_wal_lsn_diff('$lsn1', '$lsn0')")" >> "$OUT/phases.tsv"
+    settle
+}
+settle() {
+    q "CHECKPOINT"
+    sync
     sleep 5
 }
 run() { (cd "$WORK/$1" && shift && "$@" > /dev/null); }
 sql() { run "$1" psql -X -q -v ON_ERROR_STOP=1 -v approve="$(cut -c1-12 <<<"$2")" -f "$3"; }
 digest() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["plan"]["digest"])' "$WORK/$1/manifest.json"; }
 
-sleep 3
+settle
 phase idle sleep "$IDLE"
 
 phase "direct pg_restore" bash -c "psql -X -q -c 'TRUNCATE public.reading' && pg_restore --data-only -d shop -L '$WORK/direct.list' '$WORK/shop.dump'"
@@ -147,6 +156,7 @@ cutover() { # PLAN
     log_from=$(stat -c %s "$PG_DIR/server.log")
     (cd "$WORK/$1" && PGOPTIONS="-c log_min_duration_statement=0" ./50-cutover.sh > /dev/null)
     tail -c +"$((log_from + 1))" "$PG_DIR/server.log" > "$WORK/cutover-$1.log"
+    cp "$WORK/cutover-$1.log" "$OUT/"
 }
 phase "cutover, public.reading" cutover unlogged
 sql unlogged "$d" 55-after-cutover.sql
@@ -166,6 +176,12 @@ sql logged "$d" 10-stage.sql
 phase "restage load, logged staging, max_rate $MAX_RATE" run logged ./20-load.sh
 q "DROP SCHEMA restore_logged__public, restore_logged_retired__public, restore_logged CASCADE"
 
+d=$(digest throttled)
+sql throttled "$d" 00-preflight.sql
+sql throttled "$d" 10-stage.sql
+phase "restage load, UNLOGGED staging, max_rate $MAX_RATE" run throttled ./20-load.sh
+q "DROP SCHEMA restore_throttled__public, restore_throttled_retired__public, restore_throttled CASCADE"
+
 phase "idle again" sleep "$IDLE"
 stop_workload
 
@@ -176,7 +192,7 @@ import re, sys
 from datetime import datetime
 lock = commit = None
 for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
-    m = re.match(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) \S+ \[\d+\] LOG:  duration: [\d.]+ ms  statement: (\S+ \S+)", line)
+    m = re.match(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) \S+ \[\d+\] LOG:  duration: [\d.]+ ms  statement: (.*)", line)
     if not m:
         continue
     at = datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S.%f")

@@ -52,11 +52,16 @@ trap 'rm -rf "$work"' EXIT
 load_unit() {
     local number=$1 name=$2 list=$3 map=$4 begin_sql=$5 end_sql=$6 loaded_query=$7
     local tag="restage load: [$number/{{ units | length }}] $name"
-    if [ "$(query "$loaded_query")" = 1 ]; then
+    case "$(query "$loaded_query")" in
+    loaded)
         echo "$tag: already loaded for this digest, skipped" >&2
         echo skipped >"$work/$number.result"
         return 0
-    fi
+        ;;
+    emptied)
+        echo "$tag: recorded as loaded, but its staging table is empty (a crash or failover empties UNLOGGED tables): loading it again" >&2
+        ;;
+    esac
     echo "$tag: started" >&2
     local started=$SECONDS
     # The end SQL (record and commit) follows only a complete, accepted stream: when pg_restore

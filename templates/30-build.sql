@@ -18,16 +18,20 @@ COMMIT;
 -- First, in one transaction, everything that touches only the staging tables.
 BEGIN;
 
--- Every table must be loaded before it is built.
+-- Every table must be loaded before it is built, and still hold its rows: a crash or failover
+-- empties UNLOGGED tables.
 DO {{ tag }}
 DECLARE
-    missing text[];
+    missing text[] := '{}';
 BEGIN
-    SELECT array_agg(wanted.item ORDER BY wanted.item) INTO missing
-    FROM unnest(ARRAY[{% for u in units %}{{ u.item }}{% if not loop.last %}, {% endif %}{% endfor %}]::text[]) AS wanted (item)
-    WHERE NOT EXISTS (SELECT FROM {{ run.progress }} p WHERE p.step = 'load' AND p.item = wanted.item);
-    IF missing IS NOT NULL THEN
-        RAISE EXCEPTION 'restage build: not loaded yet: %', array_to_string(missing, ', ')
+{% for u in units %}
+    IF NOT EXISTS (SELECT FROM {{ run.progress }} WHERE step = 'load' AND item = {{ u.item }}
+                   AND (rows = 0 OR EXISTS (SELECT FROM ONLY {{ u.staging }}))) THEN
+        missing := missing || {{ u.item }}::text;
+    END IF;
+{% endfor %}
+    IF cardinality(missing) > 0 THEN
+        RAISE EXCEPTION 'restage build: not loaded, or emptied since: %', array_to_string(missing, ', ')
             USING HINT = 'run 20-load.sh first';
     END IF;
 END

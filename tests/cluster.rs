@@ -110,22 +110,37 @@ impl Cluster {
             ])
             .arg(&data);
         });
+        cluster.pg_ctl_start();
+        cluster
+    }
+
+    fn pg_ctl_start(&self) {
         let options = format!(
             "-p {} -k {} -c listen_addresses='' -c fsync=off -c full_page_writes=off -c max_connections=50",
-            cluster.port,
-            cluster.socket_dir().display()
+            self.port,
+            self.socket_dir().display()
         );
-        let log = cluster.dir.path().join("server.log");
-        cluster.server_command("pg_ctl", |c| {
+        let log = self.dir.path().join("server.log");
+        self.server_command("pg_ctl", |c| {
             c.arg("-D")
-                .arg(&data)
+                .arg(self.data_dir())
                 .arg("-o")
                 .arg(&options)
                 .arg("-l")
                 .arg(&log)
                 .args(["-w", "start"]);
         });
-        cluster
+    }
+
+    /// Stops the server as a crash or a failover does (`pg_ctl stop -m immediate`: no
+    /// checkpoint, crash recovery at the next start) and starts it again.
+    pub fn crash_and_restart(&self) {
+        self.server_command("pg_ctl", |c| {
+            c.arg("-D")
+                .arg(self.data_dir())
+                .args(["-m", "immediate", "-w", "stop"]);
+        });
+        self.pg_ctl_start();
     }
 
     fn data_dir(&self) -> PathBuf {

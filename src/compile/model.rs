@@ -462,8 +462,10 @@ fn unit_load(run: &RunRecord, tag: &str, unit: &UnitModel, digest: &str) -> Unit
         "BEGIN;\n\
          DO {tag} BEGIN IF NOT EXISTS (SELECT FROM {run} WHERE digest = {digest}) THEN \
          RAISE EXCEPTION 'restage load: the staging schema was made by another plan or version'; END IF; END {tag};\n\
-         TRUNCATE ONLY {staging};",
+         TRUNCATE ONLY {staging};\n\
+         DELETE FROM {progress} WHERE step = 'load' AND item = {item};",
         run = run.run,
+        progress = run.progress,
         digest = literal(digest),
     );
     let end_sql = format!(
@@ -472,9 +474,15 @@ fn unit_load(run: &RunRecord, tag: &str, unit: &UnitModel, digest: &str) -> Unit
          SELECT rows FROM {progress} WHERE step = 'load' AND item = {item};",
         progress = run.progress,
     );
+    // A crash or failover empties UNLOGGED tables but not the (logged) progress record: a table
+    // recorded with rows whose staging copy is empty was emptied, and is loaded again.
     let loaded_query = format!(
-        "SELECT count(*) FROM {} WHERE step = 'load' AND item = {item}",
-        run.progress
+        "SELECT CASE \
+         WHEN NOT EXISTS (SELECT FROM {progress} WHERE step = 'load' AND item = {item}) THEN 'no' \
+         WHEN EXISTS (SELECT FROM {progress} WHERE step = 'load' AND item = {item} AND rows = 0) \
+         OR EXISTS (SELECT FROM ONLY {staging}) THEN 'loaded' \
+         ELSE 'emptied' END",
+        progress = run.progress
     );
     UnitLoad {
         name: shell_word(&unit.production),

@@ -366,3 +366,52 @@ fn inheritance_both_restored() {
         ],
     );
 }
+
+/// Names that break naive quoting everywhere a name goes (SQL, the shell of 20-load.sh, file
+/// names, YAML, the listing's space-separated fields): spaces at both ends, double and single
+/// quotes, dots, `;`, `$` and backquotes, upper case, non-ASCII and keywords, in a schema, a
+/// table, its columns, index, constraints, a role and a child table with a foreign key to it.
+/// Rows hold tabs, newlines, backslashes and a COPY terminator.
+#[test]
+fn hostile_names() {
+    let table = r#"" sp ace.""q"" 'x';"."  Tåble. ""select"" ; $x `y` ""#;
+    carries(
+        &format!(
+            r#"CREATE ROLE "Röle ""x"" ;drop";
+             CREATE SCHEMA " sp ace.""q"" 'x';";
+             CREATE TABLE {table} (
+                 "Id" int PRIMARY KEY,
+                 " col ""a"" 'b' ;" text NOT NULL,
+                 "select" int CONSTRAINT "chk ""c"" 'd' ;" CHECK ("select" > 0),
+                 "ünï" text DEFAULT 'it''s'
+             );
+             CREATE INDEX "idx. ""q"" ;" ON {table} ("select", " col ""a"" 'b' ;");
+             ALTER TABLE {table} ADD CONSTRAINT "uq ""u"" ;" UNIQUE ("ünï");
+             COMMENT ON TABLE {table} IS 'it''s "hostile"; \ back';
+             COMMENT ON COLUMN {table}." col ""a"" 'b' ;" IS 'a column';
+             GRANT SELECT, UPDATE (" col ""a"" 'b' ;") ON {table} TO "Röle ""x"" ;drop";
+             CREATE TABLE public."Child ""of"" it" (id int PRIMARY KEY, ref int REFERENCES {table} ("Id"));
+             INSERT INTO {table} VALUES (1, E'tab\there', 1, 'é'), (2, E'new\nline', 2, E'back\\slash'),
+                 (3, '"', 3, ''''), (4, 'COPY public.x FROM stdin;', 4, E'\\.');
+             INSERT INTO public."Child ""of"" it" VALUES (1, 1), (2, 2);"#
+        ),
+        &format!("  - '{}'\n", table.replace('\'', "''")),
+        &table.replace('\'', "''"),
+        &[
+            (
+                &format!(
+                    r#"SELECT string_agg(" col ""a"" 'b' ;", '|' ORDER BY "Id") FROM {table}"#
+                ),
+                "tab\there|new\nline|\"|COPY public.x FROM stdin;\n",
+            ),
+            (
+                &format!(r#"SELECT string_agg("ünï", '|' ORDER BY "Id") FROM {table}"#),
+                "é|back\\slash|'|\\.\n",
+            ),
+            (
+                r#"SELECT count(*) FROM public."Child ""of"" it" c JOIN pg_constraint k ON k.conrelid = 'public."Child ""of"" it"'::regclass AND k.contype = 'f' AND k.convalidated"#,
+                "2\n",
+            ),
+        ],
+    );
+}

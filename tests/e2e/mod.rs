@@ -2,8 +2,11 @@
 //! a live system would, compile a plan, and run every artifact as the README tells a user.
 
 mod cycle;
+mod faults;
 mod fidelity;
+mod live;
 mod load;
+mod quoting;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -369,4 +372,30 @@ fn schema_dump(cluster: &Cluster, database: &str) -> String {
         .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// A small seeded generator (xorshift64*): the kill points of a run are reproducible from its
+/// seed, which every failure message names.
+struct Seeded(u64);
+
+impl Seeded {
+    fn from_env() -> Seeded {
+        let seed = std::env::var("RESTAGE_FAULT_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(1, |d| d.as_nanos() as u64)
+            });
+        Seeded(seed.max(1))
+    }
+
+    /// Uniform in [0, 1).
+    fn next(&mut self) -> f64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    }
 }
