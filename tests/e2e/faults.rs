@@ -219,3 +219,51 @@ fn a_crash_during_the_load_empties_unlogged_staging_and_the_rerun_refills_it() {
     run.ok(&["30-build.sql", "40-verify.sql"]);
     assert_eq!(State::of(&cluster, "pagila"), before);
 }
+
+/// A dump cut short, and one with a damaged block of compressed data: the load stops at the
+/// table it cannot read, says so, keeps none of that table's rows, and production is untouched.
+/// With the whole dump back, the rerun ends as the uninterrupted load.
+#[test]
+fn a_truncated_or_damaged_dump_stops_the_load() {
+    let cluster = Cluster::start();
+    pagila(&cluster);
+    let archive = Archive::make(&cluster, "pagila");
+    let before = State::of(&cluster, "pagila");
+    let (run, expected, _) = reference(&cluster, &archive, "pagila");
+    run.ok(&["00-preflight.sql", "10-stage.sql"]);
+    let dump = std::fs::read(archive.path("db.dump")).expect("dump");
+
+    let truncated = archive.path("truncated.dump");
+    std::fs::write(&truncated, &dump[..dump.len() * 2 / 3]).expect("truncated dump");
+    let mut damaged = dump.clone();
+    let middle = dump.len() / 2;
+    for byte in &mut damaged[middle..middle + 64] {
+        *byte = !*byte;
+    }
+    let damaged_path = archive.path("damaged.dump");
+    std::fs::write(&damaged_path, &damaged).expect("damaged dump");
+
+    for bad in [&truncated, &damaged_path] {
+        let out = run
+            .cluster
+            .command(run.out.join("20-load.sh"), run.database)
+            .env("RESTAGE", env!("CARGO_BIN_EXE_restage"))
+            .env("RESTAGE_DUMP", bad)
+            .current_dir(&run.out)
+            .output()
+            .expect("20-load.sh runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{}: {stderr}", bad.display());
+        assert!(
+            stderr.contains("FAILED after") && stderr.contains("none of its rows were kept"),
+            "{}: {stderr}",
+            bad.display()
+        );
+        assert!(stderr.contains("pg_restore: error:"), "{}: {stderr}", bad.display());
+        assert_whole_tables(&cluster, "pagila", &bad.display().to_string());
+        assert_eq!(State::of(&cluster, "pagila"), before, "production, {}", bad.display());
+    }
+
+    run.ok(&["20-load.sh"]);
+    assert_eq!(staged(&cluster, "pagila"), expected);
+}
