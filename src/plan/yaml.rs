@@ -45,7 +45,11 @@ impl Value {
 
 /// Parses `text`; a YAML syntax error comes back as serde-saphyr's message and location.
 pub fn parse(text: &str) -> Result<Node, serde_saphyr::Error> {
-    let root: Spanned<Raw> = serde_saphyr::from_str(text)?;
+    // A repeated key reaches the plan reader, which names both places.
+    let options = serde_saphyr::options! {
+        duplicate_keys: serde_saphyr::options::DuplicateKeyPolicy::PassThrough,
+    };
+    let root: Spanned<Raw> = serde_saphyr::from_str_with_options(text, options)?;
     Ok(root.into_node(text))
 }
 

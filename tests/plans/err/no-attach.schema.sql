@@ -1,0 +1,1231 @@
+--
+-- PostgreSQL database dump
+--
+
+\restrict JF94an6A40tidm2cz1CjPV14Y6diR6O8zWZ0aOSHFctetzShTK31Zfopwa2ANTR
+
+-- Dumped from database version 15.18 (Debian 15.18-0+deb12u1)
+-- Dumped by pg_dump version 15.18 (Debian 15.18-0+deb12u1)
+
+-- Started on 2026-11-23 19:30:00 UTC
+
+SET statement_timeout = 0;
+SET lock_timeout = 0;
+SET idle_in_transaction_session_timeout = 0;
+SET client_encoding = 'UTF8';
+SET standard_conforming_strings = on;
+SELECT pg_catalog.set_config('search_path', '', false);
+SET check_function_bodies = false;
+SET xmloption = content;
+SET client_min_messages = warning;
+SET row_security = off;
+
+--
+-- TOC entry 6 (class 2615 OID 16867)
+-- Name: Weird Schema; Type: SCHEMA; Schema: -; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE SCHEMA "Weird Schema";
+
+
+ALTER SCHEMA "Weird Schema" OWNER TO postgres;
+
+--
+-- TOC entry 7 (class 2615 OID 16866)
+-- Name: app; Type: SCHEMA; Schema: -; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE SCHEMA app;
+
+
+ALTER SCHEMA app OWNER TO postgres;
+
+--
+-- TOC entry 868 (class 1247 OID 16876)
+-- Dependencies: 7
+-- Name: positive_int; Type: DOMAIN; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE DOMAIN app.positive_int AS integer
+	CONSTRAINT positive_int_check CHECK ((VALUE > 0));
+
+
+ALTER DOMAIN app.positive_int OWNER TO postgres;
+
+--
+-- TOC entry 865 (class 1247 OID 16869)
+-- Dependencies: 7
+-- Name: status; Type: TYPE; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE TYPE app.status AS ENUM (
+    'new',
+    'active',
+    'closed'
+);
+
+
+ALTER TYPE app.status OWNER TO postgres;
+
+--
+-- TOC entry 242 (class 1255 OID 17057)
+-- Dependencies: 7
+-- Name: log_ddl(); Type: FUNCTION; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE FUNCTION app.log_ddl() RETURNS event_trigger
+    LANGUAGE plpgsql
+    AS $$ BEGIN RAISE NOTICE 'ddl'; END $$;
+
+
+ALTER FUNCTION app.log_ddl() OWNER TO postgres;
+
+--
+-- TOC entry 241 (class 1255 OID 17036)
+-- Dependencies: 7
+-- Name: noop(integer); Type: PROCEDURE; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE PROCEDURE app.noop(IN x integer)
+    LANGUAGE sql
+    AS $$ SELECT 1 $$;
+
+
+ALTER PROCEDURE app.noop(IN x integer) OWNER TO postgres;
+
+--
+-- TOC entry 240 (class 1255 OID 17034)
+-- Name: touch(); Type: FUNCTION; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE FUNCTION public.touch() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$ BEGIN NEW.taken_at := coalesce(NEW.taken_at, now()); RETURN NEW; END $$;
+
+
+ALTER FUNCTION public.touch() OWNER TO postgres;
+
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- TOC entry 232 (class 1259 OID 16995)
+-- Dependencies: 6
+-- Name: Order Items; Type: TABLE; Schema: Weird Schema; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE TABLE "Weird Schema"."Order Items" (
+    "Order ID" integer NOT NULL,
+    "we""ird col" text,
+    "ünïcödé" text
+);
+
+
+ALTER TABLE "Weird Schema"."Order Items" OWNER TO postgres;
+
+--
+-- TOC entry 233 (class 1259 OID 17002)
+-- Dependencies: 6
+-- Name: we"ird table; Type: TABLE; Schema: Weird Schema; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE TABLE "Weird Schema"."we""ird table" (
+    id integer NOT NULL,
+    item integer
+);
+
+
+ALTER TABLE "Weird Schema"."we""ird table" OWNER TO postgres;
+
+--
+-- TOC entry 225 (class 1259 OID 16942)
+-- Dependencies: 7
+-- Name: measurement; Type: TABLE; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE TABLE app.measurement (
+    id bigint NOT NULL,
+    sensor_id integer NOT NULL,
+    taken_on date NOT NULL,
+    v numeric(12,3)
+)
+PARTITION BY RANGE (taken_on);
+
+
+ALTER TABLE app.measurement OWNER TO postgres;
+
+--
+-- TOC entry 226 (class 1259 OID 16947)
+-- Dependencies: 7 225
+-- Name: measurement_2025; Type: TABLE; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE TABLE app.measurement_2025 (
+    id bigint NOT NULL,
+    sensor_id integer NOT NULL,
+    taken_on date NOT NULL,
+    v numeric(12,3)
+);
+
+
+ALTER TABLE app.measurement_2025 OWNER TO postgres;
+
+--
+-- TOC entry 227 (class 1259 OID 16952)
+-- Dependencies: 225 7
+-- Name: measurement_2026; Type: TABLE; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE TABLE app.measurement_2026 (
+    id bigint NOT NULL,
+    sensor_id integer NOT NULL,
+    taken_on date NOT NULL,
+    v numeric(12,3)
+);
+
+
+ALTER TABLE app.measurement_2026 OWNER TO postgres;
+
+--
+-- TOC entry 228 (class 1259 OID 16957)
+-- Dependencies: 225 7
+-- Name: measurement_default; Type: TABLE; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE TABLE app.measurement_default (
+    id bigint NOT NULL,
+    sensor_id integer NOT NULL,
+    taken_on date NOT NULL,
+    v numeric(12,3)
+);
+
+
+ALTER TABLE app.measurement_default OWNER TO postgres;
+
+--
+-- TOC entry 224 (class 1259 OID 16941)
+-- Dependencies: 225 7
+-- Name: measurement_id_seq; Type: SEQUENCE; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER TABLE app.measurement ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (
+    SEQUENCE NAME app.measurement_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- TOC entry 217 (class 1259 OID 16879)
+-- Dependencies: 865 865 7
+-- Name: sensor; Type: TABLE; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE TABLE app.sensor (
+    id integer NOT NULL,
+    name text NOT NULL,
+    status app.status DEFAULT 'new'::app.status NOT NULL,
+    parent_id integer
+);
+
+
+ALTER TABLE app.sensor OWNER TO postgres;
+
+--
+-- TOC entry 216 (class 1259 OID 16878)
+-- Dependencies: 217 7
+-- Name: sensor_id_seq; Type: SEQUENCE; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER TABLE app.sensor ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app.sensor_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- TOC entry 238 (class 1259 OID 17039)
+-- Dependencies: 7
+-- Name: ticket; Type: TABLE; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE TABLE app.ticket (
+    no bigint NOT NULL,
+    title text
+);
+
+
+ALTER TABLE app.ticket OWNER TO postgres;
+
+--
+-- TOC entry 237 (class 1259 OID 17038)
+-- Dependencies: 238 7
+-- Name: ticket_seq; Type: SEQUENCE; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE SEQUENCE app.ticket_seq
+    START WITH 1000
+    INCREMENT BY 5
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE app.ticket_seq OWNER TO postgres;
+
+--
+-- TOC entry 3541 (class 0 OID 0)
+-- Dependencies: 237
+-- Name: ticket_seq; Type: SEQUENCE OWNED BY; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER SEQUENCE app.ticket_seq OWNED BY app.ticket.no;
+
+
+--
+-- TOC entry 235 (class 1259 OID 17019)
+-- Name: Mixed Case; Type: TABLE; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE TABLE public."Mixed Case" (
+    id integer NOT NULL
+);
+
+
+ALTER TABLE public."Mixed Case" OWNER TO postgres;
+
+--
+-- TOC entry 236 (class 1259 OID 17024)
+-- Name: account; Type: TABLE; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE TABLE public.account (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    owner_name text NOT NULL,
+    balance numeric DEFAULT 0 NOT NULL
+);
+
+
+ALTER TABLE public.account OWNER TO postgres;
+
+--
+-- TOC entry 230 (class 1259 OID 16981)
+-- Name: event_base; Type: TABLE; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE TABLE public.event_base (
+    id integer NOT NULL,
+    at timestamp with time zone DEFAULT now()
+);
+
+
+ALTER TABLE public.event_base OWNER TO postgres;
+
+--
+-- TOC entry 229 (class 1259 OID 16980)
+-- Dependencies: 230
+-- Name: event_base_id_seq; Type: SEQUENCE; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE SEQUENCE public.event_base_id_seq
+    AS integer
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE public.event_base_id_seq OWNER TO postgres;
+
+--
+-- TOC entry 3542 (class 0 OID 0)
+-- Dependencies: 229
+-- Name: event_base_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER SEQUENCE public.event_base_id_seq OWNED BY public.event_base.id;
+
+
+--
+-- TOC entry 231 (class 1259 OID 16988)
+-- Dependencies: 230
+-- Name: event_login; Type: TABLE; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE TABLE public.event_login (
+    username text
+)
+INHERITS (public.event_base);
+
+
+ALTER TABLE public.event_login OWNER TO postgres;
+
+--
+-- TOC entry 219 (class 1259 OID 16895)
+-- Name: reading; Type: TABLE; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE TABLE public.reading (
+    id bigint NOT NULL,
+    sensor_id integer NOT NULL,
+    taken_at timestamp with time zone DEFAULT now() NOT NULL,
+    value double precision,
+    value_x2 double precision GENERATED ALWAYS AS ((value * (2)::double precision)) STORED,
+    note text COLLATE pg_catalog."C",
+    CONSTRAINT reading_value_check CHECK ((value > ('-1000'::integer)::double precision))
+)
+WITH (fillfactor='90', autovacuum_vacuum_scale_factor='0.01');
+
+ALTER TABLE ONLY public.reading REPLICA IDENTITY FULL;
+
+
+ALTER TABLE public.reading OWNER TO postgres;
+
+--
+-- TOC entry 3543 (class 0 OID 0)
+-- Dependencies: 219
+-- Name: TABLE reading; Type: COMMENT; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+COMMENT ON TABLE public.reading IS 'sensor readings; restored from backups';
+
+
+--
+-- TOC entry 3544 (class 0 OID 0)
+-- Dependencies: 219
+-- Name: COLUMN reading.value; Type: COMMENT; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+COMMENT ON COLUMN public.reading.value IS 'raw value';
+
+
+--
+-- TOC entry 220 (class 1259 OID 16914)
+-- Name: reading_annotation; Type: TABLE; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE TABLE public.reading_annotation (
+    reading_id bigint NOT NULL,
+    seq integer NOT NULL,
+    body text
+);
+
+
+ALTER TABLE public.reading_annotation OWNER TO postgres;
+
+--
+-- TOC entry 222 (class 1259 OID 16931)
+-- Dependencies: 219 219 219 219 219 219
+-- Name: reading_big; Type: VIEW; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE VIEW public.reading_big AS
+ SELECT reading.id,
+    reading.sensor_id,
+    reading.taken_at,
+    reading.value,
+    reading.value_x2,
+    reading.note
+   FROM public.reading
+  WHERE (reading.value > (100)::double precision)
+  WITH CASCADED CHECK OPTION;
+
+
+ALTER TABLE public.reading_big OWNER TO postgres;
+
+--
+-- TOC entry 223 (class 1259 OID 16935)
+-- Dependencies: 219 219 219
+-- Name: reading_daily; Type: MATERIALIZED VIEW; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE MATERIALIZED VIEW public.reading_daily AS
+ SELECT reading.sensor_id,
+    date_trunc('day'::text, reading.taken_at) AS day,
+    avg(reading.value) AS avg_value
+   FROM public.reading
+  GROUP BY reading.sensor_id, (date_trunc('day'::text, reading.taken_at))
+  WITH NO DATA;
+
+
+ALTER TABLE public.reading_daily OWNER TO postgres;
+
+--
+-- TOC entry 218 (class 1259 OID 16894)
+-- Dependencies: 219
+-- Name: reading_id_seq; Type: SEQUENCE; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE SEQUENCE public.reading_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE public.reading_id_seq OWNER TO postgres;
+
+--
+-- TOC entry 3546 (class 0 OID 0)
+-- Dependencies: 218
+-- Name: reading_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER SEQUENCE public.reading_id_seq OWNED BY public.reading.id;
+
+
+--
+-- TOC entry 221 (class 1259 OID 16927)
+-- Dependencies: 217 219 219 219 217 219
+-- Name: reading_recent; Type: VIEW; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE VIEW public.reading_recent AS
+ SELECT r.id,
+    r.value,
+    s.name
+   FROM (public.reading r
+     JOIN app.sensor s ON ((s.id = r.sensor_id)))
+  WHERE (r.taken_at > (now() - '1 day'::interval));
+
+
+ALTER TABLE public.reading_recent OWNER TO postgres;
+
+--
+-- TOC entry 239 (class 1259 OID 17047)
+-- Name: scratch; Type: TABLE; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE UNLOGGED TABLE public.scratch (
+    k text NOT NULL,
+    v jsonb
+);
+
+
+ALTER TABLE public.scratch OWNER TO postgres;
+
+--
+-- TOC entry 234 (class 1259 OID 17012)
+-- Name: select; Type: TABLE; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE TABLE public."select" (
+    id integer NOT NULL,
+    "from" text
+);
+
+
+ALTER TABLE public."select" OWNER TO postgres;
+
+--
+-- TOC entry 3287 (class 0 OID 0)
+-- Dependencies: 226 225
+-- Name: measurement_2025; Type: TABLE ATTACH; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+-- (the ATTACH statement is missing here)
+
+
+--
+-- TOC entry 3288 (class 0 OID 0)
+-- Dependencies: 227 225
+-- Name: measurement_2026; Type: TABLE ATTACH; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER TABLE ONLY app.measurement ATTACH PARTITION app.measurement_2026 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+
+
+--
+-- TOC entry 3289 (class 0 OID 0)
+-- Dependencies: 228 225
+-- Name: measurement_default; Type: TABLE ATTACH; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER TABLE ONLY app.measurement ATTACH PARTITION app.measurement_default DEFAULT;
+
+
+--
+-- TOC entry 3300 (class 2604 OID 17042)
+-- Dependencies: 237 238 238
+-- Name: ticket no; Type: DEFAULT; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER TABLE ONLY app.ticket ALTER COLUMN no SET DEFAULT nextval('app.ticket_seq'::regclass);
+
+
+--
+-- TOC entry 3294 (class 2604 OID 16984)
+-- Dependencies: 229 230 230
+-- Name: event_base id; Type: DEFAULT; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER TABLE ONLY public.event_base ALTER COLUMN id SET DEFAULT nextval('public.event_base_id_seq'::regclass);
+
+
+--
+-- TOC entry 3296 (class 2604 OID 16991)
+-- Dependencies: 231 229
+-- Name: event_login id; Type: DEFAULT; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER TABLE ONLY public.event_login ALTER COLUMN id SET DEFAULT nextval('public.event_base_id_seq'::regclass);
+
+
+--
+-- TOC entry 3297 (class 2604 OID 16992)
+-- Dependencies: 231
+-- Name: event_login at; Type: DEFAULT; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER TABLE ONLY public.event_login ALTER COLUMN at SET DEFAULT now();
+
+
+--
+-- TOC entry 3291 (class 2604 OID 16898)
+-- Dependencies: 218 219 219
+-- Name: reading id; Type: DEFAULT; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER TABLE ONLY public.reading ALTER COLUMN id SET DEFAULT nextval('public.reading_id_seq'::regclass);
+
+
+--
+-- TOC entry 3329 (class 2606 OID 17001)
+-- Dependencies: 232
+-- Name: Order Items Order Items_pkey; Type: CONSTRAINT; Schema: Weird Schema; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER TABLE ONLY "Weird Schema"."Order Items"
+    ADD CONSTRAINT "Order Items_pkey" PRIMARY KEY ("Order ID");
+
+
+--
+-- TOC entry 3331 (class 2606 OID 17006)
+-- Dependencies: 233
+-- Name: we"ird table we"ird table_pkey; Type: CONSTRAINT; Schema: Weird Schema; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER TABLE ONLY "Weird Schema"."we""ird table"
+    ADD CONSTRAINT "we""ird table_pkey" PRIMARY KEY (id);
+
+
+--
+-- TOC entry 3315 (class 2606 OID 16946)
+-- Dependencies: 225 225
+-- Name: measurement measurement_pkey; Type: CONSTRAINT; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER TABLE ONLY app.measurement
+    ADD CONSTRAINT measurement_pkey PRIMARY KEY (id, taken_on);
+
+
+--
+-- TOC entry 3318 (class 2606 OID 16951)
+-- Dependencies: 226 226 3315 226
+-- Name: measurement_2025 measurement_2025_pkey; Type: CONSTRAINT; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER TABLE ONLY app.measurement_2025
+    ADD CONSTRAINT measurement_2025_pkey PRIMARY KEY (id, taken_on);
+
+
+--
+-- TOC entry 3321 (class 2606 OID 16956)
+-- Dependencies: 227 227 3315 227
+-- Name: measurement_2026 measurement_2026_pkey; Type: CONSTRAINT; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER TABLE ONLY app.measurement_2026
+    ADD CONSTRAINT measurement_2026_pkey PRIMARY KEY (id, taken_on);
+
+
+--
+-- TOC entry 3324 (class 2606 OID 16961)
+-- Dependencies: 228 228 3315 228
+-- Name: measurement_default measurement_default_pkey; Type: CONSTRAINT; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER TABLE ONLY app.measurement_default
+    ADD CONSTRAINT measurement_default_pkey PRIMARY KEY (id, taken_on);
+
+
+--
+-- TOC entry 3303 (class 2606 OID 16888)
+-- Dependencies: 217
+-- Name: sensor sensor_name_key; Type: CONSTRAINT; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER TABLE ONLY app.sensor
+    ADD CONSTRAINT sensor_name_key UNIQUE (name);
+
+
+--
+-- TOC entry 3305 (class 2606 OID 16886)
+-- Dependencies: 217
+-- Name: sensor sensor_pkey; Type: CONSTRAINT; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER TABLE ONLY app.sensor
+    ADD CONSTRAINT sensor_pkey PRIMARY KEY (id);
+
+
+--
+-- TOC entry 3339 (class 2606 OID 17046)
+-- Dependencies: 238
+-- Name: ticket ticket_pkey; Type: CONSTRAINT; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER TABLE ONLY app.ticket
+    ADD CONSTRAINT ticket_pkey PRIMARY KEY (no);
+
+
+--
+-- TOC entry 3335 (class 2606 OID 17023)
+-- Dependencies: 235
+-- Name: Mixed Case Mixed Case_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER TABLE ONLY public."Mixed Case"
+    ADD CONSTRAINT "Mixed Case_pkey" PRIMARY KEY (id);
+
+
+--
+-- TOC entry 3337 (class 2606 OID 17032)
+-- Dependencies: 236
+-- Name: account account_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER TABLE ONLY public.account
+    ADD CONSTRAINT account_pkey PRIMARY KEY (id);
+
+
+--
+-- TOC entry 3327 (class 2606 OID 16987)
+-- Dependencies: 230
+-- Name: event_base event_base_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER TABLE ONLY public.event_base
+    ADD CONSTRAINT event_base_pkey PRIMARY KEY (id);
+
+
+--
+-- TOC entry 3312 (class 2606 OID 16920)
+-- Dependencies: 220 220
+-- Name: reading_annotation reading_annotation_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER TABLE ONLY public.reading_annotation
+    ADD CONSTRAINT reading_annotation_pkey PRIMARY KEY (reading_id, seq);
+
+
+--
+-- TOC entry 3308 (class 2606 OID 16905)
+-- Dependencies: 219
+-- Name: reading reading_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER TABLE ONLY public.reading
+    ADD CONSTRAINT reading_pkey PRIMARY KEY (id);
+
+
+--
+-- TOC entry 3341 (class 2606 OID 17053)
+-- Dependencies: 239
+-- Name: scratch scratch_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER TABLE ONLY public.scratch
+    ADD CONSTRAINT scratch_pkey PRIMARY KEY (k);
+
+
+--
+-- TOC entry 3333 (class 2606 OID 17018)
+-- Dependencies: 234
+-- Name: select select_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER TABLE ONLY public."select"
+    ADD CONSTRAINT select_pkey PRIMARY KEY (id);
+
+
+--
+-- TOC entry 3316 (class 1259 OID 16962)
+-- Dependencies: 225
+-- Name: measurement_sensor_idx; Type: INDEX; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE INDEX measurement_sensor_idx ON ONLY app.measurement USING btree (sensor_id);
+
+
+--
+-- TOC entry 3319 (class 1259 OID 16963)
+-- Dependencies: 3316 226 226
+-- Name: measurement_2025_sensor_id_idx; Type: INDEX; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE INDEX measurement_2025_sensor_id_idx ON app.measurement_2025 USING btree (sensor_id);
+
+
+--
+-- TOC entry 3322 (class 1259 OID 16964)
+-- Dependencies: 3316 227 227
+-- Name: measurement_2026_sensor_id_idx; Type: INDEX; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE INDEX measurement_2026_sensor_id_idx ON app.measurement_2026 USING btree (sensor_id);
+
+
+--
+-- TOC entry 3325 (class 1259 OID 16965)
+-- Dependencies: 3316 228 228
+-- Name: measurement_default_sensor_id_idx; Type: INDEX; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE INDEX measurement_default_sensor_id_idx ON app.measurement_default USING btree (sensor_id);
+
+
+--
+-- TOC entry 3313 (class 1259 OID 16939)
+-- Dependencies: 223 223
+-- Name: reading_daily_key; Type: INDEX; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE UNIQUE INDEX reading_daily_key ON public.reading_daily USING btree (sensor_id, day);
+
+
+--
+-- TOC entry 3306 (class 1259 OID 16912)
+-- Dependencies: 219 219 219
+-- Name: reading_note_lower_idx; Type: INDEX; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE INDEX reading_note_lower_idx ON public.reading USING btree (lower(note)) WHERE (note IS NOT NULL);
+
+
+--
+-- TOC entry 3309 (class 1259 OID 16911)
+-- Dependencies: 219 219
+-- Name: reading_sensor_taken_idx; Type: INDEX; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE INDEX reading_sensor_taken_idx ON public.reading USING btree (sensor_id, taken_at DESC);
+
+
+--
+-- TOC entry 3310 (class 1259 OID 16913)
+-- Dependencies: 219
+-- Name: reading_taken_brin; Type: INDEX; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE INDEX reading_taken_brin ON public.reading USING brin (taken_at);
+
+
+--
+-- TOC entry 3342 (class 0 OID 0)
+-- Dependencies: 226 3318 3315 3315 226 225
+-- Name: measurement_2025_pkey; Type: INDEX ATTACH; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER INDEX app.measurement_pkey ATTACH PARTITION app.measurement_2025_pkey;
+
+
+--
+-- TOC entry 3343 (class 0 OID 0)
+-- Dependencies: 3319 3316 226 225
+-- Name: measurement_2025_sensor_id_idx; Type: INDEX ATTACH; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER INDEX app.measurement_sensor_idx ATTACH PARTITION app.measurement_2025_sensor_id_idx;
+
+
+--
+-- TOC entry 3344 (class 0 OID 0)
+-- Dependencies: 3321 227 3315 3315 227 225
+-- Name: measurement_2026_pkey; Type: INDEX ATTACH; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER INDEX app.measurement_pkey ATTACH PARTITION app.measurement_2026_pkey;
+
+
+--
+-- TOC entry 3345 (class 0 OID 0)
+-- Dependencies: 3322 3316 227 225
+-- Name: measurement_2026_sensor_id_idx; Type: INDEX ATTACH; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER INDEX app.measurement_sensor_idx ATTACH PARTITION app.measurement_2026_sensor_id_idx;
+
+
+--
+-- TOC entry 3346 (class 0 OID 0)
+-- Dependencies: 228 3315 3324 3315 228 225
+-- Name: measurement_default_pkey; Type: INDEX ATTACH; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER INDEX app.measurement_pkey ATTACH PARTITION app.measurement_default_pkey;
+
+
+--
+-- TOC entry 3347 (class 0 OID 0)
+-- Dependencies: 3325 3316 228 225
+-- Name: measurement_default_sensor_id_idx; Type: INDEX ATTACH; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER INDEX app.measurement_sensor_idx ATTACH PARTITION app.measurement_default_sensor_id_idx;
+
+
+--
+-- TOC entry 3348 (class 3381 OID 16926)
+-- Dependencies: 219 219
+-- Name: reading_stats; Type: STATISTICS; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE STATISTICS public.reading_stats (dependencies) ON sensor_id, taken_at FROM public.reading;
+
+
+ALTER STATISTICS public.reading_stats OWNER TO postgres;
+
+--
+-- TOC entry 3500 (class 2618 OID 17037)
+-- Dependencies: 230 230 230
+-- Name: event_base event_base_no_delete; Type: RULE; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE RULE event_base_no_delete AS
+    ON DELETE TO public.event_base DO INSTEAD NOTHING;
+
+
+--
+-- TOC entry 3354 (class 2620 OID 17035)
+-- Dependencies: 219 240
+-- Name: reading reading_touch; Type: TRIGGER; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE TRIGGER reading_touch BEFORE INSERT ON public.reading FOR EACH ROW EXECUTE FUNCTION public.touch();
+
+
+--
+-- TOC entry 3353 (class 2606 OID 17007)
+-- Dependencies: 3329 232 233
+-- Name: we"ird table we"ird table_item_fkey; Type: FK CONSTRAINT; Schema: Weird Schema; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER TABLE ONLY "Weird Schema"."we""ird table"
+    ADD CONSTRAINT "we""ird table_item_fkey" FOREIGN KEY (item) REFERENCES "Weird Schema"."Order Items"("Order ID");
+
+
+--
+-- TOC entry 3352 (class 2606 OID 16966)
+-- Dependencies: 217 3305 225
+-- Name: measurement measurement_sensor_fk; Type: FK CONSTRAINT; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER TABLE app.measurement
+    ADD CONSTRAINT measurement_sensor_fk FOREIGN KEY (sensor_id) REFERENCES app.sensor(id);
+
+
+--
+-- TOC entry 3349 (class 2606 OID 16889)
+-- Dependencies: 3305 217 217
+-- Name: sensor sensor_parent_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER TABLE ONLY app.sensor
+    ADD CONSTRAINT sensor_parent_id_fkey FOREIGN KEY (parent_id) REFERENCES app.sensor(id);
+
+
+--
+-- TOC entry 3351 (class 2606 OID 16921)
+-- Dependencies: 3308 219 220
+-- Name: reading_annotation reading_annotation_reading_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER TABLE ONLY public.reading_annotation
+    ADD CONSTRAINT reading_annotation_reading_id_fkey FOREIGN KEY (reading_id) REFERENCES public.reading(id);
+
+
+--
+-- TOC entry 3350 (class 2606 OID 16906)
+-- Dependencies: 3305 217 219
+-- Name: reading reading_sensor_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER TABLE ONLY public.reading
+    ADD CONSTRAINT reading_sensor_id_fkey FOREIGN KEY (sensor_id) REFERENCES app.sensor(id) ON DELETE CASCADE;
+
+
+--
+-- TOC entry 3501 (class 0 OID 17024)
+-- Dependencies: 236
+-- Name: account; Type: ROW SECURITY; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER TABLE public.account ENABLE ROW LEVEL SECURITY;
+
+--
+-- TOC entry 3502 (class 3256 OID 17033)
+-- Dependencies: 236 236
+-- Name: account account_owner; Type: POLICY; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE POLICY account_owner ON public.account USING ((owner_name = CURRENT_USER));
+
+
+--
+-- TOC entry 3503 (class 6104 OID 17054)
+-- Name: readings_pub; Type: PUBLICATION; Schema: -; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE PUBLICATION readings_pub WITH (publish = 'insert, update, delete, truncate');
+
+
+ALTER PUBLICATION readings_pub OWNER TO postgres;
+
+--
+-- TOC entry 3505 (class 6106 OID 17056)
+-- Dependencies: 3503 217
+-- Name: readings_pub sensor; Type: PUBLICATION TABLE; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER PUBLICATION readings_pub ADD TABLE ONLY app.sensor;
+
+
+--
+-- TOC entry 3504 (class 6106 OID 17055)
+-- Dependencies: 219 3503
+-- Name: readings_pub reading; Type: PUBLICATION TABLE; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER PUBLICATION readings_pub ADD TABLE ONLY public.reading;
+
+
+--
+-- TOC entry 3535 (class 0 OID 0)
+-- Dependencies: 7
+-- Name: SCHEMA app; Type: ACL; Schema: -; Owner: postgres
+-- Data Pos: 0
+--
+
+GRANT USAGE ON SCHEMA app TO app_reader;
+
+
+--
+-- TOC entry 3536 (class 0 OID 0)
+-- Dependencies: 225
+-- Name: TABLE measurement; Type: ACL; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+GRANT SELECT ON TABLE app.measurement TO app_reader;
+
+
+--
+-- TOC entry 3537 (class 0 OID 0)
+-- Dependencies: 226
+-- Name: TABLE measurement_2025; Type: ACL; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+GRANT SELECT ON TABLE app.measurement_2025 TO app_reader;
+
+
+--
+-- TOC entry 3538 (class 0 OID 0)
+-- Dependencies: 227
+-- Name: TABLE measurement_2026; Type: ACL; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+GRANT SELECT ON TABLE app.measurement_2026 TO app_reader;
+
+
+--
+-- TOC entry 3539 (class 0 OID 0)
+-- Dependencies: 228
+-- Name: TABLE measurement_default; Type: ACL; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+GRANT SELECT ON TABLE app.measurement_default TO app_reader;
+
+
+--
+-- TOC entry 3540 (class 0 OID 0)
+-- Dependencies: 238
+-- Name: TABLE ticket; Type: ACL; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+GRANT SELECT ON TABLE app.ticket TO app_reader;
+
+
+--
+-- TOC entry 3545 (class 0 OID 0)
+-- Dependencies: 219
+-- Name: TABLE reading; Type: ACL; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+GRANT SELECT ON TABLE public.reading TO app_reader;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.reading TO app_writer;
+
+
+--
+-- TOC entry 3547 (class 0 OID 0)
+-- Dependencies: 218
+-- Name: SEQUENCE reading_id_seq; Type: ACL; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+GRANT USAGE ON SEQUENCE public.reading_id_seq TO app_writer;
+
+
+--
+-- TOC entry 3548 (class 0 OID 0)
+-- Dependencies: 221
+-- Name: TABLE reading_recent; Type: ACL; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+GRANT SELECT ON TABLE public.reading_recent TO "Report Bot";
+
+
+--
+-- TOC entry 2123 (class 826 OID 16940)
+-- Dependencies: 7
+-- Name: DEFAULT PRIVILEGES FOR TABLES; Type: DEFAULT ACL; Schema: app; Owner: postgres
+-- Data Pos: 0
+--
+
+ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA app GRANT SELECT ON TABLES  TO app_reader;
+
+
+--
+-- TOC entry 3286 (class 3466 OID 17058)
+-- Dependencies: 242
+-- Name: log_ddl; Type: EVENT TRIGGER; Schema: -; Owner: postgres
+-- Data Pos: 0
+--
+
+CREATE EVENT TRIGGER log_ddl ON ddl_command_end
+   EXECUTE FUNCTION app.log_ddl();
+
+
+ALTER EVENT TRIGGER log_ddl OWNER TO postgres;
+
+--
+-- TOC entry 3511 (class 0 OID 16935)
+-- Dependencies: 223 3530
+-- Name: reading_daily; Type: MATERIALIZED VIEW DATA; Schema: public; Owner: postgres
+-- Data Pos: 0
+--
+
+REFRESH MATERIALIZED VIEW public.reading_daily;
+
+
+-- Completed on 2026-11-23 19:54:39 UTC
+
+--
+-- PostgreSQL database dump complete
+--
+
+\unrestrict JF94an6A40tidm2cz1CjPV14Y6diR6O8zWZ0aOSHFctetzShTK31Zfopwa2ANTR
+
