@@ -6,7 +6,7 @@
 #     throttled with load.max_rate into logged and into UNLOGGED staging;
 #   - a live workload (pgbench at a fixed rate, writing to a table outside the plan) running
 #     throughout: its latency (p50, p99, max) and failed transactions in each of those windows
-#     and while idle;
+#     (each until the operating system has written out what it wrote) and while idle;
 #   - the cutover window: how long the restored tables are held ACCESS EXCLUSIVE (from the
 #     LOCK TABLE to the COMMIT of 50-cutover.sql, from the server's own statement log), for a
 #     table of about 10 MB and one of ROWS rows (about 1 GB by default).
@@ -33,9 +33,10 @@ python3 -c 'import matplotlib' 2>/dev/null || {
     exit 2
 }
 
-# No checkpoint during the run (so that no phase pays for another's), the statement log with
-# millisecond timestamps for the cutover window.
-export PG_SERVER_OPTIONS="-c max_wal_size=32GB -c checkpoint_timeout=1h -c log_line_prefix='%m [%p] '"
+# No checkpoint and no autovacuum during the run, so that no phase pays for another's (each load
+# leaves millions of new rows that autovacuum would otherwise visit during the next phases); the
+# statement log with millisecond timestamps for the cutover window.
+export PG_SERVER_OPTIONS="-c max_wal_size=32GB -c checkpoint_timeout=1h -c autovacuum=off -c log_line_prefix='%m [%p] '"
 # shellcheck source=scripts/pg-cluster.sh
 . scripts/pg-cluster.sh
 WORK=$PG_DIR/work
@@ -95,8 +96,8 @@ echo "== live workload: pgbench, $RATE transactions/s, 4 clients, writing public
 cat > "$WORK/orders.sql" <<'EOF'
 \set amount random(1, 1000)
 BEGIN;
-INSERT INTO public.orders (amount) VALUES (:amount);
-SELECT count(*) FROM public.orders WHERE id > currval('public.orders_id_seq') - 10;
+INSERT INTO public.orders (amount) VALUES (:amount) RETURNING id \gset
+SELECT amount FROM public.orders WHERE id = :id;
 END;
 EOF
 # Back-to-back runs of 5 s, so that every transaction is logged (a pgbench that is stopped
@@ -112,21 +113,31 @@ WORKLOAD=$!
 stop_workload() { touch "$WORK/stop"; wait "$WORKLOAD" 2>/dev/null || true; }
 trap 'stop_workload; pg_stop' EXIT
 
-# phase NAME COMMAND...: wall time and WAL of COMMAND, and the window for the latency report.
-# Between phases, outside the windows, a CHECKPOINT and the OS's own writeback (`sync`), so that
-# no phase pays for the dirty pages of the one before; an explicit CHECKPOINT is not spread out
-# as a timed one is, and would put a burst of writes into the window it ends.
+# phase NAME COMMAND...: wall time and WAL of COMMAND. The latency window runs on until the
+# operating system has written out what COMMAND left dirty (it does so in bursts, up to 30 s
+# later): a phase that ended sooner would otherwise hand its writeback to the next. Between
+# phases, outside the windows, a CHECKPOINT and `sync` start the next one clean.
 phase() {
-    local name=$1 start end lsn0 lsn1
+    local name=$1 start returned end lsn0 lsn1
     shift
     echo "-- $name"
     lsn0=$(q "SELECT pg_current_wal_insert_lsn()")
     start=$(now)
     "$@"
-    end=$(now)
+    returned=$(now)
     lsn1=$(q "SELECT pg_current_wal_insert_lsn()")
-    printf '%s\t%s\t%s\t%s\n' "$name" "$start" "$end" "$(q "SELECT pg_wal_lsn_diff('$lsn1', '$lsn0')")" >> "$OUT/phases.tsv"
+    written_out
+    end=$(now)
+    printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$start" "$returned" "$end" "$(q "SELECT pg_wal_lsn_diff('$lsn1', '$lsn0')")" >> "$OUT/phases.tsv"
     settle
+}
+# Until the kernel holds less than 32 MB of dirty pages (at most 90 s), without forcing it.
+written_out() {
+    local waited=0
+    while [ "$(awk '/^Dirty:/ { print $2 }' /proc/meminfo)" -gt 32768 ] && [ "$waited" -lt 90 ]; do
+        sleep 1
+        waited=$((waited + 1))
+    done
 }
 settle() {
     q "CHECKPOINT"
