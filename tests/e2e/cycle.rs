@@ -139,7 +139,28 @@ fn cycle(cluster: &Cluster, example: &Example) {
             after.sequences[sequence]
         );
     }
+    let written = || {
+        let tables: Vec<String> = example.restored.iter().map(|t| format!("'{t}'")).collect();
+        cluster.query(
+            database,
+            &format!(
+                "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_all_tables WHERE relid = ANY (ARRAY[{}]::regclass[])",
+                tables.join(", ")
+            ),
+        )
+    };
+    let counted = written();
     cluster.query(database, example.inserts);
+    // The rollback reports writes since the cutover from the statistics system, which sees them
+    // a moment later (as its comment says); the test waits for that moment.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while written() == counted {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the statistics never showed the inserts"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 
     run.check_locks("60-rollback.sql");
     let rollback = run.ok(&["60-rollback.sql"]);

@@ -259,9 +259,18 @@ fn a_truncated_or_damaged_dump_stops_the_load() {
             "{}: {stderr}",
             bad.display()
         );
-        assert!(stderr.contains("pg_restore: error:"), "{}: {stderr}", bad.display());
+        assert!(
+            stderr.contains("pg_restore: error:"),
+            "{}: {stderr}",
+            bad.display()
+        );
         assert_whole_tables(&cluster, "pagila", &bad.display().to_string());
-        assert_eq!(State::of(&cluster, "pagila"), before, "production, {}", bad.display());
+        assert_eq!(
+            State::of(&cluster, "pagila"),
+            before,
+            "production, {}",
+            bad.display()
+        );
     }
 
     run.ok(&["20-load.sh"]);

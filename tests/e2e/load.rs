@@ -244,7 +244,11 @@ fn the_dump_path_and_the_tools_the_load_needs() {
     assert!(String::from_utf8_lossy(&missing.stderr).contains("not found: /nowhere/restage"));
 
     let throttled = load(
-        &std::env::var("PATH").unwrap_or_default(),
+        &format!(
+            "{}:{}",
+            cluster.bindir().display(),
+            std::env::var("PATH").unwrap_or_default()
+        ),
         &archive.path("db.dump"),
     );
     assert!(
