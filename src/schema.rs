@@ -61,6 +61,13 @@ impl SchemaSql {
         self.blocks.get(&id)
     }
 
+    /// The ids of every block, ascending.
+    pub fn ids(&self) -> Vec<u32> {
+        let mut ids: Vec<u32> = self.blocks.keys().copied().collect();
+        ids.sort_unstable();
+        ids
+    }
+
     /// The exact schema-qualified name of entry `id`, from its `-- Name:` line.
     pub fn name_of(&self, id: u32) -> Option<QualifiedName> {
         let block = self.block(id)?;
@@ -329,6 +336,11 @@ impl Block {
                 }
                 if token.is_punct(&self.sql, ')') {
                     depth -= 1;
+                    if depth == 0 {
+                        // The column list is closed; what follows (WITH, PARTITION BY) has no
+                        // columns, and a stray `)` there must not take the depth below zero.
+                        break;
+                    }
                     continue;
                 }
                 if depth == 1 && token.is_punct(&self.sql, ',') {
@@ -593,7 +605,7 @@ impl Block {
                 if token.is_punct(&self.sql, '(') {
                     depth += 1;
                 } else if token.is_punct(&self.sql, ')') {
-                    depth -= 1;
+                    depth = depth.checked_sub(1)?;
                     if depth == 0 {
                         return Some((
                             kind,
@@ -737,6 +749,30 @@ mod tests {
             kitchen.block(219).map(Block::inline_nextval_defaults),
             Some(vec![])
         );
+    }
+
+    /// Found by the `schema` fuzz target: a `)` inside the column list closed it early and the
+    /// `)` at its end took the depth below zero.
+    #[test]
+    fn inline_nextval_defaults_of_a_damaged_column_list() {
+        let text = "--\n-- TOC entry 215 (class 1259 OID 16411)\n-- Name: customer; Type: TABLE; Schema: public; Owner: postgres\n--\n\n\
+                    CREATE TABLE public.customer (\n    customer_id integer DEFAULT nextval('public.customer_customer_id_seq'::regclass) NOT NULL,\n    store_id)integer NOT NULL\n);\n";
+        let schema = split("damaged.sql", text).expect("splits");
+        assert_eq!(
+            schema.block(215).map(Block::inline_nextval_defaults),
+            Some(vec![(
+                "customer_id".to_owned(),
+                QualifiedName::new("public", "customer_customer_id_seq")
+            )])
+        );
+    }
+
+    #[test]
+    fn a_routine_signature_closed_before_it_opens_is_none() {
+        let text = "--\n-- TOC entry 7 (class 1255 OID 1)\n-- Name: f(); Type: FUNCTION; Schema: public; Owner: postgres\n--\n\n\
+                    CREATE FUNCTION public.f) RETURNS integer LANGUAGE sql AS 'SELECT 1';\n";
+        let schema = split("damaged.sql", text).expect("splits");
+        assert_eq!(schema.block(7).and_then(Block::routine_signature), None);
     }
 
     #[test]

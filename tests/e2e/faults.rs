@@ -15,19 +15,6 @@ const TABLES: &str =
 /// Throttled, so that the load lasts long enough to be interrupted anywhere in it.
 const THROTTLED: &str = "load:\n  max_rate: 1MB\n";
 
-/// Row digests of the staging tables (`restore_staging__*`).
-fn staged(cluster: &Cluster, database: &str) -> BTreeMap<String, String> {
-    cluster
-        .query(
-            database,
-            "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE c.relkind = 'r' AND n.nspname LIKE 'restore\\_staging\\_\\_%' ORDER BY 1",
-        )
-        .lines()
-        .map(|table| (table.to_owned(), table_digest(cluster, database, table)))
-        .collect()
-}
-
 /// 20-load.sh started in a process group of its own, so that all of it can be killed at once.
 fn start_load(run: &Artifacts) -> Child {
     let mut load = run

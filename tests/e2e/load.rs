@@ -12,19 +12,6 @@ use super::*;
 const PAGILA_TABLES: &str =
     "  - public.customer\n  - public.inventory\n  - public.rental\n  - public.payment\n";
 
-/// Row counts of the staging tables, from the database itself.
-fn staged_rows(cluster: &Cluster, database: &str) -> BTreeMap<String, String> {
-    cluster
-        .query(
-            database,
-            "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE c.relkind = 'r' AND n.nspname LIKE 'restore\\_staging\\_\\_%' ORDER BY 1",
-        )
-        .lines()
-        .map(|table| (table.to_owned(), table_digest(cluster, database, table)))
-        .collect()
-}
-
 /// A load killed with SIGKILL (the whole process group: driver, pg_restore, remap, psql) after
 /// its first table resumes with the next table and ends exactly where an uninterrupted load
 /// does: no row twice, none missing.
@@ -80,14 +67,14 @@ fn a_killed_load_resumes_where_it_stopped() {
         "{rerun}"
     );
     assert!(rerun.contains("10 table(s): "), "{rerun}");
-    let resumed = staged_rows(&cluster, "pagila");
+    let resumed = staged(&cluster, "pagila");
 
     // The same load, never interrupted, in a fresh database.
     let fresh = Cluster::start();
     pagila(&fresh);
     let clean = archive.compile(&fresh, "pagila", "killed", PAGILA_TABLES, "");
     clean.ok(&["00-preflight.sql", "10-stage.sql", "20-load.sh"]);
-    assert_eq!(resumed, staged_rows(&fresh, "pagila"));
+    assert_eq!(resumed, staged(&fresh, "pagila"));
     for table in [
         "public.customer",
         "public.rental",

@@ -347,6 +347,19 @@ impl State {
     }
 }
 
+/// Row digests of the staging tables (`restore_staging__*`).
+fn staged(cluster: &Cluster, database: &str) -> BTreeMap<String, String> {
+    cluster
+        .query(
+            database,
+            "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relkind = 'r' AND n.nspname LIKE 'restore\\_staging\\_\\_%' ORDER BY 1",
+        )
+        .lines()
+        .map(|table| (table.to_owned(), table_digest(cluster, database, table)))
+        .collect()
+}
+
 /// The md5 of a table's rows, sorted: equal digests, equal rows.
 fn table_digest(cluster: &Cluster, database: &str, table: &str) -> String {
     cluster
