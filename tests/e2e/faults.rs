@@ -32,8 +32,10 @@ fn start_load(run: &Artifacts) -> Child {
 /// running.
 fn kill_load(mut child: Child) -> bool {
     let running = child.try_wait().expect("wait").is_none();
+    // A group that has already exited is no error here.
     let _ = std::process::Command::new("kill")
         .args(["-KILL", "--", &format!("-{}", child.id())])
+        .stderr(std::process::Stdio::null())
         .status();
     let _ = child.wait();
     running
