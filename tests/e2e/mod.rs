@@ -324,8 +324,10 @@ impl State {
         let tables = cluster
             .query(
                 database,
+                // Temporary tables belong to other sessions (the lock checks' own, while
+                // their session ends): not production, and not readable from here.
                 "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-                 WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+                 WHERE c.relkind = 'r' AND c.relpersistence <> 't' AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
                  AND n.nspname NOT LIKE 'restore\\_%' ORDER BY 1",
             )
             .lines()
