@@ -229,7 +229,8 @@ impl<'a> Artifacts<'a> {
              \\echo restage-test-locks
              SELECT p.name, l.mode FROM pg_locks l JOIN restage_test_production p ON p.oid = l.relation
                  WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation';
-             ROLLBACK;\n"
+             ROLLBACK;
+             DROP TABLE restage_test_production;\n"
         );
         let wrapped_path = self.out.join(format!("locks-{script}"));
         std::fs::write(&wrapped_path, wrapped).expect("wrapped script");
