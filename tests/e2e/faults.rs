@@ -206,6 +206,14 @@ fn a_crash_during_the_load_empties_unlogged_staging_and_the_rerun_refills_it() {
     );
     assert_eq!(staged(&cluster, "pagila"), expected);
     run.ok(&["30-build.sql", "40-verify.sql"]);
+    // Built, the staging tables are logged: another crash leaves them whole.
+    cluster.crash_and_restart();
+    assert_eq!(
+        staged(&cluster, "pagila"),
+        expected,
+        "staging after the build survives a crash"
+    );
+    run.ok(&["40-verify.sql"]);
     assert_eq!(State::of(&cluster, "pagila"), before);
 }
 
@@ -253,7 +261,25 @@ fn a_truncated_or_damaged_dump_stops_the_load() {
             "{}: {stderr}",
             bad.display()
         );
+        let failed = stderr
+            .lines()
+            .find_map(|l| l.split_once("] ")?.1.split_once(": FAILED after"))
+            .map(|(table, _)| table);
+        assert!(
+            failed.is_some_and(|t| t.starts_with("public.")),
+            "the failed table is named: {stderr}"
+        );
         assert_whole_tables(&cluster, "pagila", &bad.display().to_string());
+        let loaded = cluster.query(
+            "pagila",
+            "SELECT count(*) FROM restore_staging.progress WHERE step = 'load'",
+        );
+        assert_ne!(
+            loaded,
+            "0\n",
+            "tables before the damage stay loaded, {}",
+            bad.display()
+        );
         assert_eq!(
             State::of(&cluster, "pagila"),
             before,

@@ -12,14 +12,16 @@ const SHOP: &str = "
     CREATE TABLE public.account (id bigint PRIMARY KEY, name text NOT NULL, balance int NOT NULL DEFAULT 0);
     CREATE TABLE public.entry (id bigserial PRIMARY KEY, account_id bigint NOT NULL REFERENCES public.account, amount int NOT NULL);
     CREATE TABLE public.audit (id bigserial PRIMARY KEY, note text NOT NULL);
+    CREATE SEQUENCE public.new_account START 1000001;
     INSERT INTO public.account (id, name) SELECT g, 'account ' || g FROM generate_series(1, 1000) g;
 ";
 
-/// One writer transaction: update a restored row, insert a child row that references it, and a
-/// row in a table outside the plan.
+/// One writer transaction: update a restored row, insert a restored row, insert a child row that
+/// references the updated one, and a row in a table outside the plan.
 const WRITER: &str = "\\set id random(1, 1000)
 BEGIN;
 UPDATE public.account SET balance = balance + 1 WHERE id = :id;
+INSERT INTO public.account (id, name) VALUES (nextval('public.new_account'), 'opened live');
 INSERT INTO public.entry (account_id, amount) VALUES (:id, 1);
 INSERT INTO public.audit (note) VALUES ('written');
 END;
@@ -132,13 +134,24 @@ fn the_cutover_under_live_writes() {
         processed,
         "every update landed in one of the two"
     );
+    assert!(
+        after > 0 && before > 0,
+        "the swap happened while the writers wrote: {before} updates before it, {after} after"
+    );
+    let opened = |table: &str| count(&cluster, &format!("{table} WHERE name = 'opened live'"));
+    assert_eq!(
+        opened("public.account") + opened("restore_retired__public.account"),
+        processed,
+        "every insert landed in one of the two"
+    );
     run.ok(&["55-after-cutover.sql"]);
     assert_eq!(
         cluster.query(
             "shop",
-            "SELECT convalidated FROM pg_constraint WHERE conname = 'entry_account_id_fkey'"
+            "SELECT confrelid, convalidated FROM pg_constraint WHERE conname = 'entry_account_id_fkey'"
         ),
-        "t\n"
+        format!("{}|t\n", restored_oid.trim()),
+        "the foreign key points at the restored table and is valid"
     );
 }
 
