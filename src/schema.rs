@@ -9,7 +9,7 @@ use thiserror::Error;
 
 use crate::sql::QualifiedName;
 use crate::sql::cursor::Cursor;
-use crate::sql::lexer::{Statement, Token, statements};
+use crate::sql::lexer::{Statement, Token, group_end, statements};
 
 /// The schema SQL of one archive.
 #[derive(Debug, Default)]
@@ -326,21 +326,18 @@ impl Block {
             let Some(open) = words.iter().position(|t| t.is_punct(&self.sql, '(')) else {
                 continue;
             };
-            let mut depth = 0usize;
+            // The column list only: what follows it (WITH, PARTITION BY) has no columns.
+            let end = group_end(&self.sql, &words, open).unwrap_or(words.len());
+            let mut depth = 1usize;
             let mut column: Option<String> = None;
             let mut element_start = true;
-            for (i, token) in words.iter().enumerate().skip(open) {
+            for (i, token) in words.iter().enumerate().take(end).skip(open + 1) {
                 if token.is_punct(&self.sql, '(') {
                     depth += 1;
                     continue;
                 }
                 if token.is_punct(&self.sql, ')') {
                     depth -= 1;
-                    if depth == 0 {
-                        // The column list is closed; what follows (WITH, PARTITION BY) has no
-                        // columns, and a stray `)` there must not take the depth below zero.
-                        break;
-                    }
                     continue;
                 }
                 if depth == 1 && token.is_punct(&self.sql, ',') {
@@ -429,22 +426,16 @@ impl Block {
                 unlogged,
                 ..CreateTable::default()
             };
-            let mut depth = 0usize;
+            let close = group_end(sql, &words, open);
+            let inner_end = close.unwrap_or(words.len());
+            // Inside the group the depth never drops below 1: `group_end` found where it closes.
+            let mut depth = 1usize;
             let mut element: Vec<&Token> = Vec::new();
-            let mut close = words.len();
-            for (i, token) in words.iter().enumerate().skip(open) {
+            for token in &words[open + 1..inner_end] {
                 if token.is_punct(sql, '(') {
                     depth += 1;
-                    if depth == 1 {
-                        continue;
-                    }
                 } else if token.is_punct(sql, ')') {
                     depth -= 1;
-                    if depth == 0 {
-                        table.add_element(sql, &element);
-                        close = i;
-                        break;
-                    }
                 } else if depth == 1 && token.is_punct(sql, ',') {
                     table.add_element(sql, &element);
                     element.clear();
@@ -452,7 +443,10 @@ impl Block {
                 }
                 element.push(token);
             }
-            table.read_tail(sql, &words[(close + 1).min(words.len())..]);
+            if close.is_some() {
+                table.add_element(sql, &element);
+            }
+            table.read_tail(sql, &words[(inner_end + 1).min(words.len())..]);
             Some(table)
         })
     }
@@ -498,22 +492,10 @@ impl CreateTable {
         let mut i = 0;
         while i < tokens.len() {
             let token = tokens[i];
-            let group_end = |from: usize| -> Option<usize> {
-                let mut depth = 0usize;
-                for (j, t) in tokens.iter().enumerate().skip(from) {
-                    if t.is_punct(sql, '(') {
-                        depth += 1;
-                    } else if t.is_punct(sql, ')') {
-                        depth = depth.checked_sub(1)?;
-                        if depth == 0 {
-                            return Some(j);
-                        }
-                    }
-                }
-                None
-            };
             if token.is_word(sql, "INHERITS") {
-                let Some(end) = group_end(i + 1) else { return };
+                let Some(end) = group_end(sql, tokens, i + 1) else {
+                    return;
+                };
                 let inner = &tokens[i + 2..end];
                 for part in inner.split(|t| t.is_punct(sql, ',')) {
                     if let [schema, dot, name] = part
@@ -527,14 +509,18 @@ impl CreateTable {
             } else if token.is_word(sql, "PARTITION")
                 && tokens.get(i + 1).is_some_and(|t| t.is_word(sql, "BY"))
             {
-                let Some(end) = group_end(i + 2) else { return };
+                let Some(end) = group_end(sql, tokens, i + 2) else {
+                    return;
+                };
                 self.partition_by =
                     Some(sql[tokens[i + 2].span.start..tokens[end].span.end].to_owned());
                 i = end + 1;
             } else if token.is_word(sql, "WITH")
                 && tokens.get(i + 1).is_some_and(|t| t.is_punct(sql, '('))
             {
-                let Some(end) = group_end(i + 1) else { return };
+                let Some(end) = group_end(sql, tokens, i + 1) else {
+                    return;
+                };
                 self.options =
                     Some(sql[tokens[i + 2].span.start..tokens[end - 1].span.end].to_owned());
                 i = end + 1;
@@ -600,21 +586,11 @@ impl Block {
                 return None;
             };
             let start = words.iter().position(|t| t.is_word(&self.sql, kind))? + 1;
-            let mut depth = 0usize;
-            for token in &words[start..] {
-                if token.is_punct(&self.sql, '(') {
-                    depth += 1;
-                } else if token.is_punct(&self.sql, ')') {
-                    depth = depth.checked_sub(1)?;
-                    if depth == 0 {
-                        return Some((
-                            kind,
-                            self.sql[words[start].span.start..token.span.end].to_owned(),
-                        ));
-                    }
-                }
-            }
-            None
+            let end = group_end(&self.sql, &words, start)?;
+            Some((
+                kind,
+                self.sql[words[start].span.start..words[end].span.end].to_owned(),
+            ))
         })
     }
 }

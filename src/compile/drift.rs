@@ -10,7 +10,7 @@ use crate::plan::Resolved;
 use crate::schema::{Block, SchemaSql};
 use crate::sql::QualifiedName;
 use crate::sql::cursor::Cursor;
-use crate::sql::lexer::statements;
+use crate::sql::lexer::{group_end, statements};
 use crate::sql::quote::{ident, literal};
 
 /// One definition production must have, as SQL literals.
@@ -285,19 +285,12 @@ fn policy_part(statement: &str, word: &str) -> Option<String> {
     if !tokens.get(start)?.is_punct(statement, '(') {
         return None;
     }
-    let mut depth = 0usize;
-    for (i, token) in tokens.iter().enumerate().skip(start) {
-        if token.is_punct(statement, '(') {
-            depth += 1;
-        } else if token.is_punct(statement, ')') {
-            depth -= 1;
-            if depth == 0 {
-                let first = tokens.get(start + 1)?;
-                return Some(statement[first.span.start..tokens[i - 1].span.end].to_owned());
-            }
-        }
-    }
-    None
+    let end = group_end(statement, &tokens, start)?;
+    let (first, last) = (
+        tokens[start + 1..end].first()?,
+        tokens[start + 1..end].last()?,
+    );
+    Some(statement[first.span.start..last.span.end].to_owned())
 }
 
 /// `CREATE [MATERIALIZED] VIEW name AS <query> [WITH ... CHECK OPTION | WITH NO DATA];`: the

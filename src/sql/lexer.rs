@@ -299,6 +299,29 @@ fn dollar(src: &str, at: usize) -> (Kind, usize) {
     }
 }
 
+/// The index of the `)` that closes the first `(` at or after `tokens[from]`; `None` when there
+/// is no `(` or it is never closed. Every reader of a parenthesized group goes through this, so
+/// none of them counts its own depth, and a stray `)` in damaged input cannot take it below zero.
+pub fn group_end(src: &str, tokens: &[&Token], from: usize) -> Option<usize> {
+    let open = from
+        + tokens
+            .get(from..)?
+            .iter()
+            .position(|t| t.is_punct(src, '('))?;
+    let mut depth = 0usize;
+    for (i, token) in tokens.iter().enumerate().skip(open) {
+        if token.is_punct(src, '(') {
+            depth += 1;
+        } else if token.is_punct(src, ')') {
+            depth -= 1;
+            if depth == 0 {
+                return Some(i);
+            }
+        }
+    }
+    None
+}
+
 /// One statement: the tokens from its first significant token through its `;` (or the end).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Statement {
@@ -395,6 +418,27 @@ fn routine_header(words: &[String]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn group_end_finds_the_matching_parenthesis() {
+        let end = |src: &str, from: usize| {
+            let tokens = tokenize(src);
+            let words: Vec<&Token> = tokens
+                .iter()
+                .filter(|t| t.kind != Kind::Whitespace)
+                .collect();
+            group_end(src, &words, from).map(|i| words[i].span.start)
+        };
+        assert_eq!(end("t (a (b), ')' c) d", 0), Some(15));
+        assert_eq!(
+            end("f) (x)", 0),
+            Some(5),
+            "a `)` before the group is not its end"
+        );
+        assert_eq!(end("(a (b)", 0), None, "never closed");
+        assert_eq!(end("a b", 0), None);
+        assert_eq!(end("(a)", 5), None, "past the end");
+    }
 
     fn kinds(src: &str) -> Vec<(Kind, &str)> {
         tokenize(src)
