@@ -107,9 +107,12 @@ fn execute(cli: Cli) -> Result<ExitCode, Error> {
         Command::Lint { plan, format, deny } => {
             let analysis = analysis::analyze(&plan)?;
             let findings = lint::findings(&analysis);
-            let color = io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
             write_stdout(&match format {
-                LintFormat::Text => lint::to_text(&analysis, &findings, color),
+                LintFormat::Text => lint::to_text(
+                    &analysis,
+                    &findings,
+                    &report_handler(io::stdout().is_terminal()),
+                ),
                 LintFormat::Json => lint::to_json(&analysis, &findings),
             })?;
             let allowed = findings.iter().filter(|f| f.allowed).count();
@@ -223,18 +226,20 @@ pub fn render_error(err: &Error) -> String {
     if let Error::Remap { .. } = err {
         return format!("{err}\n");
     }
-    let color = io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let theme = if color {
+    let mut out = String::new();
+    match report_handler(io::stderr().is_terminal()).render_report(&mut out, err) {
+        Ok(()) => out,
+        Err(_) => format!("error: {err}\n"),
+    }
+}
+
+/// How restage draws diagnostics for people: in color only on a terminal, and never when
+/// `NO_COLOR` is set.
+fn report_handler(terminal: bool) -> GraphicalReportHandler {
+    let theme = if terminal && std::env::var_os("NO_COLOR").is_none() {
         GraphicalTheme::unicode()
     } else {
         GraphicalTheme::unicode_nocolor()
     };
-    let mut out = String::new();
-    match GraphicalReportHandler::new_themed(theme)
-        .with_width(100)
-        .render_report(&mut out, err)
-    {
-        Ok(()) => out,
-        Err(_) => format!("error: {err}\n"),
-    }
+    GraphicalReportHandler::new_themed(theme).with_width(100)
 }

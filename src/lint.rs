@@ -311,8 +311,7 @@ impl<'a> Facts<'a> {
         table
             .units
             .iter()
-            .flat_map(|u| &u.attachments.inbound_foreign_keys)
-            .filter_map(|id| schema.block(*id)?.added_constraint())
+            .flat_map(|u| u.attachments.inbound_foreign_key_tables(schema))
             .map(|(table, constraint)| format!("{} ({})", code(&table.quoted()), code(&constraint)))
             .collect()
     }
@@ -424,13 +423,11 @@ impl<'a> Lines<'a> {
 }
 
 /// Findings for people: each drawn against the plan, as compiler warnings are.
-pub fn to_text(analysis: &Analysis, findings: &[Finding], color: bool) -> String {
-    let theme = if color {
-        miette::GraphicalTheme::unicode()
-    } else {
-        miette::GraphicalTheme::unicode_nocolor()
-    };
-    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
+pub fn to_text(
+    analysis: &Analysis,
+    findings: &[Finding],
+    handler: &miette::GraphicalReportHandler,
+) -> String {
     let source = NamedSource::new(&analysis.plan.file_name, analysis.plan.text.clone());
     let mut out = String::new();
     for finding in findings.iter().filter(|f| !f.allowed) {

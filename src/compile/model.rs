@@ -260,12 +260,9 @@ impl Model {
             .flat_map(|u| u.attached.children.iter().cloned())
             .collect();
         touched.extend(resolved.tables.iter().flat_map(|t| &t.units).flat_map(|u| {
-            u.attachments.inbound_foreign_keys.iter().filter_map(|id| {
-                schema
-                    .block(*id)?
-                    .added_constraint()
-                    .map(|(t, _)| t.quoted())
-            })
+            u.attachments
+                .inbound_foreign_key_tables(schema)
+                .map(|(table, _)| table.quoted())
         }));
         for name in touched {
             if locked.insert(name.clone()) {

@@ -204,16 +204,17 @@ pub fn steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
             model.cutover.retries
         ),
     });
+    let after_cutover_locks = facts.after_cutover_locks();
     steps.push(Step {
         file: "55-after-cutover.sql",
         script: Some("55-after-cutover.sql"),
         what: "Validates the foreign keys the cutover re-pointed, and refreshes the materialized views it re-created, without exclusive locks on the swapped tables.".into(),
-        production: if facts.after_cutover_locks().is_empty() {
+        production: if after_cutover_locks.is_empty() {
             "no: nothing to validate or refresh for this plan".into()
         } else {
             "yes: reads the referencing tables, refreshes materialized views".into()
         },
-        locks: facts.after_cutover_locks(),
+        locks: after_cutover_locks,
         rerun: "yes".into(),
     });
     steps.push(Step {
@@ -286,11 +287,9 @@ impl Facts {
         let mut referencing = BTreeSet::new();
         let mut referenced = BTreeSet::new();
         for unit in analysis.resolved.tables.iter().flat_map(|t| &t.units) {
-            for id in &unit.attachments.inbound_foreign_keys {
-                if let Some((table, _)) = schema.block(*id).and_then(|b| b.added_constraint()) {
-                    referencing.insert(table.quoted());
-                    referenced.insert(unit.name.quoted());
-                }
+            for (table, _) in unit.attachments.inbound_foreign_key_tables(schema) {
+                referencing.insert(table.quoted());
+                referenced.insert(unit.name.quoted());
             }
         }
         let refreshed = dependents

@@ -11,6 +11,7 @@ use super::error::Problem;
 use super::listing::{Index, fk_tables};
 use super::resolve::ResolvedTable;
 use crate::schema::SchemaSql;
+use crate::sql::QualifiedName;
 use crate::toc::Entry;
 
 /// What hangs off one staged table, as listing entry ids in listing order.
@@ -34,6 +35,20 @@ pub struct UnitAttachments {
     pub children: Vec<u32>,
     /// Column defaults stated apart from `CREATE TABLE` (inherited columns of a child table).
     pub defaults: Vec<u32>,
+}
+
+impl UnitAttachments {
+    /// The referencing table and the constraint name of each inbound foreign key, as its
+    /// `ALTER TABLE ... ADD CONSTRAINT` in the schema SQL states them: the one reading that the
+    /// cutover's locks, REVIEW.md and lint all use.
+    pub fn inbound_foreign_key_tables<'a>(
+        &'a self,
+        schema: &'a SchemaSql,
+    ) -> impl Iterator<Item = (QualifiedName, String)> + 'a {
+        self.inbound_foreign_keys
+            .iter()
+            .filter_map(|id| schema.block(*id)?.added_constraint())
+    }
 }
 
 /// Objects that depend on restored tables and are re-created at cutover, each once.
