@@ -108,7 +108,8 @@ pub fn to_text(toc: &Toc) -> String {
     }
 
     // Two passes over the entries, the first to measure the columns, each filling the same
-    // eight cells: no allocation per entry, however long the listing.
+    // eight cells: formatting each entry twice keeps memory flat where holding every row of a
+    // million-entry listing would not, and no entry allocates.
     const HEADINGS: [&str; 8] = [
         "LINE", "ID", "DESC", "SCHEMA", "NAME", "OWNER", "DEPS", "NOTE",
     ];
@@ -186,17 +187,24 @@ fn fill(e: &Entry, cells: &mut [String; 8]) {
         }
         let _ = write!(deps, "{dep}");
     }
-    let mut notes = Vec::new();
+    let mut add_note = |text: std::fmt::Arguments<'_>| {
+        if !note.is_empty() {
+            note.push_str(", ");
+        }
+        let _ = note.write_fmt(text);
+    };
     if e.disabled {
-        notes.push("disabled".to_owned());
+        add_note(format_args!("disabled"));
     }
     if e.is_ambiguous() {
-        notes.push(format!("ambiguous ({} readings)", e.candidates().len()));
+        add_note(format_args!(
+            "ambiguous ({} readings)",
+            e.candidates().len()
+        ));
     }
     if !e.has_known_desc() {
-        notes.push("unknown desc".to_owned());
+        add_note(format_args!("unknown desc"));
     }
-    note.push_str(&notes.join(", "));
 }
 
 fn width(cell: &str) -> usize {
