@@ -473,3 +473,13 @@ fn columns_count_characters_not_bytes() {
     let err = parse("u.list", ";\tdepends on: 1 ü\n".as_bytes()).unwrap_err();
     assert_eq!((err.line, err.column), (1, 17));
 }
+
+#[test]
+fn the_text_table_notes_what_is_unusual_about_an_entry() {
+    let toc =
+        parse_str(";34; 1259 16400 TABLE public t postgres\n;35; 0 0 WIDGET public w postgres\n");
+    let text = to_text(&toc);
+    let rows: Vec<&str> = text.lines().filter(|l| !l.starts_with("LINE")).collect();
+    assert!(rows[0].ends_with("  disabled"), "{text}");
+    assert!(rows[1].ends_with("  disabled, unknown desc"), "{text}");
+}
