@@ -32,6 +32,12 @@ const EMBEDDED: &[(&str, &str)] = &[
     ),
     ("50-cutover.sh", include_str!("../templates/50-cutover.sh")),
     (
+        "60-rollback.sh",
+        include_str!("../templates/60-rollback.sh"),
+    ),
+    ("70-cleanup.sh", include_str!("../templates/70-cleanup.sh")),
+    ("driver.sh", include_str!("../templates/driver.sh")),
+    (
         "55-after-cutover.sql",
         include_str!("../templates/55-after-cutover.sql"),
     ),

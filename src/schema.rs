@@ -561,6 +561,17 @@ impl Block {
         })
     }
 
+    /// `ALTER TABLE t OWNER TO r;`: the role that owns the table.
+    pub fn table_owner(&self) -> Option<String> {
+        self.statements().iter().find_map(|stmt| {
+            let mut c = Cursor::new(&self.sql, stmt);
+            c.words(&["ALTER", "TABLE"]).then_some(())?;
+            c.qualified_name()?;
+            c.words(&["OWNER", "TO"]).then_some(())?;
+            c.ident()
+        })
+    }
+
     /// `ALTER PUBLICATION p ADD TABLE ...`: the publication.
     pub fn publication(&self) -> Option<String> {
         self.statements().iter().find_map(|stmt| {
@@ -815,6 +826,10 @@ mod tests {
                 .last()
                 .map(String::as_str),
             Some("ALTER TABLE public.reading OWNER TO postgres;")
+        );
+        assert_eq!(
+            schema.block(219).and_then(|b| b.table_owner()),
+            Some("postgres".to_owned())
         );
         assert_eq!(
             schema.block(3351).and_then(|b| b.added_constraint()),

@@ -1,42 +1,69 @@
 {% import "macros.sql" as macros %}
-{{ macros.header(version, plan, digest, "00-preflight", "read-only checks of production before anything is created.", "psql -X -f 00-preflight.sql") }}
+{{ macros.header(session, version, plan, digest, "00-preflight", "read-only checks of production before anything is created.", "psql -X -f 00-preflight.sql") }}
 
+-- Names in the catalog queries below print fully qualified, as in pg_dump (the header's empty
+-- search_path).
 BEGIN READ ONLY;
-
--- Names in the catalog queries below print fully qualified, as in pg_dump.
-SET LOCAL search_path = '';
 
 DO {{ tag }}
 DECLARE
     problems text[] := '{}';
     resumed boolean := false;
 BEGIN
-    IF current_setting('server_version_num')::int NOT BETWEEN 140000 AND 189999 THEN
-        problems := problems || format('PostgreSQL %s is not supported: restage writes SQL for PostgreSQL 14 to 18',
-            current_setting('server_version'));
+    IF pg_catalog.current_setting('server_version_num')::pg_catalog.int4 NOT BETWEEN 140000 AND 189999 THEN
+        problems := problems || pg_catalog.format('PostgreSQL %s is not supported: restage writes SQL for PostgreSQL 14 to 18',
+            pg_catalog.current_setting('server_version'));
     END IF;
-    IF NOT has_database_privilege(current_database(), 'CREATE') THEN
-        problems := problems || format('role %s cannot create schemas in database %s', current_user, current_database());
+    IF NOT pg_catalog.has_database_privilege(pg_catalog.current_database(), 'CREATE') THEN
+        problems := problems || pg_catalog.format('role %s cannot create schemas in database %s', current_user, pg_catalog.current_database());
     END IF;
 
     -- Every table of the plan exists, as the kind of table the listing says, owned by a role
     -- this session may act as (moving a table to another schema needs its owner).
 {% for check in relations %}
-    IF to_regclass({{ check.literal }}) IS NULL THEN
-        problems := problems || format('table %s does not exist', {{ check.literal }});
-    ELSIF (SELECT relkind FROM pg_catalog.pg_class WHERE oid = to_regclass({{ check.literal }})) <> '{{ check.relkind }}' THEN
-        problems := problems || format('%s is not {{ check.kind }}', {{ check.literal }});
-    ELSIF NOT pg_has_role((SELECT relowner FROM pg_catalog.pg_class WHERE oid = to_regclass({{ check.literal }})), 'USAGE') THEN
-        problems := problems || format('role %s cannot act as the owner of %s', current_user, {{ check.literal }});
+    IF pg_catalog.to_regclass({{ check.literal }}) IS NULL THEN
+        problems := problems || pg_catalog.format('table %s does not exist', {{ check.literal }});
+    ELSIF (SELECT relkind FROM pg_catalog.pg_class WHERE oid = pg_catalog.to_regclass({{ check.literal }})) <> '{{ check.relkind }}' THEN
+        problems := problems || pg_catalog.format('%s is not {{ check.kind }}', {{ check.literal }});
+    ELSIF NOT pg_catalog.pg_has_role((SELECT relowner FROM pg_catalog.pg_class WHERE oid = pg_catalog.to_regclass({{ check.literal }})), 'USAGE') THEN
+        problems := problems || pg_catalog.format('role %s cannot act as the owner of %s', current_user, {{ check.literal }});
     END IF;
 {% endfor %}
 
+    -- What the later steps need this role to be allowed to do.
+{% for schema in privileges.create_in %}
+    IF pg_catalog.to_regnamespace(pg_catalog.quote_ident({{ schema }})) IS NOT NULL AND NOT pg_catalog.has_schema_privilege({{ schema }}, 'CREATE') THEN
+        problems := problems || pg_catalog.format('role %s lacks CREATE on schema %s: the cutover and the rollback move tables into it', current_user, {{ schema }});
+    END IF;
+{% endfor %}
+{% for role in privileges.owners %}
+    IF pg_catalog.to_regrole(pg_catalog.quote_ident({{ role }})) IS NULL THEN
+        problems := problems || pg_catalog.format('role %s, which owns restored tables in the dump, does not exist', {{ role }});
+    ELSIF NOT pg_catalog.pg_has_role({{ role }}, CASE WHEN pg_catalog.current_setting('server_version_num')::pg_catalog.int4 >= 160000 THEN 'SET' ELSE 'MEMBER' END) THEN
+        problems := problems || pg_catalog.format('role %s cannot SET ROLE to %s, which 30-build.sql makes the owner of its staging tables', current_user, {{ role }});
+    END IF;
+{% endfor %}
+{% for relation in privileges.owned %}
+    IF pg_catalog.to_regclass({{ relation }}) IS NOT NULL
+       AND NOT pg_catalog.pg_has_role((SELECT relowner FROM pg_catalog.pg_class WHERE oid = pg_catalog.to_regclass({{ relation }})), 'USAGE') THEN
+        problems := problems || pg_catalog.format('role %s cannot act as the owner of %s, which the cutover alters', current_user, {{ relation }});
+    END IF;
+{% endfor %}
+{% for table in privileges.references %}
+    IF pg_catalog.to_regclass({{ table }}) IS NOT NULL AND NOT pg_catalog.has_table_privilege({{ table }}, 'REFERENCES') THEN
+        problems := problems || pg_catalog.format('role %s lacks REFERENCES on %s, which restored tables reference', current_user, {{ table }});
+    END IF;
+{% endfor %}
+    IF NOT pg_catalog.pg_has_role('pg_read_all_stats', 'USAGE') THEN
+        RAISE NOTICE 'role % cannot see other sessions'' queries or synchronous standbys (pg_read_all_stats): the cutover then cannot wait for an anti-wraparound autovacuum, and refuses to run while synchronous_standby_names is set', current_user;
+    END IF;
+
     -- The staging and retired schemas are new, unless this very plan made them (a rerun).
-    IF to_regnamespace({{ run.schema_literal }}) IS NOT NULL THEN
-        IF to_regclass({{ run.run_literal }}) IS NULL THEN
-            problems := problems || format('schema %s already exists and was not made by restage', {{ run.schema_literal }});
+    IF pg_catalog.to_regnamespace({{ run.schema_literal }}) IS NOT NULL THEN
+        IF pg_catalog.to_regclass({{ run.run_literal }}) IS NULL THEN
+            problems := problems || pg_catalog.format('schema %s already exists and was not made by restage', {{ run.schema_literal }});
         ELSIF NOT EXISTS (SELECT FROM {{ run.run }} WHERE digest = {{ digest_literal }}) THEN
-            problems := problems || format('schema %s was staged by another plan (digest %s)',
+            problems := problems || pg_catalog.format('schema %s was staged by another plan (digest %s)',
                 {{ run.schema_literal }}, (SELECT digest FROM {{ run.run }} LIMIT 1));
         ELSE
             resumed := true;
@@ -44,8 +71,8 @@ BEGIN
     END IF;
     IF NOT resumed THEN
 {% for schema in new_schemas %}
-        IF to_regnamespace({{ schema }}) IS NOT NULL THEN
-            problems := problems || format('schema %s already exists', {{ schema }});
+        IF pg_catalog.to_regnamespace({{ schema }}) IS NOT NULL THEN
+            problems := problems || pg_catalog.format('schema %s already exists', {{ schema }});
         END IF;
 {% endfor %}
     END IF;
@@ -53,7 +80,7 @@ BEGIN
     -- Drift: production's definitions of the restored tables (and of what the cutover
     -- re-creates) against the schema SQL every definition is taken from. A difference means
     -- production changed since the dump: swapping would silently undo it.
-    IF cardinality(problems) = 0 THEN
+    IF pg_catalog.cardinality(problems) = 0 THEN
         problems := problems || ARRAY(
             WITH expected (kind, tbl, name, definition) AS (
                 VALUES
@@ -127,9 +154,9 @@ BEGIN
         );
     END IF;
 
-    IF cardinality(problems) > 0 THEN
-        RAISE EXCEPTION 'restage preflight found % problem(s):%', cardinality(problems),
-            E'\n  - ' || array_to_string(problems, E'\n  - ')
+    IF pg_catalog.cardinality(problems) > 0 THEN
+        RAISE EXCEPTION 'restage preflight found % problem(s):%', pg_catalog.cardinality(problems),
+            E'\n  - ' || pg_catalog.array_to_string(problems, E'\n  - ')
             USING HINT = 'nothing was changed. Where production changed since the dump, take a new dump (listing and schema SQL) and compile again, or bring production back in line; then run 00-preflight.sql again';
     END IF;
     IF resumed THEN

@@ -1,9 +1,11 @@
 {% import "macros.sql" as macros %}
-{{ macros.header(version, plan, digest, "10-stage", "creates the staging and retired schemas, the run record and one empty staging table per table to load. Writes nothing outside the staging schemas.", "psql -X -f 10-stage.sql") }}
+{{ macros.header(session, version, plan, digest, "10-stage", "creates the staging and retired schemas, the run record and one empty staging table per table to load. Writes nothing outside the staging schemas.", "psql -X -f 10-stage.sql") }}
+
+{{ macros.guard(guard) }}
 
 BEGIN;
 
-SELECT to_regnamespace({{ run.schema_literal }}) IS NOT NULL AS restage_staged \gset
+SELECT pg_catalog.to_regnamespace({{ run.schema_literal }}) IS NOT NULL AS restage_staged \gset
 \if :restage_staged
 {{ macros.check_digest(tag, run, plan, digest, digest_literal) }}
 \echo 'restage: staging already exists from this plan; nothing to do'
@@ -14,21 +16,28 @@ CREATE SCHEMA {{ schema }};
 {% for schema in retired_schemas %}
 CREATE SCHEMA {{ schema }};
 {% endfor %}
+{% if privileges.owner_names %}
+-- 30-build.sql gives each staging table the owner the dump names, and a role can own a table
+-- only in a schema it may create in.
+{% for schema in staging_twins %}
+GRANT USAGE, CREATE ON SCHEMA {{ schema }} TO {{ privileges.owner_names | join(", ") }};
+{% endfor %}
+{% endif %}
 
 -- The run record: which plan staged this, and what each step has done.
 CREATE TABLE {{ run.run }} (
     plan text NOT NULL,
     digest text NOT NULL,
     restage_version text NOT NULL,
-    staged_at timestamptz NOT NULL DEFAULT now(),
-    staged_by name NOT NULL DEFAULT current_user
+    staged_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    staged_by name NOT NULL DEFAULT CURRENT_USER
 );
 INSERT INTO {{ run.run }} (plan, digest, restage_version) VALUES ({{ plan_literal }}, {{ digest_literal }}, '{{ version }}');
 CREATE TABLE {{ run.progress }} (
     step text NOT NULL,
     item text NOT NULL DEFAULT '',
     rows bigint,
-    done_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    done_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     PRIMARY KEY (step, item)
 );
 -- Write counters of the restored tables at cutover, so that a rollback can tell what was
@@ -38,6 +47,13 @@ CREATE TABLE {{ run.cutover_stats }} (
     n_tup_ins bigint NOT NULL,
     n_tup_upd bigint NOT NULL,
     n_tup_del bigint NOT NULL
+);
+-- Where each sequence goes at cutover and at rollback: worked out before the locks are taken,
+-- from tables that no longer change (the staging tables after the build, the replaced tables
+-- after the cutover), so that nothing is read while production is locked.
+CREATE TABLE {{ run.targets }} (
+    item text PRIMARY KEY,
+    target bigint
 );
 
 {% for u in units %}

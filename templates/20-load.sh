@@ -30,9 +30,33 @@ if [ ! -r "$DUMP" ]; then
     exit 2
 fi
 
+SESSION={{ load.session }}
+
 query() {
-    psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"
+    psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$SESSION" -c "$1"
 }
+
+# One step of this plan at a time: a session of its own holds the plan's advisory lock for as
+# long as this script (or anything it started) runs. Its input closes when they are all gone,
+# and the lock goes with its session.
+coproc GUARD { psql -X -q -A -t -v ON_ERROR_STOP=1 2>&1; }
+# Copies of its pipes, which outlive the coprocess if it ends, and which everything this script
+# starts inherits; and not a job of this script, which waits for its loads only.
+exec {guard_out}<&"${GUARD[0]}" {guard_in}>&"${GUARD[1]}"
+disown "$GUARD_PID"
+printf '%s\n%s\n%s\n' "$SESSION" {{ load.guard }} "SELECT 'restage: guard held';" >&"$guard_in"
+guarded=
+while IFS= read -r line; do
+    if [ "$line" = "restage: guard held" ]; then
+        guarded=yes
+        break
+    fi
+    printf '%s\n' "$line" >&2
+done <&"$guard_out"
+if [ -z "$guarded" ]; then
+    echo "restage load: nothing was loaded" >&2
+    exit 2
+fi
 
 staged=$(query {{ load.staged_digest_query }} 2>/dev/null) || staged=
 if [ "$staged" != "$DIGEST" ]; then

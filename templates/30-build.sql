@@ -1,5 +1,7 @@
 {% import "macros.sql" as macros %}
-{{ macros.header(version, plan, digest, "30-build", "makes the loaded staging tables ready to swap in: everything production's tables have, from the schema SQL, built on the staging copies. Writes only inside the staging schemas, but adding a foreign key to a table outside the plan takes a SHARE ROW EXCLUSIVE lock on that table (writes to it wait) for as long as the key takes to add.", "psql -X -f 30-build.sql (rerun after a failure: it goes on where it stopped)") }}
+{{ macros.header(session, version, plan, digest, "30-build", "makes the loaded staging tables ready to swap in: everything production's tables have, from the schema SQL, built on the staging copies. Writes only inside the staging schemas, but adding a foreign key to a table outside the plan takes a SHARE ROW EXCLUSIVE lock on that table (writes to it wait) for as long as the key takes to add.", "psql -X -f 30-build.sql (rerun after a failure: it goes on where it stopped)") }}
+
+{{ macros.guard(guard) }}
 
 BEGIN;
 {{ macros.check_digest(tag, run, plan, digest, digest_literal) }}
@@ -30,8 +32,8 @@ BEGIN
         missing := missing || {{ u.item }}::text;
     END IF;
 {% endfor %}
-    IF cardinality(missing) > 0 THEN
-        RAISE EXCEPTION 'restage build: not loaded, or emptied since: %', array_to_string(missing, ', ')
+    IF pg_catalog.cardinality(missing) > 0 THEN
+        RAISE EXCEPTION 'restage build: not loaded, or emptied since: %', pg_catalog.array_to_string(missing, ', ')
             USING HINT = 'run 20-load.sh first';
     END IF;
 END
@@ -64,7 +66,7 @@ ALTER TABLE {{ u.staging }} {{ a.persistence }};
 -- the same expression PostgreSQL derives for production's partition. The cutover drops it.
 DO {{ tag }}
 BEGIN
-    EXECUTE pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT restage_partition_bound CHECK %s', {{ a.bound_check.staging }},
+    EXECUTE pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT restage_partition_bound CHECK (%s)', {{ a.bound_check.staging }},
         pg_catalog.pg_get_partition_constraintdef({{ a.bound_check.production }}::pg_catalog.regclass));
 END
 {{ tag }};
@@ -91,23 +93,53 @@ COMMIT;
 
 -- Then the foreign keys, once every key they reference exists, each in a transaction of its
 -- own: adding one locks the table it references against writes until it commits. Each is
--- added NOT VALID (a short lock; skipped when a rerun finds it there) and then validated,
--- which locks nothing against writes; a restored row without its referenced row stops the
--- build here, before the cutover.
-SET lock_timeout = {{ cutover.lock_timeout }};
+-- added NOT VALID (a short lock, taken within restage_lock_ms; skipped when a rerun finds the
+-- key there) and then validated, which locks nothing against writes; a restored row without
+-- its referenced row stops the build here, before the cutover. A lock not granted in time
+-- stops it too, having changed nothing: run this again.
 {% for u in units %}
 {% for fk in u.attached.foreign_keys %}
 SELECT NOT EXISTS (SELECT FROM pg_catalog.pg_constraint WHERE conrelid = {{ u.staging_literal }}::pg_catalog.regclass AND conname = {{ fk.name_literal }}) AS restage_add_key \gset
 \if :restage_add_key
+{% if fk.add_locks.items %}
+{{ macros.locked(tag, cutover, fk.add_locks, "adding a foreign key") }}
+{% else %}
+BEGIN;
+{% endif %}
 {{ fk.add }}
+COMMIT;
 \endif
+{% if fk.validate_locks.items %}
+{{ macros.locked(tag, cutover, fk.validate_locks, "validating a foreign key") }}
+SET LOCAL statement_timeout = 0;
+{% else %}
+BEGIN;
+{% endif %}
 {{ fk.validate }}
+COMMIT;
 {% endfor %}
 {% endfor %}
 
-INSERT INTO {{ run.progress }} (step) VALUES ('build');
-
--- Planner statistics, so the first queries after the cutover plan well.
+-- Vacuumed, so that the tables go live all-visible (index-only scans read no heap page, and
+-- the first autovacuum in production does not read them all), and analyzed, so that the first
+-- queries after the cutover plan well. Staging is not production yet: this reads only it.
 {% for u in units %}
-ANALYZE {{ u.staging }};
+VACUUM (ANALYZE) {{ u.staging }};
 {% endfor %}
+
+-- Where the cutover moves each sequence: staging does not change after this, so the cutover
+-- reads nothing under its locks. Then the build is recorded, all of it done.
+BEGIN;
+{% for u in units %}
+{% for s in u.cutover_setvals %}
+{{ macros.target(run, s) }}
+{% endfor %}
+{% endfor %}
+{% for t in tables %}
+{% for s in t.kept_cutover %}
+{{ macros.target(run, s) }}
+{% endfor %}
+{% endfor %}
+INSERT INTO {{ run.progress }} (step) VALUES ('build');
+COMMIT;
+\echo 'restage: the staging tables are built; next: 40-verify.sql'

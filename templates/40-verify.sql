@@ -1,5 +1,5 @@
 {% import "macros.sql" as macros %}
-{{ macros.header(version, plan, digest, "40-verify", "read-only assertions about the staging tables; any failure stops here, before the cutover.", "psql -X -f 40-verify.sql") }}
+{{ macros.header(session, version, plan, digest, "40-verify", "read-only assertions about the staging tables; any failure stops here, before the cutover.", "psql -X -f 40-verify.sql") }}
 
 BEGIN READ ONLY;
 
@@ -22,23 +22,23 @@ BEGIN
 {% for u in t.units %}
     SELECT rows INTO loaded FROM {{ run.progress }} WHERE step = 'load' AND item = {{ u.item }};
     IF loaded IS NULL THEN
-        problems := problems || format('%s has not been loaded: run 20-load.sh', {{ u.item }});
+        problems := problems || pg_catalog.format('%s has not been loaded: run 20-load.sh', {{ u.item }});
     ELSE
-        SELECT count(*) INTO found FROM ONLY {{ u.staging }};
+        SELECT pg_catalog.count(*) INTO found FROM ONLY {{ u.staging }};
         IF found <> loaded THEN
-            problems := problems || format('%s holds %s rows, but %s were loaded', {{ u.staging_literal }}, found, loaded);
+            problems := problems || pg_catalog.format('%s holds %s rows, but %s were loaded', {{ u.staging_literal }}, found, loaded);
         END IF;
         total := total + found;
     END IF;
 {% endfor %}
     IF total < {{ t.min_rows }} THEN
-        problems := problems || format('%s: %s row(s) restored, expected at least {{ t.min_rows }}', {{ t.name_literal }}, total);
+        problems := problems || pg_catalog.format('%s: %s row(s) restored, expected at least {{ t.min_rows }}', {{ t.name_literal }}, total);
     END IF;
 {% endfor %}
 
-    IF cardinality(problems) > 0 THEN
-        RAISE EXCEPTION 'restage verify found % problem(s):%', cardinality(problems),
-            E'\n  - ' || array_to_string(problems, E'\n  - ')
+    IF pg_catalog.cardinality(problems) > 0 THEN
+        RAISE EXCEPTION 'restage verify found % problem(s):%', pg_catalog.cardinality(problems),
+            E'\n  - ' || pg_catalog.array_to_string(problems, E'\n  - ')
             USING HINT = 'do not cut over; fix the cause, then reload or rebuild and verify again';
     END IF;
     RAISE NOTICE 'restage verify passed: {{ tables | length }} table(s) ready for the cutover';

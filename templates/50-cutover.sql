@@ -1,11 +1,20 @@
 {% import "macros.sql" as macros %}
-{{ macros.header(version, plan, digest, "50-cutover", "swaps the staging tables into production in one short transaction. The first script that changes production.", "./50-cutover.sh (retries on lock timeout), or psql -X -f 50-cutover.sql") }}
+{{ macros.header(session, version, plan, digest, "50-cutover", "swaps the staging tables into production in one short transaction. The first script that changes production.", "./50-cutover.sh (retries when the locks are not all granted in time), or psql -X -f 50-cutover.sql") }}
+{{ macros.guard(guard) }}
 
 BEGIN;
-{{ macros.timeouts(cutover) }}
+{{ macros.lock_limits(cutover, true) }}
 
 {{ macros.check_digest(tag, run, plan, digest, digest_literal) }}
 
+DO {{ tag }}
+BEGIN
+    IF EXISTS (SELECT FROM {{ run.progress }} WHERE step = 'rollback') THEN
+        RAISE EXCEPTION 'restage cutover: this cutover was rolled back: production is on its own tables again, and the restored tables are in the retired schemas'
+            USING HINT = 'nothing was changed. Next: 70-cleanup.sh drops the restored copies; to restore again, start over from 00-preflight.sql';
+    END IF;
+END
+{{ tag }};
 {{ macros.progress_flag(run, "restage_cut_over", "cutover") }}
 \if :restage_cut_over
 \echo 'restage: the cutover is already recorded; nothing to do'
@@ -19,15 +28,29 @@ BEGIN
 END
 {{ tag }};
 
--- Locks, in dependency order: production first, then staging. Nothing else waits behind
--- these for longer than lock_timeout.
-{{ macros.lock(lock_production, units | map(attribute="staging")) }}
+{{ macros.before_locking(tag, cutover_locks) }}
+
+{{ macros.acquire(tag, cutover_locks, cutover, "the cutover") }}
+INSERT INTO {{ run.progress }} (step, item) VALUES ('cutover', 'locked');
 
 -- Write counters of each restored table, for the rollback report.
 INSERT INTO {{ run.cutover_stats }} (item, n_tup_ins, n_tup_upd, n_tup_del)
-SELECT item, s.n_tup_ins, s.n_tup_upd, s.n_tup_del
+SELECT t.item, s.n_tup_ins, s.n_tup_upd, s.n_tup_del
 FROM (VALUES {% for u in units %}({{ u.item }}, {{ u.staging_literal }}){% if not loop.last %}, {% endif %}{% endfor %}) AS t (item, staging)
-JOIN pg_catalog.pg_stat_all_tables s ON s.relid = t.staging::regclass;
+JOIN pg_catalog.pg_stat_all_tables s ON s.relid = t.staging::pg_catalog.regclass;
+{% if retired_proofs %}
+-- Each replaced partition keeps a proof of its bound (NOT VALID now, validated after the
+-- commit), so that a rollback attaches it back without reading it.
+DO {{ tag }}
+BEGIN
+{% for partition in retired_proofs %}
+    EXECUTE pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT restage_partition_bound CHECK (%s) NOT VALID', {{ partition }},
+        pg_catalog.pg_get_partition_constraintdef({{ partition }}::pg_catalog.regclass));
+{% endfor %}
+END
+{{ tag }};
+{% endif %}
+
 -- 1. Let go of the tables being replaced: what points at them by OID would otherwise follow
 --    them to the retired schema.
 {{ macros.let_go(units, dependents, false) }}
@@ -70,20 +93,24 @@ ALTER TABLE {{ u.partition.parent }} ATTACH PARTITION {{ u.production }} {{ u.pa
 --    55-after-cutover.sql); materialized views come back empty (refreshed there too).
 {{ macros.point_back(units, dependents) }}
 
--- 6. Sequences: past every restored value, never behind where they were.
+-- 6. Sequences: past every restored value (the targets 30-build.sql worked out from staging),
+--    never behind where they were.
 {% for u in units %}
 {% for s in u.cutover_setvals %}
-{{ macros.setval(s) }}
+{{ macros.setval(run, "cutover", s) }}
 {% endfor %}
 {% endfor %}
 {% for t in tables %}
-{% for s in t.kept_sequences %}
-{{ macros.setval(s) }}
+{% for s in t.kept_cutover %}
+{{ macros.setval(run, "cutover", s) }}
 {% endfor %}
 {% endfor %}
 
 INSERT INTO {{ run.progress }} (step) VALUES ('cutover');
-\echo 'restage: cutover done; next: 55-after-cutover.sql. The replaced tables stay in the retired schemas until 70-cleanup.sql'
+\set restage_done true
 \endif
 
 COMMIT;
+\if :{?restage_done}
+\echo 'restage: cutover done; next: 55-after-cutover.sql. The replaced tables stay in the retired schemas until 70-cleanup.sql'
+\endif

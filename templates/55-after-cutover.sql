@@ -1,5 +1,7 @@
 {% import "macros.sql" as macros %}
-{{ macros.header(version, plan, digest, "55-after-cutover", "finishes what the cutover left for later, without exclusive locks on the swapped tables: validates the foreign keys it re-pointed, refreshes the materialized views it re-created.", "psql -X -f 55-after-cutover.sql") }}
+{{ macros.header(session, version, plan, digest, "55-after-cutover", "finishes what the cutover left for later, without exclusive locks on the swapped tables: validates the foreign keys it re-pointed, refreshes the materialized views it re-created.", "psql -X -f 55-after-cutover.sql") }}
+
+{{ macros.guard(guard) }}
 
 {{ macros.check_digest(tag, run, plan, digest, digest_literal) }}
 
@@ -16,11 +18,23 @@ BEGIN
 END
 {{ tag }};
 
+{% if retired_proofs %}
+-- The proofs of the replaced partitions' bounds, validated now, while nothing waits for them:
+-- a rollback then attaches those partitions back without reading them. Each takes SHARE
+-- UPDATE EXCLUSIVE on its retired table only.
+{% for u in units %}
+{% if u.attached.bound_check %}
+{{ u.attached.bound_check.validate_retired }}
+{% endif %}
+{% endfor %}
+
+{% endif %}
 -- VALIDATE takes SHARE UPDATE EXCLUSIVE on the referencing table (reads and writes go on) and
 -- ROW SHARE on the referenced one; on a key already valid it does nothing. A re-created
 -- materialized view is empty (readers get an error) until its refresh, which holds ACCESS
--- EXCLUSIVE on the view only, not on the tables it reads.
-{{ macros.validate_and_refresh(units, dependents) }}
+-- EXCLUSIVE on the view only, not on the tables it reads. Each takes its locks within
+-- restage_lock_ms, in a transaction of its own.
+{{ macros.validate_and_refresh(tag, cutover, units, dependents) }}
 
 INSERT INTO {{ run.progress }} (step) VALUES ('after-cutover') ON CONFLICT (step, item) DO NOTHING;
 \echo 'restage: after-cutover done; when the restore is accepted: 70-cleanup.sql'

@@ -1,8 +1,7 @@
 {% import "macros.sql" as macros %}
-{{ macros.header(version, plan, digest, "60-rollback", "puts the replaced tables back, exactly undoing the cutover. The restored tables go to the retired schemas, with any rows written to them since the cutover: those are reported, not merged back.", "psql -X -f 60-rollback.sql") }}
+{{ macros.header(session, version, plan, digest, "60-rollback", "puts the replaced tables back, exactly undoing the cutover. The restored tables go to the retired schemas, with any rows written to them since the cutover: those are reported, not merged back.", "psql -X -f 60-rollback.sql") }}
 
-BEGIN;
-{{ macros.timeouts(cutover) }}
+{{ macros.guard(guard) }}
 
 {{ macros.check_digest(tag, run, plan, digest, digest_literal) }}
 
@@ -19,7 +18,34 @@ BEGIN
 END
 {{ tag }};
 
-{{ macros.lock(lock_production, units | map(attribute="retired")) }}
+-- Before any lock: what the swap back needs from the replaced tables, which have not changed
+-- since the cutover. Where each sequence must go, and the proof of each replaced partition's
+-- bound, validated now (SHARE UPDATE EXCLUSIVE on that retired table only) so that ATTACH
+-- reads nothing under the locks below.
+BEGIN;
+{% for u in units %}
+{% for s in u.rollback_setvals %}
+{{ macros.target(run, s) }}
+{% endfor %}
+{% endfor %}
+{% for t in tables %}
+{% for s in t.kept_rollback %}
+{{ macros.target(run, s) }}
+{% endfor %}
+{% endfor %}
+COMMIT;
+{% for u in units %}
+{% if u.attached.bound_check %}
+{{ u.attached.bound_check.validate_retired }}
+{% endif %}
+{% endfor %}
+
+BEGIN;
+{{ macros.lock_limits(cutover, true) }}
+{{ macros.before_locking(tag, rollback_locks) }}
+
+{{ macros.acquire(tag, rollback_locks, cutover, "the rollback") }}
+INSERT INTO {{ run.progress }} (step, item) VALUES ('rollback', 'locked');
 
 -- What was written to the restored tables since the cutover stays with them in the retired
 -- schemas. The counts come from the statistics system: approximate, and missing for writes of
@@ -33,7 +59,7 @@ BEGIN
                s.n_tup_del - c.n_tup_del AS deleted
         FROM (VALUES {% for u in units %}({{ u.item }}, {{ u.production_literal }}, {{ u.retired_literal }}){% if not loop.last %}, {% endif %}{% endfor %}) AS t (item, production, retired)
         JOIN {{ run.cutover_stats }} c ON c.item = t.item
-        JOIN pg_catalog.pg_stat_all_tables s ON s.relid = t.production::regclass
+        JOIN pg_catalog.pg_stat_all_tables s ON s.relid = t.production::pg_catalog.regclass
         ORDER BY t.item
     LOOP
         IF r.inserted + r.updated + r.deleted > 0 THEN
@@ -67,7 +93,7 @@ ALTER STATISTICS {{ m.staging }} SET SCHEMA {{ m.retired_schema }};
 {% endfor %}
 {% endfor %}
 
--- 4. The replaced partitions go back (ATTACH checks their rows against the bound).
+-- 4. The replaced partitions go back, their bounds proven by the constraint validated above.
 {% for fk in dependents.parent_foreign_keys %}
 {{ fk.add }}
 {% endfor %}
@@ -75,6 +101,9 @@ ALTER STATISTICS {{ m.staging }} SET SCHEMA {{ m.retired_schema }};
 {% for u in units %}
 {% if u.partition and u.partition.default == default %}
 ALTER TABLE {{ u.partition.parent }} ATTACH PARTITION {{ u.production }} {{ u.partition.bound }};
+{% if u.attached.bound_check %}
+{{ u.attached.bound_check.drop }}
+{% endif %}
 {% endif %}
 {% endfor %}
 {% endfor %}
@@ -82,24 +111,25 @@ ALTER TABLE {{ u.partition.parent }} ATTACH PARTITION {{ u.production }} {{ u.pa
 -- 5. Point everything back at the replaced tables.
 {{ macros.point_back(units, dependents) }}
 
--- 6. Sequences: never behind the values handed out since the cutover.
+-- 6. Sequences: past every replaced value, never behind the values handed out since the
+--    cutover.
 {% for u in units %}
 {% for s in u.rollback_setvals %}
-{{ macros.setval(s) }}
+{{ macros.setval(run, "rollback", s) }}
 {% endfor %}
 {% endfor %}
 {% for t in tables %}
-{% for s in t.kept_sequences %}
-{{ macros.setval(s) }}
+{% for s in t.kept_rollback %}
+{{ macros.setval(run, "rollback", s) }}
 {% endfor %}
 {% endfor %}
 
 INSERT INTO {{ run.progress }} (step) VALUES ('rollback');
-\echo 'restage: rolled back; the restored tables are in the retired schemas until 70-cleanup.sql'
-\endif
-
 COMMIT;
+\echo 'restage: rolled back; the restored tables are in the retired schemas until 70-cleanup.sql'
 
--- After the commit, without exclusive locks: the foreign keys pointed back at the replaced
--- tables are validated, and the materialized views re-created empty are refreshed.
-{{ macros.validate_and_refresh(units, dependents) }}
+-- After the commit, without exclusive locks on the tables: the foreign keys pointed back at the
+-- replaced tables are validated, and the materialized views re-created empty are refreshed,
+-- each in a transaction of its own.
+{{ macros.validate_and_refresh(tag, cutover, units, dependents) }}
+\endif

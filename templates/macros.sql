@@ -1,17 +1,36 @@
 {#- Pieces every script shares. -#}
-{% macro header(version, plan, digest, step, what, run) -%}
+{% macro header(session, version, plan, digest, step, what, run) -%}
 \set ON_ERROR_STOP on
 -- restage {{ version }} | plan {{ plan }} | digest {{ digest }}
 -- {{ step }}: {{ what }}
 -- Run: {{ run }}
 -- The connection comes from the libpq environment (PGHOST, PGPORT, PGDATABASE, PGUSER, ...).
+
+-- This session's settings, pinned as pg_dump's own output pins them, whatever the role and the
+-- database say: an empty search_path (every name below is schema-qualified, and no function or
+-- operator outside pg_catalog can be reached), no inherited timeouts (each transaction that
+-- locks production sets its own), read committed.
+{% for s in session %}
+SET {{ s.name }} = {{ s.value }};
+{% endfor %}
+SET application_name = 'restage {{ plan }} {{ step }}';
+SELECT pg_catalog.current_setting('server_version_num')::pg_catalog.int4 >= 170000 AS restage_pg17 \gset
+\if :restage_pg17
+SET transaction_timeout = 0;
+\endif
+{%- endmacro %}
+
+{% macro guard(guard) -%}
+-- One step of this plan at a time: a second run of any step waits 2s at most for this lock,
+-- then says who holds it. It is held until this session ends.
+{{ guard.sql }}
 {%- endmacro %}
 
 {% macro check_digest(tag, run, plan, digest, digest_literal) -%}
 -- Refuse to run against staging made by another plan, or by another version of this one.
 DO {{ tag }}
 BEGIN
-    IF to_regclass({{ run.run_literal }}) IS NULL THEN
+    IF pg_catalog.to_regclass({{ run.run_literal }}) IS NULL THEN
         RAISE EXCEPTION 'restage: there is no run record in schema %', {{ run.schema_literal }}
             USING HINT = 'run 00-preflight.sql and 10-stage.sql first';
     END IF;
@@ -28,18 +47,140 @@ END
 SELECT EXISTS (SELECT FROM {{ run.progress }} WHERE step = '{{ step }}') AS {{ name }} \gset
 {%- endmacro %}
 
-{% macro timeouts(cutover) -%}
--- Give up on a lock after lock_timeout rather than queue behind it, and cap every statement.
-SET LOCAL lock_timeout = {{ cutover.lock_timeout }};
+{% macro lock_limits(cutover, bounded) -%}
+-- This transaction locks production, and sets its own limits. The whole lock acquisition takes
+-- at most restage_lock_ms: the plan's lock_timeout ({{ cutover.lock_ms }} ms), or three quarters of
+-- the server's deadlock_timeout if that is less, so that no client waiting behind it ever waits
+-- long enough to be picked as a deadlock victim. A client that stops in the middle cannot keep
+-- the locks: the server ends a session idle in this transaction after {{ cutover.idle_ms }} ms.
+SELECT l.ms AS restage_lock_ms, GREATEST(1, l.ms / 4) AS restage_wait_ms,
+       l.ms + {{ cutover.statement_ms }} AS restage_transaction_ms
+FROM pg_catalog.pg_settings s, LATERAL (SELECT GREATEST(1, LEAST({{ cutover.lock_ms }}, s.setting::pg_catalog.int4 * 3 / 4)) AS ms) AS l
+WHERE s.name = 'deadlock_timeout' \gset
+SET LOCAL lock_timeout = :restage_lock_ms;
+SET LOCAL idle_in_transaction_session_timeout = {{ cutover.idle_ms }};
+{% if bounded %}
+\if :restage_pg17
+-- All of it, locks, work and COMMIT (a wait for a synchronous standby included), at most
+-- the acquisition plus statement_timeout.
+SET LOCAL transaction_timeout = :restage_transaction_ms;
+\endif
+{% endif %}
+{%- endmacro %}
+
+{% macro before_locking(tag, locks) -%}
+-- A COMMIT waits for the synchronous standbys (synchronous_standby_names) while it holds every
+-- lock: with one of them down, it would hold them until the standby is back.
+DO {{ tag }}
+DECLARE
+    names text := pg_catalog.current_setting('synchronous_standby_names');
+    wanted int;
+    streaming int;
+BEGIN
+    IF names = '' OR pg_catalog.current_setting('synchronous_commit') IN ('off', 'local') THEN
+        RETURN;
+    END IF;
+    IF NOT pg_catalog.pg_has_role('pg_read_all_stats', 'USAGE') THEN
+        RAISE EXCEPTION 'restage: synchronous standbys must confirm every COMMIT (synchronous_standby_names = %), and role % cannot see whether they are streaming', names, current_user
+            USING HINT = 'grant pg_read_all_stats (or pg_monitor) to this role, then run this again; nothing was changed';
+    END IF;
+    wanted := coalesce(pg_catalog.substring(pg_catalog.upper(names), '^\s*(?:(?:FIRST|ANY)\s+)?([0-9]+)\s*\('), '1')::pg_catalog.int4;
+    SELECT pg_catalog.count(*) INTO streaming FROM pg_catalog.pg_stat_replication
+    WHERE state = 'streaming' AND sync_state IN ('sync', 'quorum');
+    IF streaming < wanted THEN
+        RAISE EXCEPTION 'restage: % synchronous standby(s) must confirm every COMMIT (synchronous_standby_names = %), and % of them are streaming: the COMMIT would wait for them while holding every lock', wanted, names, streaming
+            USING HINT = 'bring the synchronous standbys back (see pg_stat_replication), then run this again; nothing was changed';
+    END IF;
+END
+{{ tag }};
+
+-- An autovacuum that prevents wraparound is never cancelled for a lock, so every attempt to
+-- lock its table would time out behind it.
+DO {{ tag }}
+DECLARE
+    working text;
+BEGIN
+    SELECT pg_catalog.string_agg(pg_catalog.format('%s (pid %s)', p.relid::pg_catalog.regclass, a.pid), ', ') INTO working
+    FROM pg_catalog.pg_stat_progress_vacuum p JOIN pg_catalog.pg_stat_activity a ON a.pid = p.pid
+    WHERE a.query LIKE 'autovacuum:%(to prevent wraparound)'
+      AND p.relid IN (SELECT pg_catalog.to_regclass(t) FROM pg_catalog.unnest(ARRAY[{{ locks.relations | join(", ") }}]::pg_catalog.text[]) AS t);
+    IF working IS NOT NULL THEN
+        RAISE EXCEPTION 'restage: autovacuum is working on % to prevent wraparound: it is never cancelled for a lock, so every attempt would time out behind it', working
+            USING ERRCODE = 'object_in_use', HINT = 'wait until it is done (pg_stat_progress_vacuum), then run this again; the .sh driver waits for it by itself. Nothing was changed';
+    END IF;
+END
+{{ tag }};
+{%- endmacro %}
+
+{% macro acquire(tag, locks, cutover, what) -%}
+-- Every lock {{ what }} needs, taken now, in one statement, before anything changes. Its
+-- statement_timeout bounds the whole acquisition: no one waits behind an attempt for longer
+-- than restage_lock_ms. The locks are asked for in this order; one not granted within a
+-- quarter of that time is held by a session that may be waiting for one already taken here,
+-- so all are let go and asked for again, that one first. Views, materialized views and
+-- sequences are locked by ALTER ... OWNER TO the owner they already have, which takes ACCESS
+-- EXCLUSIVE on them and changes nothing: LOCK TABLE cannot lock the latter two, and on a view
+-- it would also lock every table the view reads. An attempt that runs out of time ends with
+-- SQLSTATE 55P03, having changed nothing.
+SET LOCAL statement_timeout = :restage_lock_ms;
+SET LOCAL lock_timeout = :restage_wait_ms;
+DO {{ tag }}
+DECLARE
+    -- Each relation, and how it is locked: a LOCK TABLE mode, or OWNER.
+    wanted CONSTANT text[] := ARRAY[
+{% for l in locks.items %}
+        [{{ l.relation }}, '{{ l.how }}']{% if not loop.last %},{% endif %}
+
+{% endfor %}
+    ];
+    first int := 1;
+    waiting int;
+    i int;
+    r record;
+BEGIN
+    LOOP
+        BEGIN
+            FOR i IN SELECT n FROM pg_catalog.generate_series(1, pg_catalog.array_length(wanted, 1)) AS n
+                     ORDER BY n <> first, n LOOP
+                waiting := i;
+                IF wanted[i][2] = 'OWNER' THEN
+                    SELECT c.oid::pg_catalog.regclass AS relation, c.relkind, c.relowner::pg_catalog.regrole AS owner, c.xmin AS version
+                    INTO r FROM pg_catalog.pg_class c WHERE c.oid = wanted[i][1]::pg_catalog.regclass;
+                    EXECUTE pg_catalog.format('ALTER %s %s OWNER TO %s',
+                        CASE r.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'SEQUENCE' END, r.relation, r.owner);
+                    -- Had another session changed its owner meanwhile, OWNER TO would have changed
+                    -- it back: let go, and read it again.
+                    IF (SELECT c.xmin FROM pg_catalog.pg_class c WHERE c.oid = r.relation) <> r.version THEN
+                        RAISE EXCEPTION 'restage: % changed while it was being locked', r.relation USING ERRCODE = 'lock_not_available';
+                    END IF;
+                ELSE
+                    EXECUTE pg_catalog.format('LOCK TABLE ONLY %s IN %s MODE', wanted[i][1], wanted[i][2]);
+                END IF;
+            END LOOP;
+            EXIT;
+        EXCEPTION WHEN lock_not_available THEN
+            first := waiting;
+        END;
+    END LOOP;
+EXCEPTION WHEN query_canceled THEN
+    RAISE EXCEPTION 'restage: {{ what }} did not get all its locks within %, waiting for %: a session holds it, or waits for one of the others',
+        pg_catalog.current_setting('statement_timeout'), wanted[waiting][1]
+        USING ERRCODE = 'lock_not_available', HINT = 'nothing was changed; the .sh driver tries again';
+END
+{{ tag }};
 SET LOCAL statement_timeout = {{ cutover.statement_timeout }};
+SET LOCAL lock_timeout = :restage_lock_ms;
+-- Every lock is held from here to COMMIT: nothing below waits for one.
 {%- endmacro %}
 
-{% macro lock(production, others) -%}
-LOCK TABLE {% for name in production %}ONLY {{ name }}, {% endfor %}{% for name in others %}ONLY {{ name }}{% if not loop.last %}, {% endif %}{% endfor %} IN ACCESS EXCLUSIVE MODE;
+{% macro setval(run, step, s) -%}
+SELECT pg_catalog.setval({{ s.sequence }}, {{ s.pick }}((SELECT t.target FROM {{ run.targets }} t WHERE t.item = {{ s.key }}), (SELECT last_value FROM {{ s.floor }})));
 {%- endmacro %}
 
-{% macro setval(s) -%}
-SELECT setval({{ s.target }}, {{ s.pick }}((SELECT {{ s.extreme }}({{ s.column }}) FROM {{ s.table }}), {{ s.floor }}));
+{% macro target(run, s) -%}
+INSERT INTO {{ run.targets }} (item, target)
+SELECT {{ s.key }}, pg_catalog.{{ s.extreme }}(v) FROM ({% for t in s.tables %}SELECT pg_catalog.{{ s.extreme }}({{ s.column }}) FROM ONLY {{ t }}{% if not loop.last %} UNION ALL {% endif %}{% endfor %}) AS t (v)
+ON CONFLICT (item) DO UPDATE SET target = EXCLUDED.target;
 {%- endmacro %}
 
 {% macro let_go(units, dependents, rollback) -%}
@@ -103,7 +244,7 @@ ALTER TABLE {{ u.partition.parent }} DETACH PARTITION {{ u.production }};
 {% endfor %}
 {% endfor %}
 {% for view in dependents.views %}
-{{ view }}
+{{ view.create }}
 {% endfor %}
 {% for f in dependents.functions %}
 {% for statement in f.create %}
@@ -117,15 +258,28 @@ ALTER TABLE {{ u.partition.parent }} DETACH PARTITION {{ u.production }};
 {% endfor %}
 {%- endmacro %}
 
-{% macro validate_and_refresh(units, dependents) -%}
+{% macro locked(tag, cutover, locks, what) -%}
+BEGIN;
+{{ lock_limits(cutover, false) }}
+{{ before_locking(tag, locks) }}
+{{ acquire(tag, locks, cutover, what) }}
+{%- endmacro %}
+
+{% macro validate_and_refresh(tag, cutover, units, dependents) -%}
 {% for u in units %}
 {% for fk in u.attached.inbound %}
+{{ locked(tag, cutover, fk.validate_locks, "validating a foreign key") }}
+SET LOCAL statement_timeout = 0;
 {{ fk.validate }}
+COMMIT;
 {% endfor %}
 {% endfor %}
 {% for m in dependents.matviews %}
 {% if m.refresh %}
+{{ locked(tag, cutover, m.refresh_locks, "refreshing a materialized view") }}
+SET LOCAL statement_timeout = 0;
 {{ m.refresh }}
+COMMIT;
 {% endif %}
 {% endfor %}
 {%- endmacro %}

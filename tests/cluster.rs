@@ -11,6 +11,8 @@ pub struct Cluster {
     dir: tempfile::TempDir,
     port: u16,
     bindir: PathBuf,
+    /// Server settings given at every start, `-c name=value` each.
+    settings: Vec<String>,
 }
 
 /// The folder with initdb, pg_ctl, psql, pg_dump and pg_restore: `PG_BINDIR`, else
@@ -76,26 +78,12 @@ fn free_port() -> u16 {
 
 impl Cluster {
     pub fn start() -> Cluster {
-        let dir = tempfile::Builder::new()
-            .prefix("restage-pg-")
-            .tempdir()
-            .expect("temp dir");
-        let port = free_port();
-        let cluster = Cluster {
-            dir,
-            port,
-            bindir: bindir().to_owned(),
-        };
-        if is_root() {
-            let status = Command::new("chown")
-                .args(["-R", "postgres:postgres"])
-                .arg(cluster.dir.path())
-                .status();
-            assert!(
-                status.is_ok_and(|s| s.success()),
-                "chown the cluster folder to postgres"
-            );
-        }
+        Cluster::start_with(&[])
+    }
+
+    /// A cluster whose server starts with `settings` (`name=value`) on top of the usual ones.
+    pub fn start_with(settings: &[&str]) -> Cluster {
+        let cluster = Cluster::empty(settings);
         let data = cluster.data_dir();
         cluster.server_command("initdb", |c| {
             c.args([
@@ -114,11 +102,82 @@ impl Cluster {
         cluster
     }
 
+    /// A new folder and port for a server, not yet initialised.
+    fn empty(settings: &[&str]) -> Cluster {
+        let dir = tempfile::Builder::new()
+            .prefix("restage-pg-")
+            .tempdir()
+            .expect("temp dir");
+        let cluster = Cluster {
+            dir,
+            port: free_port(),
+            bindir: bindir().to_owned(),
+            settings: settings.iter().map(|s| format!("-c {s}")).collect(),
+        };
+        if is_root() {
+            let status = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(cluster.dir.path())
+                .status();
+            assert!(
+                status.is_ok_and(|s| s.success()),
+                "chown the cluster folder to postgres"
+            );
+        }
+        cluster
+    }
+
+    /// A streaming standby of this cluster (`pg_basebackup -R`), started, connecting as
+    /// `application_name`, the name `synchronous_standby_names` knows it by.
+    pub fn standby(&self, application_name: &str) -> Cluster {
+        let standby = Cluster::empty(&[]);
+        let conninfo = format!(
+            "host={} port={} user=postgres application_name={application_name}",
+            self.socket_dir().display(),
+            self.port
+        );
+        standby.server_command("pg_basebackup", |c| {
+            c.args(["-X", "stream", "-R", "-d", &conninfo, "-D"])
+                .arg(standby.data_dir());
+        });
+        standby.pg_ctl_start();
+        standby
+    }
+
+    /// Stops the server cleanly; `resume` starts it again.
+    pub fn stop(&self) {
+        self.server_command("pg_ctl", |c| {
+            c.arg("-D")
+                .arg(self.data_dir())
+                .args(["-m", "fast", "-w", "stop"]);
+        });
+    }
+
+    pub fn resume(&self) {
+        self.pg_ctl_start();
+    }
+
+    /// `ALTER SYSTEM SET name = value` and a reload.
+    pub fn set(&self, name: &str, value: &str) {
+        self.query("postgres", &format!("ALTER SYSTEM SET {name} = '{value}'"));
+        self.query("postgres", "SELECT pg_reload_conf()");
+    }
+
+    /// The server's major version (14, ..., 18).
+    pub fn major(&self) -> u32 {
+        self.query("postgres", "SHOW server_version_num")
+            .trim()
+            .parse::<u32>()
+            .expect("server_version_num")
+            / 10_000
+    }
+
     fn pg_ctl_start(&self) {
         let options = format!(
-            "-p {} -k {} -c listen_addresses='' -c fsync=off -c full_page_writes=off -c max_connections=50",
+            "-p {} -k {} -c listen_addresses='' -c fsync=off -c full_page_writes=off -c max_connections=50 {}",
             self.port,
-            self.socket_dir().display()
+            self.socket_dir().display(),
+            self.settings.join(" ")
         );
         let log = self.dir.path().join("server.log");
         self.server_command("pg_ctl", |c| {
@@ -198,9 +257,11 @@ impl Cluster {
         command
     }
 
-    /// Runs a PostgreSQL client program (psql, pg_dump, pg_restore) against `database`.
+    /// Runs a PostgreSQL client program (psql, pg_dump, pg_restore) against `database`, as the
+    /// test's own harness (application name `restage test harness`).
     pub fn client(&self, program: &str, database: &str, args: &[&str]) -> Output {
         self.command(self.bindir.join(program), database)
+            .env("PGAPPNAME", "restage test harness")
             .args(args)
             .output()
             .expect("client runs")

@@ -131,8 +131,8 @@ fn check_passes_on_a_fresh_compile_and_reports_drift() {
 
     let cutover = out.path().join("50-cutover.sql");
     let edited = std::fs::read_to_string(&cutover).expect("cutover").replace(
-        "SET LOCAL lock_timeout = '2s';",
-        "SET LOCAL lock_timeout = '1min';",
+        "SET LOCAL idle_in_transaction_session_timeout = 1000;",
+        "SET LOCAL idle_in_transaction_session_timeout = 60000;",
     );
     std::fs::write(&cutover, edited).expect("edited");
     std::fs::remove_file(out.path().join("40-verify.sql")).expect("removed");
@@ -148,7 +148,7 @@ fn check_passes_on_a_fresh_compile_and_reports_drift() {
     assert!(
         drift
             .stdout
-            .contains("-SET LOCAL lock_timeout = '1min';\n+SET LOCAL lock_timeout = '2s';\n"),
+            .contains("-SET LOCAL idle_in_transaction_session_timeout = 60000;\n+SET LOCAL idle_in_transaction_session_timeout = 1000;\n"),
         "{}",
         drift.stdout
     );

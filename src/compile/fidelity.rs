@@ -6,6 +6,8 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use super::locks::{Acquisition, AcquisitionBuilder};
+use super::review::LockMode;
 use crate::plan::attachments::Dependents;
 use crate::plan::{Resolved, ResolvedTable, SchemaPair, SequenceKind};
 use crate::schema::{Block, SchemaSql};
@@ -75,13 +77,20 @@ pub struct Shadow {
 /// PARTITION proves the bound instead of reading every row. Its expression is the one
 /// PostgreSQL itself derives for production's partition (`pg_get_partition_constraintdef`),
 /// which the prover recognises whatever the strategy (range, list, hash, default).
+///
+/// The replaced partition gets the same proof, `NOT VALID`, at cutover before it is detached
+/// (its partition constraint is gone after that), validated after the cutover commits: a
+/// rollback then attaches it back without reading it either.
 #[derive(Debug, Serialize)]
 pub struct BoundCheck {
     /// The staging table, quoted, as a literal for `format()`.
     pub staging: String,
-    /// The production partition, as a literal for `regclass`.
+    /// The production partition, as a literal for `regclass` and for `format()`.
     pub production: String,
+    /// `ALTER TABLE <production name> DROP CONSTRAINT restage_partition_bound;`, once attached.
     pub drop: String,
+    /// `ALTER TABLE <retired name> VALIDATE CONSTRAINT restage_partition_bound;`
+    pub validate_retired: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -94,6 +103,10 @@ pub struct ForeignKey {
     /// The production table it references, when that table is not restored: adding the key
     /// locks it against writes, and dropping the retired copy locks it entirely.
     pub references_outside: Option<String>,
+    /// What adding it locks in production (SHARE ROW EXCLUSIVE on that table), and what
+    /// validating it locks (ROW SHARE).
+    pub add_locks: Acquisition,
+    pub validate_locks: Acquisition,
 }
 
 #[derive(Debug, Serialize)]
@@ -115,6 +128,9 @@ pub struct Inbound {
     /// Added back `NOT VALID`, so the lock is short; validated after the cutover.
     pub add: String,
     pub validate: String,
+    /// What validating it locks: SHARE UPDATE EXCLUSIVE on the referencing table, ROW SHARE on
+    /// the referenced one.
+    pub validate_locks: Acquisition,
 }
 
 #[derive(Debug, Serialize)]
@@ -126,8 +142,7 @@ pub struct Publication {
 /// What the cutover re-creates once for all tables.
 #[derive(Debug, Default, Serialize)]
 pub struct Global {
-    /// `CREATE OR REPLACE VIEW`, production names.
-    pub views: Vec<String>,
+    pub views: Vec<ViewSql>,
     pub matviews: Vec<MatviewSql>,
     pub functions: Vec<FunctionSql>,
     /// Foreign keys of partitioned tables that stay: dropped, and added again while the
@@ -136,16 +151,32 @@ pub struct Global {
 }
 
 #[derive(Debug, Serialize)]
+pub struct ViewSql {
+    /// Quoted.
+    pub name: String,
+    /// `CREATE OR REPLACE VIEW`, production names.
+    pub create: String,
+}
+
+#[derive(Debug, Serialize)]
 pub struct MatviewSql {
+    /// Quoted.
+    pub name: String,
+    /// The schema it is created in again, unquoted.
+    pub schema: String,
     pub drop: String,
     /// The matview `WITH NO DATA`, its owner, indexes, comments and grants.
     pub create: Vec<String>,
     /// When production's is populated: run by 55-after-cutover.sql and after a rollback.
     pub refresh: Option<String>,
+    /// What the refresh locks: the materialized view, ACCESS EXCLUSIVE.
+    pub refresh_locks: Acquisition,
 }
 
 #[derive(Debug, Serialize)]
 pub struct FunctionSql {
+    /// The schema it is created in again, unquoted.
+    pub schema: String,
     pub drop: String,
     pub create: Vec<String>,
 }
@@ -287,12 +318,17 @@ pub fn fidelity(
                 .flat_map(|id| statements(*id))
                 .map(|s| build(&s))
                 .collect();
+            let retired = QualifiedName::new(pair.retired.clone(), unit.name.name.clone());
             fidelity.bound_check = unit.partition.as_ref().map(|_| BoundCheck {
                 staging: literal(&staging.quoted()),
                 production: literal(&unit.name.quoted()),
                 drop: format!(
                     "ALTER TABLE {} DROP CONSTRAINT restage_partition_bound;",
                     unit.name.quoted()
+                ),
+                validate_retired: format!(
+                    "ALTER TABLE {} VALIDATE CONSTRAINT restage_partition_bound;",
+                    retired.quoted()
                 ),
             });
             let mut foreign_keys: Vec<u32> = a.foreign_keys.clone();
@@ -309,8 +345,17 @@ pub fn fidelity(
                         .and_then(|fk| referenced_table(fk, &owner, &entries, &names))
                         .filter(|referenced| !to_staging.contains_key(referenced))
                         .map(|referenced| referenced.quoted());
+                    let production_locks = |mode| {
+                        let mut locks = AcquisitionBuilder::default();
+                        if let Some(referenced) = &references_outside {
+                            locks.lock(referenced, mode, true);
+                        }
+                        locks.build()
+                    };
                     fidelity.foreign_keys.push(ForeignKey {
                         name_literal: literal(&name),
+                        add_locks: production_locks(LockMode::ShareRowExclusive),
+                        validate_locks: production_locks(LockMode::RowShare),
                         references_outside,
                         add: not_valid(&build(&statement)),
                         validate: format!(
@@ -364,7 +409,11 @@ pub fn fidelity(
                 .filter_map(|id| {
                     let (table, name) = block(*id)?.added_constraint()?;
                     let add = statements(*id).into_iter().next()?;
+                    let mut validate_locks = AcquisitionBuilder::default();
+                    validate_locks.lock(&table.quoted(), LockMode::ShareUpdateExclusive, true);
+                    validate_locks.lock(&unit.name.quoted(), LockMode::RowShare, true);
                     Some(Inbound {
+                        validate_locks: validate_locks.build(),
                         drop: format!(
                             "ALTER TABLE {} DROP CONSTRAINT {};",
                             table.quoted(),
@@ -521,9 +570,14 @@ fn global(dependents: &Dependents, names: &Names, schema: &SchemaSql) -> Global 
     let views = dependents
         .views
         .iter()
-        .flat_map(|id| statements(*id))
-        .filter(|s| starts_with_words(s, &["CREATE", "VIEW"]))
-        .map(|s| s.replacen("CREATE VIEW", "CREATE OR REPLACE VIEW", 1))
+        .filter_map(|id| {
+            let name = names.get(id)?.quoted();
+            let create = statements(*id)
+                .into_iter()
+                .find(|s| starts_with_words(s, &["CREATE", "VIEW"]))?
+                .replacen("CREATE VIEW", "CREATE OR REPLACE VIEW", 1);
+            Some(ViewSql { name, create })
+        })
         .collect();
     let matviews = dependents
         .matviews
@@ -535,7 +589,12 @@ fn global(dependents: &Dependents, names: &Names, schema: &SchemaSql) -> Global 
                 .chain(m.comments_and_grants.iter().copied())
                 .flat_map(statements)
                 .collect();
+            let mut refresh_locks = AcquisitionBuilder::default();
+            refresh_locks.own(&name.quoted());
             Some(MatviewSql {
+                name: name.quoted(),
+                schema: name.schema.clone(),
+                refresh_locks: refresh_locks.build(),
                 drop: format!("DROP MATERIALIZED VIEW {};", name.quoted()),
                 create,
                 refresh: m
@@ -554,6 +613,7 @@ fn global(dependents: &Dependents, names: &Names, schema: &SchemaSql) -> Global 
                 .flat_map(statements)
                 .collect();
             Some(FunctionSql {
+                schema: names.get(&f.id)?.schema,
                 drop: format!("DROP {kind} {signature};"),
                 create,
             })

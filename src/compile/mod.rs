@@ -2,7 +2,9 @@
 //! lay the result out.
 
 mod drift;
+mod drivers;
 mod fidelity;
+mod locks;
 mod manifest;
 mod model;
 pub mod review;
@@ -32,7 +34,9 @@ const SCRIPTS: &[&str] = &[
     "50-cutover.sh",
     "55-after-cutover.sql",
     "60-rollback.sql",
+    "60-rollback.sh",
     "70-cleanup.sql",
+    "70-cleanup.sh",
 ];
 
 /// Every artifact by its path in the output folder.

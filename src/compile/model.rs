@@ -1,16 +1,89 @@
 //! What every artifact is made from: the plan's names, quoted once, in dependency order.
 
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 
 use serde::Serialize;
 
 use super::drift::{self, Drift};
+use super::drivers::{Driven, DriverFacts, DriverModel};
 use super::fidelity::{self, Global, UnitFidelity};
+use super::locks::{Acquisition, AcquisitionBuilder};
+use super::review::LockMode;
 use crate::analysis::Analysis;
-use crate::plan::{Resolved, ResolvedTable, SequenceKind, SequenceUse, Unit};
+use crate::plan::{Resolved, ResolvedTable, SchemaPair, SequenceKind, SequenceUse, Unit};
 use crate::sql::QualifiedName;
 use crate::sql::quote::{ident, literal, shell_word};
 use crate::toc::Toc;
+
+/// A setting every session of every script pins, as pg_dump's own output pins them: none of
+/// what the scripts do may depend on the role's or the database's defaults. (Each transaction
+/// that locks production then sets its own limits.)
+#[derive(Debug, Serialize)]
+pub struct Setting {
+    pub name: &'static str,
+    /// As SQL.
+    pub value: &'static str,
+}
+
+const SESSION: &[Setting] = &[
+    // The scripts are UTF-8, and so are the names in them.
+    Setting {
+        name: "client_encoding",
+        value: "'UTF8'",
+    },
+    // The definitions copied from pg_dump's output are written for it.
+    Setting {
+        name: "standard_conforming_strings",
+        value: "on",
+    },
+    // Every name is schema-qualified: no function or operator outside pg_catalog can be
+    // reached, and catalog names print fully qualified.
+    Setting {
+        name: "search_path",
+        value: "''",
+    },
+    // The bodies of functions re-created from the dump name what their search_path finds.
+    Setting {
+        name: "check_function_bodies",
+        value: "false",
+    },
+    Setting {
+        name: "default_transaction_isolation",
+        value: "'read committed'",
+    },
+    Setting {
+        name: "statement_timeout",
+        value: "0",
+    },
+    Setting {
+        name: "lock_timeout",
+        value: "0",
+    },
+    Setting {
+        name: "idle_in_transaction_session_timeout",
+        value: "0",
+    },
+];
+
+/// The session settings as SQL for one `psql -c`, for the sessions a shell script opens, named
+/// `restage <plan> <step>`. `transaction_timeout` exists from PostgreSQL 17 on.
+fn session_line(plan: &str, tag: &str, step: &str) -> String {
+    let mut sql: String = SESSION
+        .iter()
+        .map(|s| format!("SET {} = {}; ", s.name, s.value))
+        .collect();
+    sql.push_str(&format!(
+        "SET application_name = 'restage {plan} {step}'; DO {tag} BEGIN \
+         IF pg_catalog.current_setting('server_version_num')::pg_catalog.int4 >= 170000 THEN \
+         PERFORM pg_catalog.set_config('transaction_timeout', '0', false); END IF; END {tag};"
+    ));
+    sql
+}
+
+/// How long a session may sit idle inside a transaction that holds locks on production before
+/// the server ends it (`idle_in_transaction_session_timeout`), in milliseconds: psql sends a
+/// script's statements one after another, so only a stopped client is ever idle that long.
+pub const IDLE_MS: u64 = 1000;
 
 /// Shared by every artifact.
 #[derive(Debug, Serialize)]
@@ -35,13 +108,29 @@ pub struct Model {
     pub dump: String,
     /// The staging and retired twin of each production schema, plus the base staging schema.
     pub staging_schemas: Vec<String>,
+    /// The staging twins alone.
+    pub staging_twins: Vec<String>,
     pub retired_schemas: Vec<String>,
     pub tables: Vec<TableModel>,
     pub units: Vec<UnitModel>,
-    /// Every production relation the cutover and rollback lock, in dependency order.
-    pub lock_production: Vec<String>,
+    /// The settings every script's session pins first.
+    pub session: &'static [Setting],
+    pub cutover_driver: DriverModel,
+    pub rollback_driver: DriverModel,
+    pub cleanup_driver: DriverModel,
+    /// What the cutover, the rollback and the cleanup lock, in the order they lock it.
+    pub cutover_locks: Acquisition,
+    pub rollback_locks: Acquisition,
+    pub cleanup_locks: Acquisition,
+    /// The one session advisory lock every step of this plan holds while it runs.
+    pub guard: Guard,
+    /// The production partitions the cutover gives a proof of their bound before it detaches
+    /// them (as literals), so that a rollback attaches them back without reading them.
+    pub retired_proofs: Vec<String>,
     /// Every production table the preflight checks, with the kind it must be.
     pub relations: Vec<RelationCheck>,
+    /// What the later steps need the role running them to be allowed, for the preflight.
+    pub privileges: Privileges,
     /// The staging and retired schemas 10-stage.sql creates, as literals for `to_regnamespace`.
     pub new_schemas: Vec<String>,
     /// What 20-load.sh needs, quoted for the shell.
@@ -53,6 +142,27 @@ pub struct Model {
     pub drift: Drift,
 }
 
+/// Every privilege the steps after the preflight need, as literals, so that the preflight
+/// names what is missing instead of a step failing half way.
+#[derive(Debug, Serialize)]
+pub struct Privileges {
+    /// Schemas the cutover and rollback create in: moving a table into a schema, and creating
+    /// a materialized view or function again, need CREATE there.
+    pub create_in: Vec<String>,
+    /// The roles the build makes owners of the staging tables (as the dump says): the role
+    /// running it must be able to act as each, and 10-stage.sql lets each create in the
+    /// staging schemas.
+    pub owners: Vec<String>,
+    /// The same roles, quoted, for GRANT.
+    pub owner_names: Vec<String>,
+    /// Relations the cutover and rollback alter or lock by `OWNER TO`: the role must be able to
+    /// act as their owner.
+    pub owned: Vec<String>,
+    /// Production tables the restored tables' foreign keys reference: the build needs
+    /// REFERENCES on them.
+    pub references: Vec<String>,
+}
+
 #[derive(Debug, Serialize)]
 pub struct RelationCheck {
     pub literal: String,
@@ -62,6 +172,10 @@ pub struct RelationCheck {
 
 #[derive(Debug, Serialize)]
 pub struct LoadModel {
+    /// The session settings, for `psql -c`, as a shell word.
+    pub session: String,
+    /// The plan's guard, for the session that holds it while the load runs, as a shell word.
+    pub guard: String,
     pub staged_digest_query: String,
     pub jobs: u32,
     /// ` --max-rate N` for each remap, or nothing.
@@ -96,13 +210,56 @@ pub struct RunRecord {
     pub run_literal: String,
     pub progress: String,
     pub cutover_stats: String,
+    /// Where each sequence must be moved at cutover and at rollback, worked out before the
+    /// locks are taken.
+    pub targets: String,
 }
 
 #[derive(Debug, Serialize)]
 pub struct CutoverSettings {
     pub lock_timeout: String,
+    /// The plan's bound on one attempt's whole lock acquisition, in milliseconds; at run time
+    /// also at most three quarters of the server's deadlock_timeout.
+    pub lock_ms: u64,
     pub statement_timeout: String,
+    pub statement_ms: u64,
+    /// How long a session may sit idle in a transaction that holds production's locks before
+    /// the server ends it, in milliseconds: a client that stops cannot keep them.
+    pub idle_ms: u64,
     pub retries: u32,
+}
+
+/// One step of a plan at a time: every step takes a session advisory lock keyed by the plan
+/// digest (another plan, or another version of this one, has another key) before it does
+/// anything, waits a little for it, then says who holds it.
+#[derive(Debug, Serialize)]
+pub struct Guard {
+    /// The statement that takes it.
+    pub sql: String,
+}
+
+impl Guard {
+    fn of(digest: &str, plan: &str, tag: &str) -> Guard {
+        let key = i64::from_str_radix(&digest[..15], 16).unwrap_or_default();
+        // How pg_locks shows a bigint key: its high and low 32 bits.
+        let (classid, objid) = (key >> 32, key & 0xffff_ffff);
+        let sql = format!(
+            "DO {tag}
+BEGIN
+    PERFORM pg_catalog.set_config('lock_timeout', '2s', true);
+    PERFORM pg_catalog.pg_advisory_lock({key});
+EXCEPTION WHEN lock_not_available THEN
+    RAISE EXCEPTION 'restage: another restage step of plan {plan} is running: %', (
+        SELECT pg_catalog.string_agg(pg_catalog.format('%s (pid %s, since %s)', a.application_name, a.pid,
+                   pg_catalog.date_trunc('second', a.backend_start)), ', ')
+        FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+        WHERE l.locktype = 'advisory' AND l.granted AND l.classid = {classid} AND l.objid = {objid} AND l.objsubid = 1)
+        USING HINT = 'wait for it to end, then run this again; nothing was changed';
+END
+{tag};"
+        );
+        Guard { sql }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -115,8 +272,10 @@ pub struct TableModel {
     pub partitioned: bool,
     /// The staged tables that make up this table (itself, or its leaf partitions).
     pub units: Vec<UnitRef>,
-    /// Sequences that stay with a partitioned table and are moved past the restored rows.
-    pub kept_sequences: Vec<SetvalModel>,
+    /// Sequences that stay with a partitioned table and are moved past the restored rows (at
+    /// cutover) or past the replaced rows (at rollback).
+    pub kept_cutover: Vec<SetvalModel>,
+    pub kept_rollback: Vec<SetvalModel>,
 }
 
 #[derive(Debug, Serialize)]
@@ -166,17 +325,25 @@ pub struct OwnedModel {
     pub column: String,
 }
 
-/// `SELECT setval(<target>, <pick>((SELECT <extreme>(<column>) FROM <table>), <floor>))`: the
-/// sequence ends up past every restored value and never before where it was.
+/// A sequence moved past the rows a swap puts in place and never before where it was:
+/// `setval(<sequence>, <pick>(<target>, last_value of <floor>))`. The target, the largest value
+/// of the column (the smallest for a descending sequence) over `tables`, is worked out before
+/// the locks are taken, from tables that no longer change: the staging tables after the build,
+/// the replaced tables after the cutover.
 #[derive(Debug, Serialize)]
 pub struct SetvalModel {
+    /// The table and column, for REVIEW.md.
     pub label: String,
-    pub target: String,
+    /// Its key in the run record's targets, as a literal.
+    pub key: String,
+    /// The sequence, as a `regclass` literal.
+    pub sequence: String,
     pub pick: &'static str,
+    /// The sequence whose `last_value` it must not fall behind.
+    pub floor: String,
     pub extreme: &'static str,
     pub column: String,
-    pub table: String,
-    pub floor: String,
+    pub tables: Vec<String>,
 }
 
 impl Model {
@@ -197,6 +364,7 @@ impl Model {
             run_literal: literal(&qualified_in_base("run")),
             progress: qualified_in_base("progress"),
             cutover_stats: qualified_in_base("cutover_stats"),
+            targets: qualified_in_base("sequence_targets"),
         };
         let mut staging_schemas = vec![ident(base)];
         staging_schemas.extend(resolved.schemas.values().map(|pair| ident(&pair.staging)));
@@ -208,14 +376,9 @@ impl Model {
 
         let mut units = Vec::new();
         let mut tables = Vec::new();
-        let mut lock_production = Vec::new();
-        // What is in lock_production already, to keep it free of repeats in linear time.
-        let mut locked: HashSet<String> = HashSet::new();
         let mut relations = Vec::new();
         for table in &resolved.tables {
             if table.partitioned {
-                locked.insert(table.name.quoted());
-                lock_production.push(table.name.quoted());
                 relations.push(RelationCheck {
                     literal: literal(&table.name.quoted()),
                     relkind: 'p',
@@ -225,15 +388,6 @@ impl Model {
             let mut unit_refs = Vec::new();
             for unit in &table.units {
                 let model = unit_model(resolved, unit, units.len() + 1);
-                // A partition of a partition leaves its own parent: lock that one up front too,
-                // parents before children, as PostgreSQL itself locks them.
-                if let Some(partition) = &model.partition
-                    && locked.insert(partition.parent.clone())
-                {
-                    lock_production.push(partition.parent.clone());
-                }
-                locked.insert(model.production.clone());
-                lock_production.push(model.production.clone());
                 relations.push(RelationCheck {
                     literal: model.production_literal.clone(),
                     relkind: 'r',
@@ -246,37 +400,39 @@ impl Model {
                 });
                 units.push(model);
             }
-            tables.push(table_model(table, unit_refs));
+            tables.push(table_model(resolved, table, unit_refs));
         }
         let (attached, dependents) =
             fidelity::fidelity(resolved, toc, schema, plan.staging.unlogged);
         for (unit, attached) in units.iter_mut().zip(attached) {
             unit.attached = attached;
         }
-        // Tables that are not swapped but change at cutover: children moved to the new parent,
-        // tables whose foreign keys are re-pointed.
-        let mut touched: Vec<String> = units
+        let cutover_locks = swap_locks(analysis, &units, &dependents, Swap::Cutover);
+        let rollback_locks = swap_locks(analysis, &units, &dependents, Swap::Rollback);
+        let cleanup_locks = cleanup_locks(&units);
+        let privileges = privileges(analysis, &units, &dependents, &cutover_locks);
+        let retired_proofs = units
             .iter()
-            .flat_map(|u| u.attached.children.iter().cloned())
+            .filter_map(|u| u.attached.bound_check.as_ref())
+            .map(|b| b.production.clone())
             .collect();
-        touched.extend(resolved.tables.iter().flat_map(|t| &t.units).flat_map(|u| {
-            u.attachments
-                .inbound_foreign_key_tables(schema)
-                .map(|(table, _)| table.quoted())
-        }));
-        for name in touched {
-            if locked.insert(name.clone()) {
-                lock_production.push(name);
-            }
-        }
         let new_schemas = resolved
             .schemas
             .values()
             .flat_map(|pair| [&pair.staging, &pair.retired])
             .map(|schema| literal(&ident(schema)))
             .collect();
+        let tag = dollar_tag(&[
+            plan.text.as_bytes(),
+            &analysis.listing,
+            &analysis.schema_text,
+        ]);
+        let session = |step: &str| session_line(&plan.name, &tag, step);
+        let guard = Guard::of(digest, &plan.name, &tag);
         let jobs = plan.load.jobs;
         let load = LoadModel {
+            session: shell_word(&session("20-load.sh")),
+            guard: shell_word(&guard.sql),
             staged_digest_query: shell_word(&format!("SELECT digest FROM {}", run.run)),
             jobs,
             // load.max_rate is for the whole load: each of the jobs gets its share.
@@ -286,6 +442,16 @@ impl Model {
                 .map(|rate| format!(" --max-rate {}", rate.div_ceil(u64::from(jobs))))
                 .unwrap_or_default(),
         };
+        let facts = DriverFacts {
+            run: &run,
+            digest,
+            digest_short: &digest[..12],
+            retries: plan.cutover.retries,
+            session: &session,
+        };
+        let cutover_driver = DriverModel::new(Driven::Cutover, &facts, &cutover_locks.relations);
+        let rollback_driver = DriverModel::new(Driven::Rollback, &facts, &rollback_locks.relations);
+        let cleanup_driver = DriverModel::new(Driven::Cleanup, &facts, &cleanup_locks.relations);
         let mut model = Model {
             version: env!("CARGO_PKG_VERSION"),
             plan: plan.name.clone(),
@@ -295,11 +461,7 @@ impl Model {
             digest: digest.to_owned(),
             digest_short: digest[..12].to_owned(),
             digest_literal: literal(digest),
-            tag: dollar_tag(&[
-                plan.text.as_bytes(),
-                &analysis.listing,
-                &analysis.schema_text,
-            ]),
+            tag: tag.clone(),
             run,
             unlogged: plan.staging.unlogged,
             create_table: if plan.staging.unlogged {
@@ -309,23 +471,37 @@ impl Model {
             },
             cutover: CutoverSettings {
                 lock_timeout: literal(&plan.cutover.lock_timeout.to_postgres()),
+                lock_ms: plan.cutover.lock_timeout.millis,
                 statement_timeout: literal(&plan.cutover.statement_timeout.to_postgres()),
+                statement_ms: plan.cutover.statement_timeout.millis,
+                idle_ms: IDLE_MS,
                 retries: plan.cutover.retries,
             },
             dump: shell_word(&plan.source.dump),
+            staging_twins: staging_schemas[1..].to_vec(),
             staging_schemas,
             retired_schemas,
             tables,
             units,
-            lock_production,
+            session: SESSION,
+            cutover_driver,
+            rollback_driver,
+            cleanup_driver,
+            cutover_locks,
+            rollback_locks,
+            cleanup_locks,
+            guard,
+            retired_proofs,
             relations,
+            privileges,
             new_schemas,
             load,
             dependents,
             drift: drift::drift(resolved, schema, dumped_from_major(toc)),
         };
+        let load_session = session("20-load.sh");
         for unit in &mut model.units {
-            unit.load = unit_load(&model.run, &model.tag, unit, digest);
+            unit.load = unit_load(&model.run, &model.tag, &load_session, unit, digest);
         }
         model
     }
@@ -366,7 +542,26 @@ fn label(name: &QualifiedName) -> String {
     name.quoted().replace(['\n', '\r'], " ")
 }
 
-fn table_model(table: &ResolvedTable, units: Vec<UnitRef>) -> TableModel {
+fn table_model(resolved: &Resolved, table: &ResolvedTable, units: Vec<UnitRef>) -> TableModel {
+    // A partitioned table's own sequence draws for all its partitions: its target is over all
+    // of them.
+    let twins = |twin: fn(&SchemaPair) -> &String| -> Vec<String> {
+        table
+            .units
+            .iter()
+            .map(|u| {
+                let pair = &resolved.schemas[&u.name.schema];
+                QualifiedName::new(twin(pair).clone(), u.name.name.clone()).quoted()
+            })
+            .collect()
+    };
+    let kept = |step: &str, tables: Vec<String>| -> Vec<SetvalModel> {
+        table
+            .kept_sequences
+            .iter()
+            .map(|s| setval(step, s, &table.name, s.sequence.quoted(), tables.clone()))
+            .collect()
+    };
     TableModel {
         label: label(&table.name),
         name: table.name.quoted(),
@@ -374,11 +569,8 @@ fn table_model(table: &ResolvedTable, units: Vec<UnitRef>) -> TableModel {
         min_rows: table.min_rows.unwrap_or(1),
         partitioned: table.partitioned,
         units,
-        kept_sequences: table
-            .kept_sequences
-            .iter()
-            .map(|s| setval_identity(s, &table.name, &table.name))
-            .collect(),
+        kept_cutover: kept("cutover", twins(|p| &p.staging)),
+        kept_rollback: kept("rollback", twins(|p| &p.retired)),
     }
 }
 
@@ -392,24 +584,36 @@ fn unit_model(resolved: &Resolved, unit: &Unit, number: usize) -> UnitModel {
     let mut cutover_setvals = Vec::new();
     let mut rollback_setvals = Vec::new();
     for sequence in &unit.sequences {
-        match sequence.kind {
+        // The floor is where the sequence the new table draws from would otherwise go on from.
+        // An identity sequence belongs to its table: after either swap, the replaced table's
+        // own sits in the retired schema under the same name. Any other sequence stays where
+        // it is, and is its own floor.
+        let floor = match sequence.kind {
             SequenceKind::Identity => {
-                // The staged table has an identity sequence of its own: it must start past the
-                // one it replaces, and on rollback the old one past the new one.
-                cutover_setvals.push(setval_identity(sequence, production, &retired));
-                rollback_setvals.push(setval_identity(sequence, production, &retired));
+                QualifiedName::new(pair.retired.clone(), sequence.sequence.name.clone()).quoted()
             }
-            SequenceKind::Owned | SequenceKind::Default => {
-                if sequence.kind == SequenceKind::Owned {
-                    owned_sequences.push(OwnedModel {
-                        sequence: sequence.sequence.quoted(),
-                        column: ident(&sequence.column),
-                    });
-                }
-                cutover_setvals.push(setval_shared(sequence, production));
-                rollback_setvals.push(setval_shared(sequence, production));
-            }
+            SequenceKind::Owned | SequenceKind::Default => sequence.sequence.quoted(),
+        };
+        if sequence.kind == SequenceKind::Owned {
+            owned_sequences.push(OwnedModel {
+                sequence: sequence.sequence.quoted(),
+                column: ident(&sequence.column),
+            });
         }
+        cutover_setvals.push(setval(
+            "cutover",
+            sequence,
+            production,
+            floor.clone(),
+            vec![staging.quoted()],
+        ));
+        rollback_setvals.push(setval(
+            "rollback",
+            sequence,
+            production,
+            floor,
+            vec![retired.quoted()],
+        ));
     }
     let list_file = format!("load/{number:04}-{}.list", file_safe(production));
     UnitModel {
@@ -453,10 +657,17 @@ fn unit_model(resolved: &Resolved, unit: &Unit, number: usize) -> UnitModel {
 
 /// The arguments of one `load_unit` call: SQL around the remapped COPY stream, quoted for SQL
 /// and then for the shell.
-fn unit_load(run: &RunRecord, tag: &str, unit: &UnitModel, digest: &str) -> UnitLoad {
+fn unit_load(
+    run: &RunRecord,
+    tag: &str,
+    session: &str,
+    unit: &UnitModel,
+    digest: &str,
+) -> UnitLoad {
     let (item, staging) = (&unit.item, &unit.staging);
     let begin_sql = format!(
-        "BEGIN;\n\
+        "{session}\n\
+         BEGIN;\n\
          DO {tag} BEGIN IF NOT EXISTS (SELECT FROM {run} WHERE digest = {digest}) THEN \
          RAISE EXCEPTION 'restage load: the staging schema was made by another plan or version'; END IF; END {tag};\n\
          TRUNCATE ONLY {staging};\n\
@@ -466,7 +677,7 @@ fn unit_load(run: &RunRecord, tag: &str, unit: &UnitModel, digest: &str) -> Unit
         digest = literal(digest),
     );
     let end_sql = format!(
-        "INSERT INTO {progress} (step, item, rows) SELECT 'load', {item}, count(*) FROM ONLY {staging};\n\
+        "INSERT INTO {progress} (step, item, rows) SELECT 'load', {item}, pg_catalog.count(*) FROM ONLY {staging};\n\
          COMMIT;\n\
          SELECT rows FROM {progress} WHERE step = 'load' AND item = {item};",
         progress = run.progress,
@@ -491,40 +702,171 @@ fn unit_load(run: &RunRecord, tag: &str, unit: &UnitModel, digest: &str) -> Unit
     }
 }
 
-/// An identity sequence: `table`'s own, floored at the one of the table at `previous`.
-fn setval_identity(
+/// How `sequence` (drawn from by `table`'s column) is moved at `step`: past the values of that
+/// column in `tables`, never behind `floor`.
+fn setval(
+    step: &str,
     sequence: &SequenceUse,
     table: &QualifiedName,
-    previous: &QualifiedName,
+    floor: String,
+    tables: Vec<String>,
 ) -> SetvalModel {
-    let column = literal(&sequence.column);
-    let serial =
-        |t: &QualifiedName| format!("pg_get_serial_sequence({}, {column})", literal(&t.quoted()));
+    let label = format!("{}.{}", label(table), ident(&sequence.column));
     SetvalModel {
-        label: format!("{}.{}", label(table), ident(&sequence.column)),
-        target: format!("{}::regclass", serial(table)),
+        key: literal(&format!("{step} {label}")),
+        label,
+        sequence: format!(
+            "{}::pg_catalog.regclass",
+            literal(&sequence.sequence.quoted())
+        ),
         pick: pick(sequence),
+        floor,
         extreme: extreme(sequence),
         column: ident(&sequence.column),
-        table: table.quoted(),
-        floor: format!(
-            "(SELECT last_value FROM pg_catalog.pg_sequences WHERE format('%I.%I', schemaname, sequencename) = {})",
-            serial(previous)
-        ),
+        tables,
     }
 }
 
-/// A sequence that stays in production (owned or only used by a default).
-fn setval_shared(sequence: &SequenceUse, table: &QualifiedName) -> SetvalModel {
-    SetvalModel {
-        label: format!("{}.{}", label(table), ident(&sequence.column)),
-        target: literal(&sequence.sequence.quoted()),
-        pick: pick(sequence),
-        extreme: extreme(sequence),
-        column: ident(&sequence.column),
-        table: table.quoted(),
-        floor: format!("(SELECT last_value FROM {})", sequence.sequence.quoted()),
+fn privileges(
+    analysis: &Analysis,
+    units: &[UnitModel],
+    dependents: &Global,
+    cutover_locks: &Acquisition,
+) -> Privileges {
+    let Analysis {
+        resolved, schema, ..
+    } = analysis;
+    let mut create_in: BTreeSet<String> = resolved.schemas.keys().cloned().collect();
+    create_in.extend(dependents.matviews.iter().map(|m| m.schema.clone()));
+    create_in.extend(dependents.functions.iter().map(|f| f.schema.clone()));
+    let owners: BTreeSet<String> = resolved
+        .tables
+        .iter()
+        .flat_map(|t| &t.units)
+        .filter_map(|u| schema.block(u.table_id)?.table_owner())
+        .collect();
+    let references: BTreeSet<String> = units
+        .iter()
+        .flat_map(|u| &u.attached.foreign_keys)
+        .filter_map(|fk| fk.references_outside.clone())
+        .collect();
+    Privileges {
+        create_in: create_in.iter().map(|s| literal(s)).collect(),
+        owners: owners.iter().map(|r| literal(r)).collect(),
+        owner_names: owners.iter().map(|r| ident(r)).collect(),
+        owned: cutover_locks
+            .claims
+            .iter()
+            .map(|(name, _)| literal(name))
+            .collect(),
+        references: references.iter().map(|t| literal(t)).collect(),
     }
+}
+
+/// Which way a swap goes: the cutover puts the staging tables in, the rollback the replaced
+/// ones back.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Swap {
+    Cutover,
+    Rollback,
+}
+
+/// What the cutover or the rollback locks, in the acquisition's order (see
+/// [`AcquisitionBuilder`]).
+fn swap_locks(
+    analysis: &Analysis,
+    units: &[UnitModel],
+    dependents: &Global,
+    swap: Swap,
+) -> Acquisition {
+    let Analysis {
+        resolved, schema, ..
+    } = analysis;
+    let exclusive = LockMode::AccessExclusive;
+    let mut locks = AcquisitionBuilder::default();
+    // Views and materialized views, which their readers lock before the tables they read.
+    for name in dependents.views.iter().map(|v| &v.name) {
+        locks.own(name);
+    }
+    for matview in &dependents.matviews {
+        locks.own(&matview.name);
+    }
+    // Tables outside the plan that change with the swap, and that reference plan tables or
+    // inherit from them: their foreign keys are re-pointed, they change parent.
+    for unit in resolved.tables.iter().flat_map(|t| &t.units) {
+        for (table, _) in unit.attachments.inbound_foreign_key_tables(schema) {
+            locks.lock(&table.quoted(), exclusive, true);
+        }
+    }
+    for child in units.iter().flat_map(|u| &u.attached.children) {
+        locks.lock(child, exclusive, true);
+    }
+    // Parents outside the plan that a restored child joins and leaves.
+    for shadow in units
+        .iter()
+        .filter_map(|u| u.attached.inheritance.as_ref())
+        .flat_map(|i| &i.shadows)
+    {
+        locks.lock(&shadow.parent, LockMode::ShareUpdateExclusive, true);
+    }
+    // The plan's tables, referencing before referenced (the load order reversed), each
+    // partitioned table before its partitions.
+    let mut at = 0;
+    let mut spans = Vec::new();
+    for table in &resolved.tables {
+        spans.push((table, at..at + table.units.len()));
+        at += table.units.len();
+    }
+    for (table, span) in spans.iter().rev() {
+        if table.partitioned {
+            locks.lock(&table.name.quoted(), exclusive, true);
+        }
+        for unit in &units[span.clone()] {
+            if let Some(partition) = &unit.partition {
+                locks.lock(&partition.parent, exclusive, true);
+            }
+            locks.lock(&unit.production, exclusive, true);
+        }
+    }
+    // The sequences the swap moves, re-owns or sets.
+    for unit in resolved.tables.iter().flat_map(|t| &t.units) {
+        for sequence in &unit.sequences {
+            locks.own(&sequence.sequence.quoted());
+        }
+    }
+    for sequence in resolved.tables.iter().flat_map(|t| &t.kept_sequences) {
+        locks.own(&sequence.sequence.quoted());
+    }
+    // restage's own copies: nobody else uses them, so locking them never waits.
+    for unit in units {
+        let copy = match swap {
+            Swap::Cutover => &unit.staging,
+            Swap::Rollback => &unit.retired,
+        };
+        locks.lock(copy, exclusive, false);
+    }
+    locks.build()
+}
+
+/// What the cleanup locks: the production tables the retired tables' foreign keys reference
+/// (dropping a key drops its triggers there), then the retired tables and the stand-ins for
+/// parents.
+fn cleanup_locks(units: &[UnitModel]) -> Acquisition {
+    let exclusive = LockMode::AccessExclusive;
+    let mut locks = AcquisitionBuilder::default();
+    for fk in units.iter().flat_map(|u| &u.attached.foreign_keys) {
+        if let Some(referenced) = &fk.references_outside {
+            locks.lock(referenced, exclusive, true);
+        }
+    }
+    for unit in units {
+        locks.lock(&unit.retired, exclusive, false);
+        for shadow in unit.attached.inheritance.iter().flat_map(|i| &i.shadows) {
+            locks.lock(&shadow.staging, exclusive, false);
+            locks.lock(&shadow.retired, exclusive, false);
+        }
+    }
+    locks.build()
 }
 
 fn pick(sequence: &SequenceUse) -> &'static str {

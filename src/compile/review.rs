@@ -167,7 +167,7 @@ pub fn steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
         build_locks.push(LockClaim {
             mode: LockMode::ShareRowExclusive,
             relations: facts.outbound.iter().cloned().collect(),
-            held: format!("while a foreign key to it is added NOT VALID: one short transaction per key, giving up after lock_timeout {timeout}; then ROW SHARE while the key is validated"),
+            held: format!("while a foreign key to it is added NOT VALID: one short transaction per key, taking its lock within lock_timeout {timeout} or giving up; then ROW SHARE while the key is validated"),
         });
     }
     steps.push(Step {
@@ -198,9 +198,9 @@ pub fn steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
         script: Some("50-cutover.sql"),
         what: "Swaps the staging tables into production in one short transaction (see *The cutover window*).".into(),
         production: "yes: the swap".into(),
-        locks: facts.swap_locks("from its LOCK TABLE until COMMIT"),
+        locks: facts.swap_locks("from when it has taken all its locks (within lock_timeout, or it tries again) until COMMIT"),
         rerun: format!(
-            "yes: a lock timeout changes nothing and is retried (up to {} times); once done, a rerun does nothing",
+            "yes: an attempt that does not get its locks in time changes nothing and is retried (up to {} times); once done, a rerun does nothing",
             model.cutover.retries
         ),
     });
@@ -218,23 +218,23 @@ pub fn steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
         rerun: "yes".into(),
     });
     steps.push(Step {
-        file: "60-rollback.sql",
+        file: "60-rollback.sh",
         script: Some("60-rollback.sql"),
         what: "Only after a cutover, instead of 55: swaps the replaced tables back in one transaction like the cutover's, then validates and refreshes as 55 does.".into(),
         production: "yes: the swap back".into(),
-        locks: facts.swap_locks("from its LOCK TABLE until COMMIT; then as 55-after-cutover.sql"),
-        rerun: "yes: once done, a rerun does nothing".into(),
+        locks: facts.swap_locks("from when it has taken all its locks (within lock_timeout, or it tries again) until COMMIT; then as 55-after-cutover.sql"),
+        rerun: "yes: an attempt that does not get its locks in time changes nothing and is retried; once done, a rerun does nothing".into(),
     });
     let mut cleanup_locks = Vec::new();
     if !facts.outbound.is_empty() {
         cleanup_locks.push(LockClaim {
             mode: LockMode::AccessExclusive,
             relations: facts.outbound.iter().cloned().collect(),
-            held: format!("dropping the retired tables drops their foreign keys to these tables: until the cleanup commits, giving up after lock_timeout {timeout}"),
+            held: format!("dropping the retired tables drops their foreign keys to these tables: from when the cleanup has taken all its locks (within lock_timeout {timeout}, or it tries again) until it commits"),
         });
     }
     steps.push(Step {
-        file: "70-cleanup.sql",
+        file: "70-cleanup.sh",
         script: Some("70-cleanup.sql"),
         what: format!(
             "Drops the retired tables and restage's schemas, once approved on the command line (`-v approve={}`). After it, nothing can be rolled back.",
@@ -250,7 +250,8 @@ pub fn steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
 /// What the lock claims are computed from.
 struct Facts {
     /// Relations the swap holds ACCESS EXCLUSIVE: plan tables, partitioned parents, children
-    /// and referencing tables re-pointed, views and materialized views re-created.
+    /// and referencing tables re-pointed, views and materialized views re-created, the
+    /// sequences it moves.
     exclusive: BTreeSet<String>,
     /// Parents outside the plan that a restored child joins and leaves.
     parents: BTreeSet<String>,
@@ -268,16 +269,17 @@ impl Facts {
         let schema = &analysis.schema;
         let dependents = &analysis.resolved.dependents;
         let name = |id: u32| schema.name_of(id).map(|n| n.quoted());
-        let mut exclusive: BTreeSet<String> = model.lock_production.iter().cloned().collect();
-        exclusive.extend(dependents.views.iter().filter_map(|id| name(*id)));
-        exclusive.extend(dependents.matviews.iter().filter_map(|m| name(m.id)));
-        let parents = model
-            .units
-            .iter()
-            .filter_map(|u| u.attached.inheritance.as_ref())
-            .flat_map(|i| i.shadows.iter().map(|s| s.parent.clone()))
-            .filter(|p| !exclusive.contains(p))
-            .collect();
+        let claimed = |mode: LockMode| -> BTreeSet<String> {
+            model
+                .cutover_locks
+                .claims
+                .iter()
+                .filter(|(_, m)| *m == mode)
+                .map(|(name, _)| name.clone())
+                .collect()
+        };
+        let exclusive = claimed(LockMode::AccessExclusive);
+        let parents = claimed(LockMode::ShareUpdateExclusive);
         let outbound = model
             .units
             .iter()
@@ -433,6 +435,7 @@ struct ModeRow {
 #[derive(Serialize)]
 struct Window {
     lock_timeout: String,
+    idle_timeout: String,
     statement_timeout: String,
     retries: u32,
     backoff: String,
@@ -441,7 +444,8 @@ struct Window {
     statements: String,
     statement_count: usize,
     statements_fence: String,
-    setval_reads: Vec<String>,
+    /// The columns whose sequences the cutover moves past the restored rows.
+    sequences: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -592,18 +596,19 @@ impl Review {
             .map(lock_row)
             .collect();
         let statements = window_statements(files.get("50-cutover.sql").map_or("", String::as_str));
-        let setval_reads = model
+        let sequences = model
             .units
             .iter()
             .flat_map(|u| &u.cutover_setvals)
-            .chain(model.tables.iter().flat_map(|t| &t.kept_sequences))
-            .map(|s| code(&format!("{}({}) FROM {}", s.extreme, s.column, s.table)))
+            .chain(model.tables.iter().flat_map(|t| &t.kept_cutover))
+            .map(|s| code(&s.label))
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
         let joined = statements.join("\n");
         let window = Window {
             lock_timeout: plan.cutover.lock_timeout.to_postgres(),
+            idle_timeout: format!("{} ms", model.cutover.idle_ms),
             statement_timeout: plan.cutover.statement_timeout.to_postgres(),
             retries: plan.cutover.retries,
             backoff: backoff(plan.cutover.retries),
@@ -612,7 +617,7 @@ impl Review {
             statement_count: statements.len(),
             statements_fence: fence(&joined),
             statements: joined,
-            setval_reads,
+            sequences,
         };
         let rollback = Rollback {
             tables: model.units.iter().map(|u| code(&u.production)).collect(),
@@ -628,7 +633,7 @@ impl Review {
                 .units
                 .iter()
                 .flat_map(|u| &u.rollback_setvals)
-                .chain(model.tables.iter().flat_map(|t| &t.kept_sequences))
+                .chain(model.tables.iter().flat_map(|t| &t.kept_rollback))
                 .map(|s| code(&s.label))
                 .collect::<BTreeSet<_>>()
                 .into_iter()

@@ -15,8 +15,8 @@ use crate::sql::name::MAX_IDENT_BYTES;
 
 const DEFAULT_STAGING: &str = "restore_staging";
 const DEFAULT_RETIRED: &str = "restore_retired";
-const DEFAULT_LOCK_TIMEOUT: u64 = 2000;
-const DEFAULT_STATEMENT_TIMEOUT: u64 = 30_000;
+const DEFAULT_LOCK_TIMEOUT: u64 = 500;
+const DEFAULT_STATEMENT_TIMEOUT: u64 = 5000;
 const DEFAULT_RETRIES: u32 = 10;
 
 /// Reads the plan in `text`, the content of the file at `path`.

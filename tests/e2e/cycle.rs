@@ -3,7 +3,7 @@
 
 use super::*;
 
-const KITCHEN_TABLES: &str = "  - public.reading\n  - name: app.sensor\n    min_rows: 3\n  - app.measurement\n  - public.account\n  - name: public.event_base\n    min_rows: 0\n  - '\"Weird Schema\".\"Order Items\"'\n";
+pub(super) const KITCHEN_TABLES: &str = "  - public.reading\n  - name: app.sensor\n    min_rows: 3\n  - app.measurement\n  - public.account\n  - name: public.event_base\n    min_rows: 0\n  - '\"Weird Schema\".\"Order Items\"'\n";
 
 /// The tables those plan tables restore: partitions stand for their partitioned table.
 const KITCHEN_RESTORED: &[&str] = &[
@@ -31,7 +31,7 @@ const KITCHEN_CHANGES: &str = "
     INSERT INTO app.ticket (title) VALUES ('c');
 ";
 
-const PAGILA_TABLES: &str = "  - public.customer\n  - public.inventory\n  - public.rental\n  - name: public.payment\n    after: [public.rental]\n";
+pub(super) const PAGILA_TABLES: &str = "  - public.customer\n  - public.inventory\n  - public.rental\n  - name: public.payment\n    after: [public.rental]\n";
 
 const PAGILA_RESTORED: &[&str] = &[
     "public.customer",
@@ -163,8 +163,8 @@ fn cycle(cluster: &Cluster, example: &Example) {
     }
     let handed_out = State::of(cluster, database).sequences;
 
-    run.check_locks("60-rollback.sql");
-    let rollback = run.ok(&["60-rollback.sql"]);
+    run.check_locks("60-rollback.sh");
+    let rollback = run.ok(&["60-rollback.sh"]);
     let notices = String::from_utf8_lossy(&rollback.stderr);
     assert!(
         notices.contains("since the cutover; they stay in the retired schema"),
@@ -188,7 +188,7 @@ fn cycle(cluster: &Cluster, example: &Example) {
         );
     }
 
-    run.ok_as_reviewed(&["70-cleanup.sql"]);
+    run.ok_as_reviewed(&["70-cleanup.sh"]);
     let cleaned = State::of(cluster, database);
     assert_eq!(cleaned.tables, before.tables);
     assert_schema_eq(
@@ -216,7 +216,7 @@ fn cycle(cluster: &Cluster, example: &Example) {
         );
     }
     cluster.query(&forward, example.inserts);
-    run.ok_as_reviewed(&["70-cleanup.sql"]);
+    run.ok_as_reviewed(&["70-cleanup.sh"]);
     let kept = State::of(cluster, &forward);
     assert_schema_eq(
         &kept.schema,

@@ -192,6 +192,7 @@ fn the_dump_path_and_the_tools_the_load_needs() {
     let run = Artifacts {
         cluster: &cluster,
         database: "pagila",
+        user: "postgres",
         plan: archive.path("moved.yaml"),
         out,
     };

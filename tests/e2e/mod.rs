@@ -4,9 +4,13 @@
 mod cycle;
 mod faults;
 mod fidelity;
+mod hostile;
 mod live;
 mod load;
+mod operator;
 mod quoting;
+mod replica;
+mod traffic;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -104,6 +108,7 @@ impl Archive {
         Artifacts {
             cluster,
             database,
+            user: "postgres",
             plan: plan_path,
             out,
         }
@@ -114,6 +119,8 @@ impl Archive {
 struct Artifacts<'a> {
     cluster: &'a Cluster,
     database: &'a str,
+    /// The role the artifacts run as.
+    user: &'a str,
     plan: PathBuf,
     out: PathBuf,
 }
@@ -124,29 +131,46 @@ impl<'a> Artifacts<'a> {
         Artifacts {
             cluster: self.cluster,
             database,
+            user: self.user,
             plan: self.plan.clone(),
             out: self.out.clone(),
         }
+    }
+
+    /// The same artifacts, run as another role.
+    fn as_user(&self, user: &'a str) -> Artifacts<'a> {
+        Artifacts {
+            cluster: self.cluster,
+            database: self.database,
+            user,
+            plan: self.plan.clone(),
+            out: self.out.clone(),
+        }
+    }
+
+    /// A command for an artifact or a client program, as this run's role, in the output folder.
+    fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+        let mut command = self.cluster.command(program, self.database);
+        command
+            .env("PGUSER", self.user)
+            .env("RESTAGE", env!("CARGO_BIN_EXE_restage"))
+            .current_dir(&self.out);
+        command
     }
 
     /// Runs an artifact the way the README says: SQL with psql, shell scripts directly.
     fn run(&self, artifact: &str, psql_args: &[&str]) -> Output {
         let path = self.out.join(artifact);
         let mut command = if artifact.ends_with(".sh") {
-            let mut c = self.cluster.command(&path, self.database);
-            c.env("RESTAGE", env!("CARGO_BIN_EXE_restage"));
+            let mut c = self.command(&path);
+            c.args(psql_args);
             c
         } else {
-            let mut c = self
-                .cluster
-                .command(self.cluster.bindir().join("psql"), self.database);
+            let mut c = self.command(self.cluster.bindir().join("psql"));
             c.arg("-X").args(psql_args).arg("-f").arg(&path);
             c
         };
-        command
-            .current_dir(&self.out)
-            .output()
-            .expect("artifact runs")
+        command.output().expect("artifact runs")
     }
 
     /// Runs artifacts that must succeed; the output of the last.
@@ -170,7 +194,8 @@ impl<'a> Artifacts<'a> {
     }
 
     /// Runs artifacts that must succeed, each after checking that the locks it takes on
-    /// production are exactly those REVIEW.md states for its step.
+    /// production are exactly those REVIEW.md states for its step, and that it takes them all
+    /// before it changes anything.
     fn ok_as_reviewed(&self, artifacts: &[&str]) {
         for artifact in artifacts {
             self.check_locks(artifact);
@@ -196,47 +221,84 @@ impl<'a> Artifacts<'a> {
                         *mode = (*mode).max(lock.mode);
                     }
                 }
+                let (taken, late) = self.locks_taken(script);
                 assert_eq!(
-                    self.locks_taken(script),
-                    claimed,
+                    taken, claimed,
                     "the locks {script} takes on production, against what REVIEW.md says"
+                );
+                assert_eq!(
+                    late,
+                    BTreeMap::new(),
+                    "locks {script} takes on production after its acquisition, which must take them all up front"
                 );
             }
         }
     }
 
     /// The strongest lock above ACCESS SHARE that `script` takes on each production relation
-    /// (one that exists before it runs, outside restage's schemas). The script runs as one
-    /// transaction, its own BEGIN and COMMIT left out, and reads `pg_locks` before rolling
-    /// back: a lock a statement takes is held to the end of the transaction, so this sees
-    /// every lock of every statement.
-    fn locks_taken(&self, script: &str) -> BTreeMap<String, LockMode> {
+    /// (one that exists before it runs, outside restage's schemas), and the locks it takes
+    /// after its acquisition (the statement after which the script says every lock is held)
+    /// that the acquisition did not already hold as strongly. The script runs as one
+    /// transaction, its own BEGIN and COMMIT left out (and its VACUUMs, which lock only
+    /// staging and cannot run in a transaction), and reads `pg_locks` before rolling back: a
+    /// lock a statement takes is held to the end of the transaction, so this sees every lock
+    /// of every statement.
+    fn locks_taken(&self, script: &str) -> (BTreeMap<String, LockMode>, BTreeMap<String, String>) {
         let text = std::fs::read_to_string(self.out.join(script)).expect("script");
-        let body: String = text
-            .lines()
-            .filter(|l| !matches!(*l, "BEGIN;" | "BEGIN READ ONLY;" | "COMMIT;" | "ROLLBACK;"))
-            .flat_map(|l| [l, "\n"])
-            .collect();
+        let snapshot = |table: &str| {
+            format!(
+                "INSERT INTO pg_temp.{table} SELECT l.relation, l.mode FROM pg_locks l \
+                 WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted;\n"
+            )
+        };
+        let mut body = String::new();
+        let mut state = 0;
+        for line in text.lines() {
+            match line {
+                "BEGIN;" | "BEGIN READ ONLY;" | "ROLLBACK;" => continue,
+                "COMMIT;" => {
+                    if state == 1 {
+                        body.push_str(&snapshot("restage_test_held"));
+                        state = 2;
+                    }
+                    continue;
+                }
+                _ if line.starts_with("VACUUM ") => continue,
+                _ => {}
+            }
+            body.push_str(line);
+            body.push('\n');
+            if state == 0 && line.starts_with("-- Every lock is held from here to COMMIT") {
+                body.push_str(&snapshot("restage_test_acquired"));
+                state = 1;
+            }
+        }
         let wrapped = format!(
             "CREATE TEMP TABLE restage_test_production AS
                 SELECT c.oid, format('%I.%I', n.nspname, c.relname) AS name
                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+                WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
                   AND n.nspname NOT LIKE 'restore\\_%' AND n.nspname NOT LIKE 'pg\\_%'
                   AND n.nspname <> 'information_schema';
+             CREATE TEMP TABLE restage_test_acquired (relation oid, mode text);
+             CREATE TEMP TABLE restage_test_held (relation oid, mode text);
              BEGIN;
              {body}
              \\echo restage-test-locks
              SELECT p.name, l.mode FROM pg_locks l JOIN restage_test_production p ON p.oid = l.relation
                  WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation';
+             \\echo restage-test-late
+             SELECT p.name, h.mode FROM restage_test_held h JOIN restage_test_production p ON p.oid = h.relation
+                 WHERE h.mode <> 'AccessShareLock'
+                   AND NOT EXISTS (SELECT FROM restage_test_acquired a WHERE a.relation = h.relation
+                                   AND a.mode IN (h.mode, 'AccessExclusiveLock'));
              ROLLBACK;
-             DROP TABLE restage_test_production;\n"
+             DROP TABLE restage_test_production, restage_test_acquired, restage_test_held;\n"
         );
         let wrapped_path = self.out.join(format!("locks-{script}"));
         std::fs::write(&wrapped_path, wrapped).expect("wrapped script");
         let output = self
-            .cluster
-            .command(self.cluster.bindir().join("psql"), self.database)
+            .command(self.cluster.bindir().join("psql"))
             .args([
                 "-X",
                 "-q",
@@ -249,7 +311,6 @@ impl<'a> Artifacts<'a> {
                 "-f",
             ])
             .arg(&wrapped_path)
-            .current_dir(&self.out)
             .output()
             .expect("psql runs");
         std::fs::remove_file(&wrapped_path).expect("wrapped script removed");
@@ -259,9 +320,12 @@ impl<'a> Artifacts<'a> {
             String::from_utf8_lossy(&output.stderr)
         );
         let stdout = String::from_utf8_lossy(&output.stdout);
-        let (_, rows) = stdout
+        let (_, rest) = stdout
             .split_once("restage-test-locks\n")
             .expect("the lock query ran");
+        let (rows, late_rows) = rest
+            .split_once("restage-test-late\n")
+            .expect("the late lock query ran");
         let mut taken: BTreeMap<String, LockMode> = BTreeMap::new();
         for row in rows.lines() {
             let (name, mode) = row.rsplit_once('|').expect("name|mode");
@@ -271,7 +335,14 @@ impl<'a> Artifacts<'a> {
                 *strongest = (*strongest).max(mode);
             }
         }
-        taken
+        let late = late_rows
+            .lines()
+            .map(|row| {
+                let (name, mode) = row.rsplit_once('|').expect("name|mode");
+                (name.to_owned(), mode.to_owned())
+            })
+            .collect();
+        (taken, late)
     }
 
     /// Runs an artifact that must fail; its stderr.
@@ -413,5 +484,157 @@ impl Seeded {
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// pgbench clients running SQL scripts against a database for a while, every transaction's
+/// latency logged: the live traffic the scripts must not disturb.
+struct Traffic {
+    child: std::process::Child,
+    dir: tempfile::TempDir,
+    scripts: Vec<String>,
+}
+
+/// What the traffic saw.
+struct TrafficReport {
+    /// pgbench's summary and its errors.
+    stdout: String,
+    stderr: String,
+    success: bool,
+    /// Transactions done, by script name.
+    done: BTreeMap<String, u64>,
+    /// The longest latency of any transaction, by script name, in milliseconds.
+    longest_ms: BTreeMap<String, f64>,
+}
+
+impl Traffic {
+    /// `clients` pgbench clients for `seconds`, each transaction a random pick of `scripts`
+    /// (name, SQL), with prepared statements (`-M prepared`) as applications use them.
+    fn start(
+        cluster: &Cluster,
+        database: &str,
+        scripts: &[(&str, &str)],
+        clients: u32,
+        seconds: u32,
+    ) -> Traffic {
+        let dir = tempfile::Builder::new()
+            .prefix("restage-traffic-")
+            .tempdir()
+            .expect("temp dir");
+        let mut command = cluster.command(cluster.bindir().join("pgbench"), database);
+        command.args([
+            "-n",
+            "-M",
+            "prepared",
+            "-c",
+            &clients.to_string(),
+            "-j",
+            "2",
+            "-T",
+            &seconds.to_string(),
+            "-l",
+            "--log-prefix",
+        ]);
+        command.arg(dir.path().join("latency"));
+        for (name, sql) in scripts {
+            let path = dir.path().join(format!("{name}.sql"));
+            std::fs::write(&path, sql).expect("pgbench script");
+            command.arg("-f").arg(path);
+        }
+        let child = command
+            .env("PGAPPNAME", "restage test traffic")
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("pgbench starts");
+        Traffic {
+            child,
+            dir,
+            scripts: scripts.iter().map(|(n, _)| (*n).to_owned()).collect(),
+        }
+    }
+
+    fn finish(self) -> TrafficReport {
+        let output = self.child.wait_with_output().expect("pgbench ends");
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        // Per script: "SQL script N: <path>" followed by " - M transactions (...)"; with one
+        // script there is no such section, only the total.
+        let mut done = BTreeMap::new();
+        let mut current: Option<String> = None;
+        for line in stdout.lines() {
+            if let Some(rest) = line.strip_prefix("SQL script ") {
+                let index: usize = rest
+                    .split(':')
+                    .next()
+                    .and_then(|n| n.trim().parse().ok())
+                    .expect("script number");
+                current = Some(self.scripts[index - 1].clone());
+            } else if let (Some(name), Some(rest)) = (&current, line.strip_prefix(" - ")) {
+                if let Some(n) = rest
+                    .strip_suffix(")")
+                    .and_then(|r| r.split(" transactions").next())
+                    .and_then(|n| n.trim().parse::<u64>().ok())
+                {
+                    done.insert(name.clone(), n);
+                }
+            } else if let Some(n) = line.strip_prefix("number of transactions actually processed: ")
+                && self.scripts.len() == 1
+            {
+                let n = n.split('/').next().and_then(|n| n.trim().parse().ok());
+                done.insert(self.scripts[0].clone(), n.expect("a count"));
+            }
+        }
+        // The per-transaction logs: client, transaction, latency (µs), script number, ...
+        let mut longest_ms: BTreeMap<String, f64> = BTreeMap::new();
+        for entry in std::fs::read_dir(self.dir.path()).expect("log folder") {
+            let path = entry.expect("log file").path();
+            let is_log = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("latency."));
+            if !is_log {
+                continue;
+            }
+            for line in std::fs::read_to_string(&path).expect("log").lines() {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                let (Some(latency), Some(script)) = (
+                    fields.get(2).and_then(|f| f.parse::<f64>().ok()),
+                    fields.get(3).and_then(|f| f.parse::<usize>().ok()),
+                ) else {
+                    continue;
+                };
+                let name = self.scripts[script].clone();
+                let longest = longest_ms.entry(name).or_insert(0.0);
+                *longest = longest.max(latency / 1000.0);
+            }
+        }
+        TrafficReport {
+            success: output.status.success(),
+            stdout,
+            stderr,
+            done,
+            longest_ms,
+        }
+    }
+}
+
+impl TrafficReport {
+    /// No client saw an error of any kind, and every script ran.
+    fn assert_clean(&self, context: &str) {
+        assert!(
+            self.success && !self.stderr.contains("ERROR") && !self.stderr.contains("aborted"),
+            "the traffic failed during {context}\n{}\n{}",
+            self.stdout,
+            self.stderr
+        );
+        if let Some(failed) = self
+            .stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("number of failed transactions: "))
+        {
+            assert!(failed.starts_with("0 "), "{context}: {}", self.stdout);
+        }
     }
 }

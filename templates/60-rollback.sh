@@ -1,0 +1,1 @@
+{% with driver = rollback_driver %}{% include "driver.sh" %}{% endwith %}

@@ -1,0 +1,1 @@
+{% with driver = cleanup_driver %}{% include "driver.sh" %}{% endwith %}

@@ -1,0 +1,371 @@
+//! What an operator gets wrong and what a busy server does meanwhile: a step started twice,
+//! a session that dies before a step is complete, tables that go live never vacuumed, an
+//! anti-wraparound autovacuum in the way, a role that is only a member of the owner, and the
+//! drivers' account of what state production is in.
+
+use std::io::Write;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use super::cycle::{PAGILA_TABLES, pagila};
+use super::*;
+
+fn spawn(run: &Artifacts, artifact: &str, args: &[&str]) -> Child {
+    run.command(run.out.join(artifact))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the driver starts")
+}
+
+fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Two `20-load.sh` at once: the second says that another step of this plan is running, and
+/// who runs it; the first loads every table once.
+#[test]
+fn a_step_run_twice_at_once_is_refused() {
+    let cluster = Cluster::start();
+    pagila(&cluster);
+    let archive = Archive::make(&cluster, "pagila");
+    let run = archive.compile(
+        &cluster,
+        "pagila",
+        "twice",
+        PAGILA_TABLES,
+        "load:\n  max_rate: 1MB\n",
+    );
+    run.ok(&["00-preflight.sql", "10-stage.sql"]);
+
+    let first = spawn(&run, "20-load.sh", &[]);
+    wait_until(
+        "the first load has started",
+        Duration::from_secs(30),
+        || {
+            cluster.query(
+            "pagila",
+            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY %' AND state = 'active'",
+        ) != "0\n"
+        },
+    );
+    let second = run.run("20-load.sh", &[]);
+    let first = first.wait_with_output().expect("the first load ends");
+    let first_err = String::from_utf8_lossy(&first.stderr);
+    let second_err = String::from_utf8_lossy(&second.stderr);
+    assert!(first.status.success(), "{first_err}");
+    assert!(
+        !second.status.success(),
+        "the second load ran next to the first\n{second_err}"
+    );
+    assert!(
+        second_err.contains("another restage step of plan twice is running")
+            && second_err.contains("20-load.sh"),
+        "the second load says who holds the plan\n{second_err}"
+    );
+    let finished = |text: &str, table: &str| {
+        text.lines()
+            .filter(|l| l.contains(&format!("] {table}: finished")))
+            .count()
+    };
+    for table in [
+        "public.customer",
+        "public.rental",
+        "public.payment_p2022_03",
+    ] {
+        assert_eq!(
+            finished(&first_err, table) + finished(&second_err, table),
+            1,
+            "{table} is loaded once\n{first_err}\n{second_err}"
+        );
+    }
+}
+
+/// The session running 30-build.sql ends before it has vacuumed and analyzed the tables (its
+/// input stops there): the build is not recorded, 40-verify.sql refuses, and the rerun does
+/// the rest. Afterwards every staging table has its statistics and is all-visible, so the
+/// swapped tables go live without a first autovacuum that reads them all, and an index-only
+/// scan reads no heap page.
+#[test]
+fn the_build_is_recorded_only_when_all_of_it_is_done() {
+    let cluster = Cluster::start();
+    pagila(&cluster);
+    let archive = Archive::make(&cluster, "pagila");
+    let run = archive.compile(&cluster, "pagila", "build", PAGILA_TABLES, "");
+    run.ok(&["00-preflight.sql", "10-stage.sql", "20-load.sh"]);
+
+    let script = std::fs::read_to_string(run.out.join("30-build.sql")).expect("script");
+    let cut = script
+        .lines()
+        .position(|l| l.starts_with("VACUUM") || l.starts_with("ANALYZE"))
+        .expect("the build vacuums or analyzes the staging tables");
+    let prefix: String = script.lines().take(cut).flat_map(|l| [l, "\n"]).collect();
+    let mut psql = run
+        .command(cluster.bindir().join("psql"))
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("psql starts");
+    psql.stdin
+        .take()
+        .expect("stdin")
+        .write_all(prefix.as_bytes())
+        .expect("the build up to its VACUUM");
+    let partial = psql.wait_with_output().expect("psql ends");
+    assert!(
+        partial.status.success(),
+        "{}",
+        String::from_utf8_lossy(&partial.stderr)
+    );
+    assert_eq!(
+        cluster.query(
+            "pagila",
+            "SELECT count(*) FROM restore_staging.progress WHERE step = 'build'"
+        ),
+        "0\n",
+        "the build is recorded before its tables are vacuumed and analyzed"
+    );
+    run.fails("40-verify.sql", &[]);
+
+    run.ok(&["30-build.sql", "40-verify.sql"]);
+    assert_eq!(
+        cluster.query(
+            "pagila",
+            "SELECT string_agg(format('%I.%I', schemaname, relname), ', ') FROM pg_stat_all_tables \
+             WHERE schemaname = 'restore_staging__public' AND (last_analyze IS NULL OR last_vacuum IS NULL)"
+        ),
+        "\n",
+        "staging tables not vacuumed and analyzed"
+    );
+    run.ok(&["50-cutover.sh"]);
+    assert_eq!(
+        cluster.query(
+            "pagila",
+            "SELECT string_agg(c.oid::regclass::text, ', ') FROM pg_class c \
+             WHERE c.oid IN ('public.customer'::regclass, 'public.rental'::regclass, \
+                             'public.inventory'::regclass, 'public.payment_p2022_03'::regclass) \
+               AND (c.relpages = 0 OR c.relallvisible < c.relpages)"
+        ),
+        "\n",
+        "swapped tables that are not all-visible"
+    );
+    let plan = cluster.query(
+        "pagila",
+        "SET enable_seqscan = off; SET enable_bitmapscan = off; \
+         EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) \
+         SELECT customer_id FROM public.customer WHERE customer_id > 0",
+    );
+    assert!(
+        plan.contains("Index Only Scan") && plan.contains("Heap Fetches: 0"),
+        "an index-only scan of the swapped table reads the heap\n{plan}"
+    );
+}
+
+/// An autovacuum that prevents wraparound cannot be cancelled, so every cutover attempt would
+/// time out behind it. The driver sees it before it locks anything, says why it waits, waits,
+/// and then cuts over.
+#[test]
+fn the_cutover_waits_for_an_anti_wraparound_autovacuum() {
+    let cluster = Cluster::start_with(&["autovacuum_naptime=1"]);
+    cluster.create_database("shop");
+    cluster.query(
+        "shop",
+        "CREATE TABLE public.account (id bigserial PRIMARY KEY, name text NOT NULL);
+         INSERT INTO public.account (name) SELECT repeat('x', 100) || g FROM generate_series(1, 20000) g;",
+    );
+    let archive = Archive::make(&cluster, "shop");
+    let run = archive.compile(&cluster, "shop", "wraparound", "  - public.account\n", "");
+    run.ok(UP_TO_VERIFY);
+
+    // Production's table, vacuumed slowly, and old enough that autovacuum must freeze it.
+    cluster.query(
+        "shop",
+        "ALTER TABLE public.account SET (autovacuum_freeze_max_age = 100000, \
+         autovacuum_vacuum_cost_delay = 20, autovacuum_vacuum_cost_limit = 1)",
+    );
+    let burn = run.out.join("burn.sql");
+    std::fs::write(&burn, "SELECT txid_current();\n").expect("pgbench script");
+    let burnt = cluster
+        .command(cluster.bindir().join("pgbench"), "shop")
+        .args(["-n", "-c", "4", "-j", "2", "-t", "26000", "-f"])
+        .arg(&burn)
+        .output()
+        .expect("pgbench runs");
+    assert!(
+        burnt.status.success(),
+        "{}",
+        String::from_utf8_lossy(&burnt.stderr)
+    );
+    wait_until(
+        "autovacuum works on public.account to prevent wraparound",
+        Duration::from_secs(60),
+        || {
+            cluster.query(
+                "shop",
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'autovacuum:%public.account%(to prevent wraparound)'",
+            ) == "1\n"
+        },
+    );
+
+    let output = run.ok(&["50-cutover.sh"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("to prevent wraparound") && stderr.contains("public.account"),
+        "the driver says what it waits for\n{stderr}"
+    );
+    assert!(
+        !stderr.contains("lock timeout"),
+        "the driver tried to lock behind the autovacuum\n{stderr}"
+    );
+}
+
+/// Tables owned by a role nobody logs in as; the restore run by a role that is only a member of
+/// it, with the right to create schemas but not to create in `public`. The preflight names what such a role lacks
+/// for the later steps; once it has that, the whole cycle goes through both ways as that role.
+#[test]
+fn the_preflight_names_the_privileges_a_member_of_the_owner_lacks() {
+    let cluster = Cluster::start();
+    cluster.create_database("shop");
+    cluster.query(
+        "shop",
+        "CREATE ROLE app_owner NOLOGIN;
+         CREATE ROLE dba LOGIN;
+         GRANT app_owner TO dba;
+         GRANT CREATE ON DATABASE shop TO dba;
+         REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+         GRANT USAGE ON SCHEMA public TO app_owner;
+         CREATE TABLE public.account (id bigserial PRIMARY KEY, name text NOT NULL);
+         CREATE TABLE public.entry (id bigserial PRIMARY KEY, account_id bigint NOT NULL REFERENCES public.account, amount int NOT NULL);
+         CREATE VIEW public.balance AS SELECT a.id, count(e.*) AS entries FROM public.account a LEFT JOIN public.entry e ON e.account_id = a.id GROUP BY a.id;
+         INSERT INTO public.account (name) SELECT 'a' || g FROM generate_series(1, 100) g;
+         INSERT INTO public.entry (account_id, amount) SELECT g, g FROM generate_series(1, 100) g;
+         ALTER TABLE public.account OWNER TO app_owner;
+         ALTER TABLE public.entry OWNER TO app_owner;
+         ALTER VIEW public.balance OWNER TO app_owner;
+         RESET ROLE;",
+    );
+    let archive = Archive::make(&cluster, "shop");
+    cluster.query("postgres", "CREATE DATABASE shop_back TEMPLATE shop");
+    let run = archive.compile(&cluster, "shop", "member", "  - public.account\n", "");
+    let run = run.as_user("dba");
+
+    let refused = run.fails("00-preflight.sql", &[]);
+    assert!(
+        refused.contains("CREATE on schema public"),
+        "the preflight names what the role lacks\n{refused}"
+    );
+    cluster.query("postgres", "GRANT CREATE ON DATABASE shop_back TO dba");
+    for database in ["shop", "shop_back"] {
+        cluster.query(database, "GRANT CREATE ON SCHEMA public TO app_owner");
+    }
+    run.ok(UP_TO_VERIFY);
+    run.ok(&["50-cutover.sh", "55-after-cutover.sql"]);
+    run.ok_with(&["70-cleanup.sql"], &["-v", &run.approve()]);
+    let back = run.on("shop_back");
+    back.ok(UP_TO_VERIFY);
+    back.ok(&["50-cutover.sh", "60-rollback.sql"]);
+    back.ok_with(&["70-cleanup.sql"], &["-v", &back.approve()]);
+}
+
+/// After a rollback, the cutover's driver does not say "nothing to do" and succeed: it says
+/// that production is on its own tables again, and what comes next.
+#[test]
+fn the_cutover_after_a_rollback_says_so() {
+    let cluster = Cluster::start();
+    cluster.create_database("shop");
+    cluster.query(
+        "shop",
+        "CREATE TABLE public.account (id bigserial PRIMARY KEY, name text NOT NULL);
+         INSERT INTO public.account (name) SELECT 'a' || g FROM generate_series(1, 100) g;",
+    );
+    let archive = Archive::make(&cluster, "shop");
+    let run = archive.compile(&cluster, "shop", "again", "  - public.account\n", "");
+    run.ok(UP_TO_VERIFY);
+    let account = cluster.query("shop", "SELECT 'public.account'::regclass::oid");
+    run.ok(&["50-cutover.sh", "60-rollback.sql"]);
+    let again = run.run("50-cutover.sh", &[]);
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        !again.status.success(),
+        "the cutover after a rollback succeeded\n{stderr}"
+    );
+    assert!(
+        stderr.contains("rolled back") && stderr.contains("70-cleanup"),
+        "the driver says production is on its own tables and what comes next\n{stderr}"
+    );
+    assert_eq!(
+        cluster.query("shop", "SELECT 'public.account'::regclass::oid"),
+        account
+    );
+}
+
+/// A session holds a lock on the table the rollback must move (and then on a retired table the
+/// cleanup must drop) for a few seconds: both drivers retry lock timeouts as the cutover's does
+/// and go through once the lock is gone.
+#[test]
+fn the_rollback_and_the_cleanup_retry_lock_timeouts() {
+    let cluster = Cluster::start();
+    cluster.create_database("shop");
+    cluster.query(
+        "shop",
+        "CREATE TABLE public.account (id bigserial PRIMARY KEY, name text NOT NULL);
+         INSERT INTO public.account (name) SELECT 'a' || g FROM generate_series(1, 100) g;",
+    );
+    let archive = Archive::make(&cluster, "shop");
+    let run = archive.compile(
+        &cluster,
+        "shop",
+        "retry",
+        "  - public.account\n",
+        "cutover:\n  lock_timeout: 100ms\n  retries: 6\n",
+    );
+    run.ok(UP_TO_VERIFY);
+    run.ok(&["50-cutover.sh"]);
+
+    let hold = |table: &str| {
+        let holder = cluster
+            .command(cluster.bindir().join("psql"), "shop")
+            .args([
+                "-X",
+                "-c",
+                &format!("BEGIN; SELECT count(*) FROM {table}; SELECT pg_sleep(3); COMMIT;"),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the holder starts");
+        wait_until("the holder has its lock", Duration::from_secs(20), || {
+            cluster.query(
+                "shop",
+                &format!("SELECT count(*) FROM pg_locks WHERE relation = '{table}'::regclass AND granted AND pid <> pg_backend_pid()"),
+            ) != "0\n"
+        });
+        holder
+    };
+    let mut holder = hold("public.account");
+    let rollback = run.ok(&["60-rollback.sh"]);
+    let _ = holder.wait();
+    let stderr = String::from_utf8_lossy(&rollback.stderr);
+    assert!(stderr.contains("retrying"), "{stderr}");
+
+    let mut holder = hold("restore_retired__public.account");
+    let approve = run.approve();
+    let cleanup = run.ok_with(&["70-cleanup.sh"], &["-v", &approve]);
+    let _ = holder.wait();
+    let stderr = String::from_utf8_lossy(&cleanup.stderr);
+    assert!(stderr.contains("retrying"), "{stderr}");
+    assert_eq!(
+        cluster.query(
+            "shop",
+            "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'restore\\_%'"
+        ),
+        "0\n"
+    );
+}
