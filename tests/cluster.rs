@@ -137,9 +137,16 @@ impl Cluster {
             self.port
         );
         standby.server_command("pg_basebackup", |c| {
-            c.args(["-X", "stream", "-R", "-d", &conninfo, "-D"])
+            c.args(["-X", "stream", "-c", "fast", "-R", "-d", &conninfo, "-D"])
                 .arg(standby.data_dir());
         });
+        // Only what it needs: the connection string -R writes names every option of the libpq
+        // pg_basebackup links, which a server linking another libpq may not know (the PyPI
+        // builds of 18). The last setting in the file wins.
+        let auto_conf = standby.data_dir().join("postgresql.auto.conf");
+        let mut settings = std::fs::read_to_string(&auto_conf).expect("postgresql.auto.conf");
+        settings.push_str(&format!("primary_conninfo = '{conninfo}'\n"));
+        std::fs::write(&auto_conf, settings).expect("postgresql.auto.conf written");
         standby.pg_ctl_start();
         standby
     }
