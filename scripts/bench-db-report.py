@@ -78,7 +78,7 @@ for name, start, returned, end, wal in phases:
         f"| {name} | {returned - start:.1f} s | {end - start:.1f} s | {mb(wal)} | {mb(net)} | {pct(lat, 50):.1f} ms | "
         f"{pct(lat, 99):.1f} ms | {max(lat, default=float('nan')):.1f} ms | {len(lat)} | {fails} |"
     )
-lines += ["", "| table | size | held ACCESS EXCLUSIVE (LOCK TABLE done → COMMIT done) |", "|---|---:|---:|"]
+lines += ["", "| table | size | held ACCESS EXCLUSIVE (locks taken → COMMIT done) |", "|---|---:|---:|"]
 sizes = {"unlogged": ("`public.reading`", reading_bytes), "small": ("`public.small`", small_bytes)}
 for line in (out / "cutover.tsv").read_text().splitlines():
     plan, ms = line.split("\t")

@@ -8,7 +8,7 @@
 #     throughout: its latency (p50, p99, max) and failed transactions in each of those windows
 #     (each until the operating system has written out what it wrote) and while idle;
 #   - the cutover window: how long the restored tables are held ACCESS EXCLUSIVE (from the
-#     LOCK TABLE to the COMMIT of 50-cutover.sql, from the server's own statement log), for a
+#     acquisition to the COMMIT of 50-cutover.sql, from the server's own statement log), for a
 #     table of about 10 MB and one of ROWS rows (about 1 GB by default).
 #
 # Results (Markdown tables), a latency plot (PNG) and the raw logs go to OUT. Needs PostgreSQL
@@ -196,7 +196,9 @@ q "DROP SCHEMA restore_throttled__public, restore_throttled_retired__public, res
 phase "idle again" sleep "$IDLE"
 stop_workload
 
-# The windows, from LOCK TABLE done to COMMIT done, in the log of each cutover session.
+# The windows, from the locks taken to COMMIT done, in the log of each cutover session: the
+# statement right after the acquisition records it ('cutover', 'locked'); earlier builds took
+# their locks with a LOCK TABLE.
 for plan in unlogged small; do
     python3 - "$WORK/cutover-$plan.log" "$plan" >> "$OUT/cutover.tsv" <<'EOF'
 import re, sys
@@ -207,7 +209,7 @@ for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
     if not m:
         continue
     at = datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S.%f")
-    if m.group(2).startswith("LOCK TABLE"):
+    if m.group(2).startswith("LOCK TABLE") or "VALUES ('cutover', 'locked')" in m.group(2):
         lock = at
     elif m.group(2).startswith("COMMIT") and lock is not None:
         commit = at

@@ -167,14 +167,14 @@ pub fn steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
         build_locks.push(LockClaim {
             mode: LockMode::ShareRowExclusive,
             relations: facts.outbound.iter().cloned().collect(),
-            held: format!("while a foreign key to it is added NOT VALID: one short transaction per key, taking its lock within lock_timeout {timeout} or giving up; then ROW SHARE while the key is validated"),
+            held: format!("while a foreign key to it is added NOT VALID: one short transaction per key, taking its lock within the acquisition bound (lock_timeout {timeout}, at most three quarters of deadlock_timeout) or stopping, having changed nothing; then ROW SHARE while the key is validated"),
         });
     }
     steps.push(Step {
         file: "30-build.sql",
         script: Some("30-build.sql"),
         what: format!(
-            "{}Builds on the staging tables what production's have, from the schema SQL: keys, indexes and constraints, triggers, rules, policies, grants, comments, statistics; then their foreign keys, added NOT VALID and validated, so a restored row without its referenced row stops here; then ANALYZE.",
+            "{}Builds on the staging tables what production's have, from the schema SQL: keys, indexes and constraints, triggers, rules, policies, grants, comments, statistics; then their foreign keys, added NOT VALID and validated, so a restored row without its referenced row stops here; then VACUUM (ANALYZE), so the tables go live all-visible and with statistics; then where each sequence will go at cutover, so the cutover reads nothing under its locks. The build is recorded only when all of it is done.",
             if model.unlogged { "SET LOGGED writes each staging table to WAL in one go (standbys replay it). " } else { "" }
         ),
         production: if facts.outbound.is_empty() {
@@ -230,7 +230,7 @@ pub fn steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
         cleanup_locks.push(LockClaim {
             mode: LockMode::AccessExclusive,
             relations: facts.outbound.iter().cloned().collect(),
-            held: format!("dropping the retired tables drops their foreign keys to these tables: from when the cleanup has taken all its locks (within lock_timeout {timeout}, or it tries again) until it commits"),
+            held: format!("dropping the retired tables drops their foreign keys to these tables: from when the cleanup has taken all its locks (within the acquisition bound, lock_timeout {timeout} at most, or it tries again) until it commits"),
         });
     }
     steps.push(Step {
