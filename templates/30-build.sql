@@ -130,15 +130,8 @@ VACUUM (ANALYZE) {{ u.staging }};
 -- Where the cutover moves each sequence: staging does not change after this, so the cutover
 -- reads nothing under its locks. Then the build is recorded, all of it done.
 BEGIN;
-{% for u in units %}
-{% for s in u.cutover_setvals %}
+{% for s in setvals.cutover %}
 {{ macros.target(run, s) }}
-{% endfor %}
-{% endfor %}
-{% for t in tables %}
-{% for s in t.kept_cutover %}
-{{ macros.target(run, s) }}
-{% endfor %}
 {% endfor %}
 INSERT INTO {{ run.progress }} (step) VALUES ('build');
 COMMIT;

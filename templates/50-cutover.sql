@@ -95,15 +95,8 @@ ALTER TABLE {{ u.partition.parent }} ATTACH PARTITION {{ u.production }} {{ u.pa
 
 -- 6. Sequences: past every restored value (the targets 30-build.sql worked out from staging),
 --    never behind where they were.
-{% for u in units %}
-{% for s in u.cutover_setvals %}
-{{ macros.setval(run, "cutover", s) }}
-{% endfor %}
-{% endfor %}
-{% for t in tables %}
-{% for s in t.kept_cutover %}
-{{ macros.setval(run, "cutover", s) }}
-{% endfor %}
+{% for s in setvals.cutover %}
+{{ macros.setval(run, s) }}
 {% endfor %}
 
 INSERT INTO {{ run.progress }} (step) VALUES ('cutover');

@@ -23,15 +23,8 @@ END
 -- bound, validated now (SHARE UPDATE EXCLUSIVE on that retired table only) so that ATTACH
 -- reads nothing under the locks below.
 BEGIN;
-{% for u in units %}
-{% for s in u.rollback_setvals %}
+{% for s in setvals.rollback %}
 {{ macros.target(run, s) }}
-{% endfor %}
-{% endfor %}
-{% for t in tables %}
-{% for s in t.kept_rollback %}
-{{ macros.target(run, s) }}
-{% endfor %}
 {% endfor %}
 COMMIT;
 {% for u in units %}
@@ -113,15 +106,8 @@ ALTER TABLE {{ u.partition.parent }} ATTACH PARTITION {{ u.production }} {{ u.pa
 
 -- 6. Sequences: past every replaced value, never behind the values handed out since the
 --    cutover.
-{% for u in units %}
-{% for s in u.rollback_setvals %}
-{{ macros.setval(run, "rollback", s) }}
-{% endfor %}
-{% endfor %}
-{% for t in tables %}
-{% for s in t.kept_rollback %}
-{{ macros.setval(run, "rollback", s) }}
-{% endfor %}
+{% for s in setvals.rollback %}
+{{ macros.setval(run, s) }}
 {% endfor %}
 
 INSERT INTO {{ run.progress }} (step) VALUES ('rollback');

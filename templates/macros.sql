@@ -173,7 +173,7 @@ SET LOCAL lock_timeout = :restage_lock_ms;
 -- Every lock is held from here to COMMIT: nothing below waits for one.
 {%- endmacro %}
 
-{% macro setval(run, step, s) -%}
+{% macro setval(run, s) -%}
 SELECT pg_catalog.setval({{ s.sequence }}, {{ s.pick }}((SELECT t.target FROM {{ run.targets }} t WHERE t.item = {{ s.key }}), (SELECT last_value FROM {{ s.floor }})));
 {%- endmacro %}
 

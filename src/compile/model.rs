@@ -118,6 +118,8 @@ pub struct Model {
     pub cutover_driver: DriverModel,
     pub rollback_driver: DriverModel,
     pub cleanup_driver: DriverModel,
+    /// The sequences the cutover and the rollback move.
+    pub setvals: Setvals,
     /// What the cutover, the rollback and the cleanup lock, in the order they lock it.
     pub cutover_locks: Acquisition,
     pub rollback_locks: Acquisition,
@@ -272,10 +274,6 @@ pub struct TableModel {
     pub partitioned: bool,
     /// The staged tables that make up this table (itself, or its leaf partitions).
     pub units: Vec<UnitRef>,
-    /// Sequences that stay with a partitioned table and are moved past the restored rows (at
-    /// cutover) or past the replaced rows (at rollback).
-    pub kept_cutover: Vec<SetvalModel>,
-    pub kept_rollback: Vec<SetvalModel>,
 }
 
 #[derive(Debug, Serialize)]
@@ -302,9 +300,6 @@ pub struct UnitModel {
     pub partition: Option<PartitionModel>,
     /// Sequences owned by a column: detached before the swap, owned by the new table after.
     pub owned_sequences: Vec<OwnedModel>,
-    /// What the cutover moves past the restored rows, and what the rollback moves back.
-    pub cutover_setvals: Vec<SetvalModel>,
-    pub rollback_setvals: Vec<SetvalModel>,
     pub load: UnitLoad,
     /// Everything attached to the table, as SQL.
     pub attached: UnitFidelity,
@@ -323,6 +318,13 @@ pub struct PartitionModel {
 pub struct OwnedModel {
     pub sequence: String,
     pub column: String,
+}
+
+/// Every sequence move of the cutover and of the rollback, in order.
+#[derive(Debug, Default, Serialize)]
+pub struct Setvals {
+    pub cutover: Vec<SetvalModel>,
+    pub rollback: Vec<SetvalModel>,
 }
 
 /// A sequence moved past the rows a swap puts in place and never before where it was:
@@ -377,6 +379,8 @@ impl Model {
         let mut units = Vec::new();
         let mut tables = Vec::new();
         let mut relations = Vec::new();
+        let mut setvals = Setvals::default();
+        let mut kept = Setvals::default();
         for table in &resolved.tables {
             if table.partitioned {
                 relations.push(RelationCheck {
@@ -387,7 +391,9 @@ impl Model {
             }
             let mut unit_refs = Vec::new();
             for unit in &table.units {
-                let model = unit_model(resolved, unit, units.len() + 1);
+                let (model, cutover, rollback) = unit_model(resolved, unit, units.len() + 1);
+                setvals.cutover.extend(cutover);
+                setvals.rollback.extend(rollback);
                 relations.push(RelationCheck {
                     literal: model.production_literal.clone(),
                     relkind: 'r',
@@ -400,8 +406,14 @@ impl Model {
                 });
                 units.push(model);
             }
-            tables.push(table_model(resolved, table, unit_refs));
+            let (model, cutover, rollback) = table_model(resolved, table, unit_refs);
+            kept.cutover.extend(cutover);
+            kept.rollback.extend(rollback);
+            tables.push(model);
         }
+        // The units' own sequences first, then those partitioned tables keep.
+        setvals.cutover.extend(kept.cutover);
+        setvals.rollback.extend(kept.rollback);
         let (attached, dependents) =
             fidelity::fidelity(resolved, toc, schema, plan.staging.unlogged);
         for (unit, attached) in units.iter_mut().zip(attached) {
@@ -487,6 +499,7 @@ impl Model {
             cutover_driver,
             rollback_driver,
             cleanup_driver,
+            setvals,
             cutover_locks,
             rollback_locks,
             cleanup_locks,
@@ -542,7 +555,13 @@ fn label(name: &QualifiedName) -> String {
     name.quoted().replace(['\n', '\r'], " ")
 }
 
-fn table_model(resolved: &Resolved, table: &ResolvedTable, units: Vec<UnitRef>) -> TableModel {
+/// A table's model, and the moves of the sequences a partitioned table keeps, at cutover and
+/// at rollback.
+fn table_model(
+    resolved: &Resolved,
+    table: &ResolvedTable,
+    units: Vec<UnitRef>,
+) -> (TableModel, Vec<SetvalModel>, Vec<SetvalModel>) {
     // A partitioned table's own sequence draws for all its partitions: its target is over all
     // of them.
     let twins = |twin: fn(&SchemaPair) -> &String| -> Vec<String> {
@@ -562,19 +581,27 @@ fn table_model(resolved: &Resolved, table: &ResolvedTable, units: Vec<UnitRef>) 
             .map(|s| setval(step, s, &table.name, s.sequence.quoted(), tables.clone()))
             .collect()
     };
-    TableModel {
+    let model = TableModel {
         label: label(&table.name),
         name: table.name.quoted(),
         name_literal: literal(&table.name.quoted()),
         min_rows: table.min_rows.unwrap_or(1),
         partitioned: table.partitioned,
         units,
-        kept_cutover: kept("cutover", twins(|p| &p.staging)),
-        kept_rollback: kept("rollback", twins(|p| &p.retired)),
-    }
+    };
+    (
+        model,
+        kept("cutover", twins(|p| &p.staging)),
+        kept("rollback", twins(|p| &p.retired)),
+    )
 }
 
-fn unit_model(resolved: &Resolved, unit: &Unit, number: usize) -> UnitModel {
+/// A unit's model, and the moves of its sequences at cutover and at rollback.
+fn unit_model(
+    resolved: &Resolved,
+    unit: &Unit,
+    number: usize,
+) -> (UnitModel, Vec<SetvalModel>, Vec<SetvalModel>) {
     let schema = &unit.name.schema;
     let pair = &resolved.schemas[schema];
     let staging = QualifiedName::new(pair.staging.clone(), unit.name.name.clone());
@@ -616,7 +643,7 @@ fn unit_model(resolved: &Resolved, unit: &Unit, number: usize) -> UnitModel {
         ));
     }
     let list_file = format!("load/{number:04}-{}.list", file_safe(production));
-    UnitModel {
+    let model = UnitModel {
         number: format!("{number:04}"),
         label: label(production),
         item: literal(&production.quoted()),
@@ -648,11 +675,10 @@ fn unit_model(resolved: &Resolved, unit: &Unit, number: usize) -> UnitModel {
             bound: p.bound.clone(),
         }),
         owned_sequences,
-        cutover_setvals,
-        rollback_setvals,
         load: UnitLoad::default(),
         attached: UnitFidelity::default(),
-    }
+    };
+    (model, cutover_setvals, rollback_setvals)
 }
 
 /// The arguments of one `load_unit` call: SQL around the remapped COPY stream, quoted for SQL

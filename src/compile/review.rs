@@ -597,10 +597,9 @@ impl Review {
             .collect();
         let statements = window_statements(files.get("50-cutover.sql").map_or("", String::as_str));
         let sequences = model
-            .units
+            .setvals
+            .cutover
             .iter()
-            .flat_map(|u| &u.cutover_setvals)
-            .chain(model.tables.iter().flat_map(|t| &t.kept_cutover))
             .map(|s| code(&s.label))
             .collect::<BTreeSet<_>>()
             .into_iter()
@@ -630,10 +629,9 @@ impl Review {
                 .map(|n| code(&n.quoted()))
                 .collect(),
             sequences: model
-                .units
+                .setvals
+                .rollback
                 .iter()
-                .flat_map(|u| &u.rollback_setvals)
-                .chain(model.tables.iter().flat_map(|t| &t.kept_rollback))
                 .map(|s| code(&s.label))
                 .collect::<BTreeSet<_>>()
                 .into_iter()

@@ -27,6 +27,17 @@ fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// A database `shop` with one table of a hundred accounts, and its dump.
+fn accounts(cluster: &Cluster) -> Archive {
+    cluster.create_database("shop");
+    cluster.query(
+        "shop",
+        "CREATE TABLE public.account (id bigserial PRIMARY KEY, name text NOT NULL);
+         INSERT INTO public.account (name) SELECT 'a' || g FROM generate_series(1, 100) g;",
+    );
+    Archive::make(cluster, "shop")
+}
+
 /// Two `20-load.sh` at once: the second says that another step of this plan is running, and
 /// who runs it; the first loads every table once.
 #[test]
@@ -284,13 +295,7 @@ fn the_preflight_names_the_privileges_a_member_of_the_owner_lacks() {
 #[test]
 fn the_cutover_after_a_rollback_says_so() {
     let cluster = Cluster::start();
-    cluster.create_database("shop");
-    cluster.query(
-        "shop",
-        "CREATE TABLE public.account (id bigserial PRIMARY KEY, name text NOT NULL);
-         INSERT INTO public.account (name) SELECT 'a' || g FROM generate_series(1, 100) g;",
-    );
-    let archive = Archive::make(&cluster, "shop");
+    let archive = accounts(&cluster);
     let run = archive.compile(&cluster, "shop", "again", "  - public.account\n", "");
     run.ok(UP_TO_VERIFY);
     let account = cluster.query("shop", "SELECT 'public.account'::regclass::oid");
@@ -317,13 +322,7 @@ fn the_cutover_after_a_rollback_says_so() {
 #[test]
 fn the_rollback_and_the_cleanup_retry_lock_timeouts() {
     let cluster = Cluster::start();
-    cluster.create_database("shop");
-    cluster.query(
-        "shop",
-        "CREATE TABLE public.account (id bigserial PRIMARY KEY, name text NOT NULL);
-         INSERT INTO public.account (name) SELECT 'a' || g FROM generate_series(1, 100) g;",
-    );
-    let archive = Archive::make(&cluster, "shop");
+    let archive = accounts(&cluster);
     let run = archive.compile(
         &cluster,
         "shop",
