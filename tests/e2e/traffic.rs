@@ -203,25 +203,27 @@ fn no_client_gets_an_error_through_the_cutover_and_the_rollback() {
         "the writers kept writing: {:?}",
         report.done
     );
-    assert_eq!(
-        count("SELECT count(*) FROM public.loyalty WHERE note = 'forward'"),
-        done("forward_writer"),
-        "every forward write outside the plan is kept"
-    );
-    assert_eq!(
-        count("SELECT count(*) FROM public.loyalty WHERE note = 'reverse'"),
-        done("reverse_writer"),
-        "every reverse write outside the plan is kept"
-    );
+    // Each writer's transaction writes one row outside the plan and one in a plan table. The
+    // rows outside the plan are all in place; pgbench may leave out of its count a transaction
+    // that committed as its time ran out, at most one per client.
+    let forward = count("SELECT count(*) FROM public.loyalty WHERE note = 'forward'");
+    let reverse = count("SELECT count(*) FROM public.loyalty WHERE note = 'reverse'");
+    for (written, script) in [(forward, "forward_writer"), (reverse, "reverse_writer")] {
+        assert!(
+            (done(script)..=done(script) + 8).contains(&written),
+            "{script}: {} transactions done, {written} rows outside the plan kept",
+            done(script)
+        );
+    }
     // Rentals and payments written before the cutover and after the rollback are in
     // production; those written in between stay with the restored tables, in the retired
-    // schema, as REVIEW.md says.
+    // schema, as REVIEW.md says: one for each row outside the plan their transaction wrote.
     assert_eq!(
         count(
             "SELECT (SELECT count(*) FROM public.rental WHERE rental_date >= '2900-01-01') \
              + (SELECT count(*) FROM restore_retired__public.rental WHERE rental_date >= '2900-01-01')"
         ),
-        done("forward_writer"),
+        forward,
         "every rental written is in one of the two tables"
     );
     assert_eq!(
@@ -229,7 +231,7 @@ fn no_client_gets_an_error_through_the_cutover_and_the_rollback() {
             "SELECT (SELECT count(*) FROM public.payment WHERE amount = 123.45) \
              + (SELECT count(*) FROM restore_retired__public.payment_p2022_03 WHERE amount = 123.45)"
         ),
-        done("reverse_writer"),
+        reverse,
         "every payment written is in one of the two tables"
     );
 }
