@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::Error;
-use crate::compile::sha256_hex;
+use crate::digest::sha256_hex;
 use crate::plan::{self, Plan, PlanErrors, Problem, Resolved};
 use crate::schema::{self, SchemaSql};
 use crate::toc::{self, Toc};

@@ -125,7 +125,7 @@ pub enum Command {
 }
 
 fn parse_rate(text: &str) -> Result<u64, String> {
-    crate::remap::parse_rate(text).ok_or_else(|| {
+    crate::units::parse_rate(text).ok_or_else(|| {
         format!("`{text}` is not a rate: a positive number of bytes, or with kB, MB or GB")
     })
 }

@@ -7,6 +7,7 @@ pub mod analysis;
 pub mod cli;
 pub mod compile;
 pub mod diagram;
+pub mod digest;
 pub mod error;
 pub mod graph;
 pub mod lint;
@@ -18,6 +19,7 @@ pub mod render;
 pub mod schema;
 pub mod sql;
 pub mod toc;
+pub mod units;
 
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::Path;

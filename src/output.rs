@@ -4,9 +4,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::Error;
+use crate::compile::manifest::{FILE as MANIFEST, Manifest};
 use crate::compile::{Compiled, is_executable};
-
-const MANIFEST: &str = "manifest.json";
 
 /// Writes `compiled` into `dir`, removing what an earlier compile wrote there and this one does
 /// not. Refuses a folder that holds files but no restage manifest, so as never to clobber one
@@ -49,18 +48,12 @@ fn previous_artifacts(dir: &Path) -> Result<BTreeSet<String>, Error> {
     let manifest = dir.join(MANIFEST);
     match std::fs::read_to_string(&manifest) {
         Ok(text) => {
-            let value: serde_json::Value =
-                serde_json::from_str(&text).map_err(|_| Error::NotAnOutputFolder {
-                    dir: dir.to_owned(),
-                })?;
-            let artifacts =
-                value["artifacts"]
-                    .as_object()
-                    .ok_or_else(|| Error::NotAnOutputFolder {
-                        dir: dir.to_owned(),
-                    })?;
+            let manifest = Manifest::read(&text).ok_or_else(|| Error::NotAnOutputFolder {
+                dir: dir.to_owned(),
+            })?;
             // Only plain relative paths: a manifest must not make compile delete elsewhere.
-            Ok(artifacts
+            Ok(manifest
+                .artifacts
                 .keys()
                 .filter(|k| {
                     !k.starts_with('/') && !k.split('/').any(|part| part == ".." || part.is_empty())

@@ -54,6 +54,8 @@ const EMBEDDED: &[(&str, &str)] = &[
 
 pub struct Templates {
     env: Environment<'static>,
+    /// The templates `--templates` put in place of built-in ones, by name, with their text.
+    replaced: Vec<(String, String)>,
 }
 
 impl Templates {
@@ -63,6 +65,7 @@ impl Templates {
             EMBEDDED
                 .iter()
                 .map(|(name, source)| (*name, (*source).to_owned())),
+            Vec::new(),
         )
         .expect("embedded templates compile (tested)")
     }
@@ -90,17 +93,29 @@ impl Templates {
             })?;
             overrides.push((name, source));
         }
-        let sources = EMBEDDED.iter().map(|(name, source)| {
-            let replaced = overrides
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, s)| s.clone());
-            (*name, replaced.unwrap_or_else(|| (*source).to_owned()))
-        });
-        Self::from_sources(sources)
+        overrides.sort();
+        let sources: Vec<(&str, String)> = EMBEDDED
+            .iter()
+            .map(|(name, source)| {
+                let replaced = overrides
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, s)| s.clone());
+                (*name, replaced.unwrap_or_else(|| (*source).to_owned()))
+            })
+            .collect();
+        Self::from_sources(sources.into_iter(), overrides)
     }
 
-    fn from_sources<'a>(sources: impl Iterator<Item = (&'a str, String)>) -> Result<Self, Error> {
+    /// The templates that replace built-in ones, by name, sorted.
+    pub fn replaced(&self) -> &[(String, String)] {
+        &self.replaced
+    }
+
+    fn from_sources<'a>(
+        sources: impl Iterator<Item = (&'a str, String)>,
+        replaced: Vec<(String, String)>,
+    ) -> Result<Self, Error> {
         let mut env = Environment::new();
         let syntax = SyntaxConfig::builder()
             .keep_trailing_newline(true)
@@ -121,7 +136,7 @@ impl Templates {
                     message: format!("{source:#}"),
                 })?;
         }
-        Ok(Templates { env })
+        Ok(Templates { env, replaced })
     }
 
     /// Renders template `name` with `context`.
@@ -144,14 +159,18 @@ mod tests {
 
     #[test]
     fn embedded_templates_compile() {
-        Templates::from_sources(EMBEDDED.iter().map(|(n, s)| (*n, (*s).to_owned())))
-            .expect("compile");
+        Templates::from_sources(
+            EMBEDDED.iter().map(|(n, s)| (*n, (*s).to_owned())),
+            Vec::new(),
+        )
+        .expect("compile");
     }
 
     #[test]
     fn undefined_variables_are_errors() {
-        let templates = Templates::from_sources([("t", "{{ missing }}".to_owned())].into_iter())
-            .expect("compiles");
+        let templates =
+            Templates::from_sources([("t", "{{ missing }}".to_owned())].into_iter(), Vec::new())
+                .expect("compiles");
         let err = templates.render("t", &serde_json::json!({})).unwrap_err();
         assert!(err.to_string().contains("undefined"), "{err}");
     }

@@ -261,6 +261,30 @@ fn templates_can_be_replaced_one_by_one() {
         stage.starts_with("\\set ON_ERROR_STOP on\n"),
         "the others stay built in"
     );
+    // Another template set is another version of the plan: its digest differs from the
+    // built-in one's, and the manifest and REVIEW.md say what replaced what.
+    let manifest = |dir: &Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).expect("manifest"))
+            .expect("JSON")
+    };
+    let built_in = tempfile::tempdir().expect("temp dir");
+    compile(&plan, built_in.path());
+    assert_ne!(
+        manifest(out.path())["plan"]["digest"],
+        manifest(built_in.path())["plan"]["digest"]
+    );
+    let sha256 = manifest(out.path())["templates"]["50-cutover.sh"]
+        .as_str()
+        .expect("the replaced template's sha256")
+        .to_owned();
+    assert_eq!(manifest(built_in.path()).get("templates"), None);
+    let review = std::fs::read_to_string(out.path().join("REVIEW.md")).expect("review");
+    assert!(
+        review.contains(&format!(
+            "| Template in place of the built-in one | `50-cutover.sh`, sha256 `{sha256}` |"
+        )),
+        "{review}"
+    );
 
     std::fs::write(
         templates.path().join("50-cutover.sh"),

@@ -4,7 +4,6 @@
 
 use serde::Serialize;
 
-use super::model::RunRecord;
 use crate::sql::quote::{literal, shell_word};
 
 /// One driver, every value ready for the shell.
@@ -41,7 +40,9 @@ pub struct StateMessage {
 
 /// What the drivers are built from.
 pub struct DriverFacts<'a> {
-    pub run: &'a RunRecord,
+    /// The run record's tables: the one that holds the digest, and the progress record.
+    pub run: &'a str,
+    pub progress: &'a str,
     pub digest: &'a str,
     pub digest_short: &'a str,
     pub retries: u32,
@@ -114,17 +115,16 @@ impl DriverModel {
                 says("rolled-back", format!("nothing was dropped: production is on its own tables, the restored copies are still in the retired schemas. Next: once the cause above is dealt with, {cleanup}")),
             ],
         };
-        let run = facts.run;
-        let progress_literal = literal(&run.progress);
+        let progress_literal = literal(facts.progress);
         let state_query = format!(
             "SELECT CASE \
              WHEN NOT EXISTS (SELECT FROM {run_table} WHERE digest = {digest}) THEN 'other' \
              WHEN EXISTS (SELECT FROM {progress} WHERE step = 'rollback') THEN 'rolled-back' \
              WHEN EXISTS (SELECT FROM {progress} WHERE step = 'cutover') THEN 'cut-over' \
              ELSE 'staged' END",
-            run_table = run.run,
+            run_table = facts.run,
             digest = literal(facts.digest),
-            progress = run.progress,
+            progress = facts.progress,
         );
         let wraparound_query = format!(
             "SELECT pg_catalog.format('%s (pid %s, %s, %s%% of its heap scanned)', p.relid::pg_catalog.regclass, a.pid, p.phase, \

@@ -6,10 +6,9 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use super::locks::LockMode;
 use super::locks::{Acquisition, AcquisitionBuilder};
-use super::review::LockMode;
-use crate::plan::attachments::Dependents;
-use crate::plan::{Resolved, ResolvedTable, SchemaPair, SequenceKind};
+use crate::plan::{Dependents, Resolved, ResolvedTable, SchemaPair, SequenceKind};
 use crate::schema::{Block, SchemaSql};
 use crate::sql::QualifiedName;
 use crate::sql::quote::{ident, literal};

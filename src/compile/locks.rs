@@ -8,8 +8,75 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::review::LockMode;
 use crate::sql::quote::literal;
+
+/// PostgreSQL's table lock modes, weakest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum LockMode {
+    AccessShare,
+    RowShare,
+    RowExclusive,
+    ShareUpdateExclusive,
+    Share,
+    ShareRowExclusive,
+    Exclusive,
+    AccessExclusive,
+}
+
+impl LockMode {
+    const ALL: [LockMode; 8] = [
+        LockMode::AccessShare,
+        LockMode::RowShare,
+        LockMode::RowExclusive,
+        LockMode::ShareUpdateExclusive,
+        LockMode::Share,
+        LockMode::ShareRowExclusive,
+        LockMode::Exclusive,
+        LockMode::AccessExclusive,
+    ];
+
+    /// As `LOCK TABLE ... IN <mode> MODE` names it.
+    pub fn sql(self) -> &'static str {
+        match self {
+            LockMode::AccessShare => "ACCESS SHARE",
+            LockMode::RowShare => "ROW SHARE",
+            LockMode::RowExclusive => "ROW EXCLUSIVE",
+            LockMode::ShareUpdateExclusive => "SHARE UPDATE EXCLUSIVE",
+            LockMode::Share => "SHARE",
+            LockMode::ShareRowExclusive => "SHARE ROW EXCLUSIVE",
+            LockMode::Exclusive => "EXCLUSIVE",
+            LockMode::AccessExclusive => "ACCESS EXCLUSIVE",
+        }
+    }
+
+    /// From `pg_locks.mode` (`AccessExclusiveLock`).
+    pub fn from_pg_locks(mode: &str) -> Option<LockMode> {
+        let name = mode.strip_suffix("Lock")?;
+        LockMode::ALL
+            .into_iter()
+            .find(|m| m.sql().replace(' ', "").eq_ignore_ascii_case(name))
+    }
+
+    /// What waits while it is held, in the words of the PostgreSQL manual's conflict table.
+    pub fn blocks(self) -> &'static str {
+        match self {
+            LockMode::AccessShare => {
+                "only ACCESS EXCLUSIVE (ALTER TABLE, DROP, TRUNCATE, VACUUM FULL); reads and writes go on"
+            }
+            LockMode::RowShare => "EXCLUSIVE and ACCESS EXCLUSIVE; reads and writes go on",
+            LockMode::RowExclusive => {
+                "SHARE and stronger (CREATE INDEX without CONCURRENTLY, most DDL); reads and writes go on"
+            }
+            LockMode::ShareUpdateExclusive => {
+                "VACUUM, ANALYZE, CREATE INDEX CONCURRENTLY and DDL; reads and writes go on"
+            }
+            LockMode::Share => "writes and DDL; reads go on",
+            LockMode::ShareRowExclusive => "INSERT, UPDATE, DELETE, MERGE and DDL; reads go on",
+            LockMode::Exclusive => "everything but plain reads",
+            LockMode::AccessExclusive => "everything, SELECT included",
+        }
+    }
+}
 
 /// The order the acquisition takes its locks in, which is the order PostgreSQL's own
 /// statements lock in: views before the tables they read, tables that hold foreign keys
@@ -127,6 +194,21 @@ pub struct LockItem {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lock_modes_read_from_pg_locks() {
+        assert_eq!(
+            LockMode::from_pg_locks("AccessExclusiveLock"),
+            Some(LockMode::AccessExclusive)
+        );
+        assert_eq!(
+            LockMode::from_pg_locks("ShareRowExclusiveLock"),
+            Some(LockMode::ShareRowExclusive)
+        );
+        assert_eq!(LockMode::from_pg_locks("ShareLock"), Some(LockMode::Share));
+        assert_eq!(LockMode::from_pg_locks("SIReadLock"), None);
+        assert!(LockMode::RowShare < LockMode::ShareUpdateExclusive);
+    }
 
     #[test]
     fn relations_keep_their_order_and_how_they_are_locked() {

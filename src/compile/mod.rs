@@ -1,21 +1,22 @@
 //! From a resolved plan to the artifacts: every decision is made here, in Rust; templates only
 //! lay the result out.
 
+mod claims;
 mod drift;
 mod drivers;
 mod fidelity;
-mod locks;
-mod manifest;
+pub mod locks;
+pub mod manifest;
 mod model;
 pub mod review;
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::Error;
 use crate::analysis::Analysis;
+use crate::digest::sha256_hex;
 use crate::lint;
 use crate::render::Templates;
 use review::Review;
@@ -52,7 +53,7 @@ pub fn is_executable(path: &str) -> bool {
 }
 
 pub fn compile(analysis: &Analysis, templates: &Templates) -> Result<Compiled, Error> {
-    let digest = digest(analysis);
+    let digest = digest(analysis, templates.replaced());
     let model = Model::new(analysis, &digest);
     let mut files = BTreeMap::new();
     // Every script reads the same model: turned into template values once, not per script,
@@ -97,18 +98,35 @@ pub fn compile(analysis: &Analysis, templates: &Templates) -> Result<Compiled, E
         .iter()
         .map(|(path, text)| (path.clone(), sha256_hex(text.as_bytes())))
         .collect();
-    let review = Review::new(analysis, &model, &lint::findings(analysis), &files, &hashes);
+    let review = Review::new(
+        analysis,
+        &model,
+        &lint::findings(analysis),
+        templates.replaced(),
+        &files,
+        &hashes,
+    );
     let review = templates.render(review::FILE, &review)?;
     hashes.insert(review::FILE.to_owned(), sha256_hex(review.as_bytes()));
     files.insert(review::FILE.to_owned(), review);
-    let manifest = manifest::render(analysis, &digest, &hashes);
-    files.insert(manifest::FILE.to_owned(), manifest);
+    let manifest = manifest::Manifest::new(analysis, &digest, templates.replaced(), &hashes);
+    files.insert(manifest::FILE.to_owned(), manifest.to_json());
     Ok(Compiled { digest, files })
 }
 
 /// What each step does and the locks it takes on production, as REVIEW.md states them.
-pub fn steps(analysis: &Analysis) -> Vec<review::Step> {
-    review::steps(analysis, &Model::new(analysis, &digest(analysis)))
+pub fn steps(analysis: &Analysis) -> Vec<claims::Step> {
+    claims::steps(analysis, &Model::new(analysis, &digest(analysis, &[])))
+}
+
+/// The plan digest of `analysis` compiled with `templates` in place of built-in ones.
+fn digest(analysis: &Analysis, templates: &[(String, String)]) -> String {
+    crate::digest::plan_digest(&crate::digest::Inputs {
+        plan: analysis.plan.text.as_bytes(),
+        listing: &analysis.listing,
+        schema: &analysis.schema_text,
+        templates,
+    })
 }
 
 /// What one table's load list shows: the plan's header and that table, not the whole model
@@ -128,29 +146,4 @@ struct ListedUnit<'a> {
     list_file: &'a str,
     label: &'a str,
     data_line: Option<&'a str>,
-}
-
-/// What identifies a plan: the plan file, the listing and the schema SQL exactly as read, and
-/// the restage version that compiles them. Every script after staging checks it, so artifacts
-/// of two plans, or of two versions of one plan, are never mixed.
-pub fn digest(analysis: &Analysis) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(b"restage plan digest v1\0");
-    let mut part = |bytes: &[u8]| {
-        hasher.update((bytes.len() as u64).to_le_bytes());
-        hasher.update(bytes);
-    };
-    part(env!("CARGO_PKG_VERSION").as_bytes());
-    part(analysis.plan.text.as_bytes());
-    part(&analysis.listing);
-    part(&analysis.schema_text);
-    hex(&hasher.finalize())
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -7,8 +7,8 @@ use serde::Serialize;
 use super::drift::{self, Drift};
 use super::drivers::{Driven, DriverFacts, DriverModel};
 use super::fidelity::{self, Global, UnitFidelity};
+use super::locks::LockMode;
 use super::locks::{Acquisition, AcquisitionBuilder};
-use super::review::LockMode;
 use crate::analysis::Analysis;
 use crate::plan::{Resolved, ResolvedTable, SchemaPair, SequenceKind, SequenceUse, Unit};
 use crate::sql::QualifiedName;
@@ -455,7 +455,8 @@ impl Model {
                 .unwrap_or_default(),
         };
         let facts = DriverFacts {
-            run: &run,
+            run: &run.run,
+            progress: &run.progress,
             digest,
             digest_short: &digest[..12],
             retries: plan.cutover.retries,

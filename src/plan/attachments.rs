@@ -9,85 +9,25 @@ use std::collections::BTreeSet;
 
 use super::error::Problem;
 use super::listing::{Index, fk_tables};
-use super::resolve::ResolvedTable;
+use super::resolved::{Dependents, Function, Matview, ResolvedTable, UnitAttachments};
 use crate::schema::SchemaSql;
-use crate::sql::QualifiedName;
 use crate::toc::Entry;
 
-/// What hangs off one staged table, as listing entry ids in listing order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UnitAttachments {
-    /// PRIMARY KEY, UNIQUE, CHECK and EXCLUDE constraints and indexes: built on staging first.
-    pub keys: Vec<u32>,
-    /// The table's own foreign keys: built on staging after every key exists.
-    pub foreign_keys: Vec<u32>,
-    /// Triggers, rules, policies, row level security: built on staging after the load.
-    pub behaviour: Vec<u32>,
-    /// Extended statistics: built in the staging schema, moved with the table at cutover.
-    pub statistics: Vec<u32>,
-    /// Comments and grants on the table, its columns and the objects above.
-    pub comments_and_grants: Vec<u32>,
-    /// Foreign keys of tables outside the swap that reference this table: re-pointed at cutover.
-    pub inbound_foreign_keys: Vec<u32>,
-    /// Publication memberships: moved at cutover.
-    pub publications: Vec<u32>,
-    /// Tables outside the plan that inherit from this one: moved to the new parent at cutover.
-    pub children: Vec<u32>,
-    /// Column defaults stated apart from `CREATE TABLE` (inherited columns of a child table).
-    pub defaults: Vec<u32>,
-}
-
-impl UnitAttachments {
-    /// The referencing table and the constraint name of each inbound foreign key, as its
-    /// `ALTER TABLE ... ADD CONSTRAINT` in the schema SQL states them: the one reading that the
-    /// cutover's locks, REVIEW.md and lint all use.
-    pub fn inbound_foreign_key_tables<'a>(
-        &'a self,
-        schema: &'a SchemaSql,
-    ) -> impl Iterator<Item = (QualifiedName, String)> + 'a {
-        self.inbound_foreign_keys
-            .iter()
-            .filter_map(|id| schema.block(*id)?.added_constraint())
-    }
-}
-
-/// Objects that depend on restored tables and are re-created at cutover, each once.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Dependents {
-    /// Views: `CREATE OR REPLACE VIEW` after the swap.
-    pub views: Vec<u32>,
-    /// Materialized views: dropped before the swap, created `WITH NO DATA` after it, refreshed
-    /// by 55-after-cutover.sql.
-    pub matviews: Vec<Matview>,
-    /// Functions that use a restored table's row type or read it in a `BEGIN ATOMIC` body:
-    /// dropped and created again.
-    pub functions: Vec<Function>,
-    /// Foreign keys of partitioned plan tables (which stay in place) that reference restored
-    /// tables: dropped while the parent has no partitions, added again.
-    pub parent_foreign_keys: Vec<u32>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Matview {
-    pub id: u32,
-    /// Its `MATERIALIZED VIEW DATA` entry: present when production's is populated.
-    pub data: Option<u32>,
-    pub indexes: Vec<u32>,
-    pub comments_and_grants: Vec<u32>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Function {
-    pub id: u32,
-    pub comments_and_grants: Vec<u32>,
+/// What hangs off the plan's tables, found in the listing.
+pub(super) struct Classified {
+    /// For each table, for each of its units: what hangs off that unit.
+    pub attachments: Vec<Vec<UnitAttachments>>,
+    /// For each table: a partitioned table's own foreign keys (none for other tables).
+    pub foreign_keys: Vec<Vec<u32>>,
+    pub dependents: Dependents,
 }
 
 /// What the listing entries that depend on the plan's tables are, or why they cannot be carried.
 pub(super) fn classify(
-    tables: &mut [ResolvedTable],
+    tables: &[ResolvedTable],
     index: &Index,
     schema: &SchemaSql,
-) -> Result<Dependents, Vec<Problem>> {
+) -> Result<Classified, Vec<Problem>> {
     let unit_ids: BTreeSet<u32> = tables
         .iter()
         .flat_map(|t| t.units.iter().map(|u| u.table_id))
@@ -102,8 +42,12 @@ pub(super) fn classify(
     let mut matviews = BTreeSet::new();
     let mut functions = BTreeSet::new();
     let mut parent_foreign_keys = BTreeSet::new();
+    let mut attachments = Vec::new();
+    let mut foreign_keys = Vec::new();
 
-    for table in tables.iter_mut() {
+    for table in tables {
+        let mut own_foreign_keys = Vec::new();
+        let mut unit_attachments = Vec::new();
         let span = table.span;
         let refuse = |entry: &Entry, why: &str| {
             Problem::new(
@@ -127,7 +71,7 @@ pub(super) fn classify(
                 }
                 match fk_tables(index, entry) {
                     Some((owner, referenced)) if owner == table.table_id && referenced != owner => {
-                        table.foreign_keys.push(entry.id);
+                        own_foreign_keys.push(entry.id);
                         if unit_ids.contains(&referenced) {
                             parent_foreign_keys.insert(entry.id);
                         }
@@ -140,7 +84,7 @@ pub(super) fn classify(
                 }
             }
         }
-        for unit in &mut table.units {
+        for unit in &table.units {
             let mut found = UnitAttachments::default();
             let mut own: BTreeSet<u32> = BTreeSet::from([unit.table_id]);
             for entry in index.all_dependents(unit.table_id) {
@@ -212,8 +156,10 @@ pub(super) fn classify(
                 .comments_and_grants
                 .sort_by_key(|id| index.by_id.get(id).map(|e| e.line));
             found.comments_and_grants.dedup();
-            unit.attachments = found;
+            unit_attachments.push(found);
         }
+        attachments.push(unit_attachments);
+        foreign_keys.push(own_foreign_keys);
     }
 
     let mut dependents = Dependents {
@@ -273,7 +219,11 @@ pub(super) fn classify(
         dependents.functions.push(function);
     }
     if problems.is_empty() {
-        Ok(dependents)
+        Ok(Classified {
+            attachments,
+            foreign_keys,
+            dependents,
+        })
     } else {
         Err(problems)
     }

@@ -3,11 +3,12 @@
 //! `read` turns the file into a `Plan`, reporting every problem it finds at its line and
 //! column; `resolve` then ties the plan to the archive's listing and schema SQL.
 
-pub mod attachments;
+mod attachments;
 mod error;
 mod listing;
 pub mod read;
 mod resolve;
+mod resolved;
 pub mod yaml;
 
 use std::path::{Path, PathBuf};
@@ -15,12 +16,14 @@ use std::path::{Path, PathBuf};
 use miette::SourceSpan;
 
 use crate::sql::QualifiedName;
+use crate::units::Duration;
 
 pub use error::{PlanErrors, Problem};
-pub use read::{read, read_partial};
-pub use resolve::{
-    DataEntry, Partition, Resolved, ResolvedTable, SchemaPair, SequenceKind, SequenceUse, Unit,
-    resolve,
+pub use read::read_partial;
+pub use resolve::resolve;
+pub use resolved::{
+    DataEntry, Dependents, Function, Matview, Partition, Resolved, ResolvedTable, SchemaPair,
+    SequenceKind, SequenceUse, Unit, UnitAttachments,
 };
 
 /// The plan format this restage reads (`restage: 1`).
@@ -100,61 +103,9 @@ pub struct Lint {
     pub allow: Vec<Located<String>>,
 }
 
-/// A time setting, kept in milliseconds and written in PostgreSQL's units.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Duration {
-    pub millis: u64,
-}
-
-impl Duration {
-    /// The largest PostgreSQL unit that says it exactly: `2s`, `500ms`, `1min`.
-    pub fn to_postgres(self) -> String {
-        const UNITS: [(u64, &str); 5] = [
-            (86_400_000, "d"),
-            (3_600_000, "h"),
-            (60_000, "min"),
-            (1000, "s"),
-            (1, "ms"),
-        ];
-        match UNITS
-            .iter()
-            .find(|(size, _)| self.millis >= *size && self.millis.is_multiple_of(*size))
-        {
-            Some((size, unit)) => format!("{}{unit}", self.millis / size),
-            None => "0".to_owned(),
-        }
-    }
-}
-
 impl Plan {
     /// A path the plan names, relative to the plan's folder.
     pub fn relative(&self, path: &str) -> PathBuf {
         self.path.parent().unwrap_or(Path::new("")).join(path)
-    }
-}
-
-/// Reads and checks the plan file at `path`.
-pub fn load(path: &Path) -> Result<Plan, crate::Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| crate::Error::Read {
-        path: path.to_owned(),
-        source,
-    })?;
-    read(path, &text).map_err(|e| crate::Error::Plan(Box::new(e)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_use_the_largest_exact_unit() {
-        let d = |millis| Duration { millis }.to_postgres();
-        assert_eq!(d(2000), "2s");
-        assert_eq!(d(500), "500ms");
-        assert_eq!(d(1500), "1500ms");
-        assert_eq!(d(60_000), "1min");
-        assert_eq!(d(30_000), "30s");
-        assert_eq!(d(7_200_000), "2h");
-        assert_eq!(d(0), "0");
     }
 }

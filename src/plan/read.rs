@@ -5,27 +5,18 @@ use std::path::Path;
 
 use miette::SourceSpan;
 
-use super::error::{PlanErrors, Problem};
+use super::error::Problem;
 use super::yaml::{self, Node, Value};
-use super::{
-    Cutover, Duration, FORMAT_VERSION, Lint, Load, Located, Plan, PlanTable, Source, Staging,
-};
+use super::{Cutover, FORMAT_VERSION, Lint, Load, Located, Plan, PlanTable, Source, Staging};
 use crate::sql::QualifiedName;
 use crate::sql::name::MAX_IDENT_BYTES;
+use crate::units::Duration;
 
 const DEFAULT_STAGING: &str = "restore_staging";
 const DEFAULT_RETIRED: &str = "restore_retired";
 const DEFAULT_LOCK_TIMEOUT: u64 = 500;
 const DEFAULT_STATEMENT_TIMEOUT: u64 = 5000;
 const DEFAULT_RETRIES: u32 = 10;
-
-/// Reads the plan in `text`, the content of the file at `path`.
-pub fn read(path: &Path, text: &str) -> Result<Plan, PlanErrors> {
-    match read_partial(path, text) {
-        (Some(plan), problems) if problems.is_empty() => Ok(plan),
-        (_, problems) => Err(PlanErrors::new(&file_name(path), text, problems)),
-    }
-}
 
 /// Reads as much of the plan as can be read, and every problem found. The plan comes back
 /// whenever its `source` could be read, with defaults in place of whatever was wrong and only
@@ -328,8 +319,8 @@ impl Reader<'_> {
             let Some(text) = self.string(item, "a lint code or name") else {
                 continue;
             };
-            let Some(rule) = crate::lint::rule(&text) else {
-                let known: Vec<String> = crate::lint::RULES
+            let Some(rule) = crate::lint::codes::rule(&text) else {
+                let known: Vec<String> = crate::lint::codes::RULES
                     .iter()
                     .map(|r| format!("{} ({})", r.code, r.name))
                     .collect();
@@ -641,7 +632,7 @@ impl Reader<'_> {
         };
         let millis = match &node.value {
             Value::Int(n) => u64::try_from(*n).ok(),
-            Value::Str(text) => parse_duration(text),
+            Value::Str(text) => Duration::parse(text).map(|d| d.millis),
             _ => None,
         };
         match millis {
@@ -681,7 +672,7 @@ impl Reader<'_> {
     fn rate(&mut self, node: &Node) -> Option<u64> {
         let rate = match &node.value {
             Value::Int(n) => u64::try_from(*n).ok().filter(|n| *n > 0),
-            Value::Str(text) => crate::remap::parse_rate(text),
+            Value::Str(text) => crate::units::parse_rate(text),
             _ => None,
         };
         if rate.is_none() {
@@ -702,36 +693,9 @@ fn key_span(fields: &Fields<'_>, key: &str) -> SourceSpan {
         .map_or(fields.span, |(_, key, _)| key.span)
 }
 
-fn parse_duration(text: &str) -> Option<u64> {
-    let text = text.trim();
-    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
-    let number: u64 = text[..digits].parse().ok()?;
-    let factor = match text[digits..].trim() {
-        "" | "ms" => 1,
-        "s" => 1000,
-        "min" => 60_000,
-        "h" => 3_600_000,
-        "d" => 86_400_000,
-        _ => return None,
-    };
-    number.checked_mul(factor)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("2s"), Some(2000));
-        assert_eq!(parse_duration("500ms"), Some(500));
-        assert_eq!(parse_duration("1min"), Some(60_000));
-        assert_eq!(parse_duration("3 h"), Some(10_800_000));
-        assert_eq!(parse_duration("250"), Some(250));
-        assert_eq!(parse_duration("2 seconds"), None);
-        assert_eq!(parse_duration("-1s"), None);
-        assert_eq!(parse_duration("1.5s"), None);
-    }
 
     #[test]
     fn offsets_from_line_and_column() {

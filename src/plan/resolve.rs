@@ -5,106 +5,19 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use miette::SourceSpan;
 
-use super::attachments::{self, Dependents, UnitAttachments};
+use super::attachments;
 use super::error::Problem;
 use super::listing::{Index, attach_child, fk_tables};
+use super::resolved::{
+    DataEntry, Partition, Resolved, ResolvedTable, SchemaPair, SequenceKind, SequenceUse, Unit,
+    UnitAttachments,
+};
 use super::{Plan, PlanTable};
 use crate::graph::{self, Edge, Reason};
 use crate::schema::SchemaSql;
 use crate::sql::QualifiedName;
 use crate::sql::name::MAX_IDENT_BYTES;
 use crate::toc::{Entry, Toc};
-
-/// A plan tied to its archive.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Resolved {
-    /// Plan tables in dependency order.
-    pub tables: Vec<ResolvedTable>,
-    /// The edges that ordered them (FKs between plan tables, `after:`), by table index.
-    pub edges: Vec<Edge>,
-    /// For each production schema of the plan: its staging and retired twins.
-    pub schemas: BTreeMap<String, SchemaPair>,
-    /// Views, materialized views, functions and parent foreign keys the cutover re-creates.
-    pub dependents: Dependents,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SchemaPair {
-    pub staging: String,
-    pub retired: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResolvedTable {
-    pub name: QualifiedName,
-    /// Where the plan names it.
-    pub span: SourceSpan,
-    /// Its TABLE entry.
-    pub table_id: u32,
-    pub min_rows: Option<u64>,
-    /// What is staged, loaded and swapped: the table itself, or its leaf partitions.
-    pub units: Vec<Unit>,
-    /// Sequences of the table that stay where they are (identity of a partitioned table):
-    /// they are only moved forward past the restored rows.
-    pub kept_sequences: Vec<SequenceUse>,
-    pub partitioned: bool,
-    /// A partitioned table's own foreign keys: built on each of its staged partitions too, so
-    /// that ATTACH finds them and checks nothing.
-    pub foreign_keys: Vec<u32>,
-}
-
-/// A table that is staged, loaded and swapped on its own.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unit {
-    pub name: QualifiedName,
-    pub table_id: u32,
-    /// The `TABLE DATA` entry, unless the dump has no data for it.
-    pub data: Option<DataEntry>,
-    /// When the unit is a partition: its parent and bound.
-    pub partition: Option<Partition>,
-    pub sequences: Vec<SequenceUse>,
-    /// What hangs off it: rebuilt on staging, re-pointed or moved at cutover.
-    pub attachments: UnitAttachments,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DataEntry {
-    pub id: u32,
-    pub disabled: bool,
-    /// The listing line, verbatim.
-    pub line: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Partition {
-    pub parent: QualifiedName,
-    /// `FOR VALUES ...` or `DEFAULT`, from the schema SQL.
-    pub bound: String,
-}
-
-/// A sequence a unit's column takes values from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SequenceUse {
-    pub column: String,
-    pub sequence: QualifiedName,
-    pub kind: SequenceKind,
-    /// Negative for descending sequences: "never backwards" then means never upwards.
-    pub increment: i64,
-    /// The sequence's SEQUENCE entry in the listing.
-    pub entry: Option<u32>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SequenceKind {
-    /// `GENERATED ... AS IDENTITY`: the staged table gets a sequence of its own, which must start
-    /// past the production one.
-    Identity,
-    /// A sequence owned by the column (`serial`, or `OWNED BY`): it stays in production, is
-    /// detached before the swap and owned by the new table after it.
-    Owned,
-    /// A column default `nextval()` of a sequence the table does not own.
-    Default,
-}
 
 /// Ties `plan` to `toc` (and `schema`, when the plan names one), or says everything that does
 /// not fit.
@@ -136,7 +49,18 @@ pub fn resolve(
     if !problems.is_empty() {
         return Err(problems);
     }
-    let dependents = attachments::classify(&mut tables, &index, schema)?;
+    let classified = attachments::classify(&tables, &index, schema)?;
+    for ((table, units), foreign_keys) in tables
+        .iter_mut()
+        .zip(classified.attachments)
+        .zip(classified.foreign_keys)
+    {
+        for (unit, attachments) in table.units.iter_mut().zip(units) {
+            unit.attachments = attachments;
+        }
+        table.foreign_keys = foreign_keys;
+    }
+    let dependents = classified.dependents;
 
     let names: Vec<QualifiedName> = tables.iter().map(|t| t.name.clone()).collect();
     let edges = dependency_edges(plan, &tables, &index);

@@ -14,7 +14,7 @@ use std::io::{self, Read, Write};
 use memchr::memmem::Finder;
 
 pub use statement::Refusal;
-pub use throttle::{Throttled, parse_rate};
+pub use throttle::Throttled;
 
 /// Source table → staging table: the same name map the schema rewriter uses.
 pub use crate::sql::rewrite::NameMap as Mapping;

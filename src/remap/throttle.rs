@@ -46,38 +46,9 @@ impl<W: Write> Write for Throttled<W> {
     }
 }
 
-/// A rate as people write it: a number of bytes, or with a unit `kB`, `MB` or `GB` (powers of
-/// 1024, as PostgreSQL reads memory settings), with an optional `/s`.
-pub fn parse_rate(text: &str) -> Option<u64> {
-    let text = text.trim();
-    let text = text.strip_suffix("/s").unwrap_or(text).trim_end();
-    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
-    let number: u64 = text[..digits].parse().ok()?;
-    let factor: u64 = match text[digits..].trim() {
-        "" | "B" => 1,
-        "kB" | "KB" => 1 << 10,
-        "MB" => 1 << 20,
-        "GB" => 1 << 30,
-        _ => return None,
-    };
-    number.checked_mul(factor).filter(|n| *n > 0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rates() {
-        assert_eq!(parse_rate("50MB"), Some(50 << 20));
-        assert_eq!(parse_rate("50 MB/s"), Some(50 << 20));
-        assert_eq!(parse_rate("512kB"), Some(512 << 10));
-        assert_eq!(parse_rate("1GB"), Some(1 << 30));
-        assert_eq!(parse_rate("1000"), Some(1000));
-        assert_eq!(parse_rate("0"), None);
-        assert_eq!(parse_rate("fast"), None);
-        assert_eq!(parse_rate("1.5MB"), None);
-    }
 
     #[test]
     fn keeps_the_pace() {

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use restage::compile::review::LockMode;
+use restage::compile::locks::LockMode;
 
 use crate::cluster::Cluster;
 use crate::test::fixture;

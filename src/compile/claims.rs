@@ -1,0 +1,275 @@
+//! The locks each step takes on production, as REVIEW.md claims them: data, which the
+//! end-to-end tests compare with `pg_locks` on a real server.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use super::locks::LockMode;
+use super::model::Model;
+use crate::analysis::Analysis;
+
+/// A lock a step takes on production relations, stronger than ACCESS SHARE (which every step
+/// takes on what it reads, and which blocks only ACCESS EXCLUSIVE).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LockClaim {
+    pub mode: LockMode,
+    /// Quoted, qualified names, sorted.
+    pub relations: Vec<String>,
+    /// How long it is held.
+    pub held: String,
+}
+
+/// One artifact a person runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Step {
+    pub file: &'static str,
+    /// The SQL script these locks are taken by: the one the shell driver runs for
+    /// `50-cutover.sh`; none for `20-load.sh`, whose sessions write only staging tables.
+    pub script: Option<&'static str>,
+    pub what: String,
+    /// What it does to production, in a few words.
+    pub production: String,
+    pub locks: Vec<LockClaim>,
+    pub rerun: String,
+}
+
+/// What each step does and which locks it takes on production, in run order.
+pub fn steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
+    let facts = Facts::new(analysis, model);
+    let timeout = &analysis.plan.cutover.lock_timeout.to_postgres();
+    let units = model.units.len();
+    let tables = model.tables.len();
+    let mut steps = Vec::new();
+
+    steps.push(Step {
+        file: "00-preflight.sql",
+        script: Some("00-preflight.sql"),
+        what: "Read-only checks before anything is created: PostgreSQL 14 to 18, the right to create schemas, every plan table present as the listing says and owned by a role this session can act as, the staging and retired schemas new, and production's definitions of the restored tables (and of what the cutover re-creates) unchanged since the dump.".into(),
+        production: "reads the catalog only".into(),
+        locks: Vec::new(),
+        rerun: "yes, any time".into(),
+    });
+    steps.push(Step {
+        file: "10-stage.sql",
+        script: Some("10-stage.sql"),
+        what: format!(
+            "Creates the staging and retired schemas, the run record, and {} empty {}staging table(s) like production's.",
+            units,
+            if model.unlogged { "UNLOGGED " } else { "" }
+        ),
+        production: "no writes; copies the definitions of the plan tables".into(),
+        locks: Vec::new(),
+        rerun: "yes: does nothing once this plan's staging exists".into(),
+    });
+    let rate = analysis
+        .plan
+        .load
+        .max_rate
+        .map(|r| format!(", at most {r} bytes/s in all"))
+        .unwrap_or_default();
+    steps.push(Step {
+        file: "20-load.sh",
+        script: None,
+        what: format!(
+            "Loads each staging table from the dump: `pg_restore --data-only | restage remap | psql`, one transaction per table, {} at a time{rate}. `restage remap` stops the stream at anything but a COPY into a staging table.",
+            model.load.jobs
+        ),
+        production: if model.unlogged {
+            "no: writes only the staging tables, which are UNLOGGED (no WAL)".into()
+        } else {
+            "no: writes only the staging tables".into()
+        },
+        locks: Vec::new(),
+        rerun: "yes: goes on with the first table not loaded; no table is loaded twice".into(),
+    });
+    let mut build_locks = Vec::new();
+    if !facts.outbound.is_empty() {
+        build_locks.push(LockClaim {
+            mode: LockMode::ShareRowExclusive,
+            relations: facts.outbound.iter().cloned().collect(),
+            held: format!("while a foreign key to it is added NOT VALID: one short transaction per key, taking its lock within the acquisition bound (lock_timeout {timeout}, at most three quarters of deadlock_timeout) or stopping, having changed nothing; then ROW SHARE while the key is validated"),
+        });
+    }
+    steps.push(Step {
+        file: "30-build.sql",
+        script: Some("30-build.sql"),
+        what: format!(
+            "{}Builds on the staging tables what production's have, from the schema SQL: keys, indexes and constraints, triggers, rules, policies, grants, comments, statistics; then their foreign keys, added NOT VALID and validated, so a restored row without its referenced row stops here; then VACUUM (ANALYZE), so the tables go live all-visible and with statistics; then where each sequence will go at cutover, so the cutover reads nothing under its locks. The build is recorded only when all of it is done.",
+            if model.unlogged { "SET LOGGED writes each staging table to WAL in one go (standbys replay it). " } else { "" }
+        ),
+        production: if facts.outbound.is_empty() {
+            "no".into()
+        } else {
+            format!("no writes; adds foreign keys that reference {} production table(s)", facts.outbound.len())
+        },
+        locks: build_locks,
+        rerun: "yes: goes on where it stopped".into(),
+    });
+    steps.push(Step {
+        file: "40-verify.sql",
+        script: Some("40-verify.sql"),
+        what: format!("Read-only assertions on the staging tables: each holds the rows the load recorded, and each of the {tables} plan table(s) at least its `min_rows`."),
+        production: "no".into(),
+        locks: Vec::new(),
+        rerun: "yes, any time before the cutover".into(),
+    });
+    steps.push(Step {
+        file: "50-cutover.sh",
+        script: Some("50-cutover.sql"),
+        what: "Swaps the staging tables into production in one short transaction (see *The cutover window*).".into(),
+        production: "yes: the swap".into(),
+        locks: facts.swap_locks("from when it has taken all its locks (within lock_timeout, or it tries again) until COMMIT"),
+        rerun: format!(
+            "yes: an attempt that does not get its locks in time changes nothing and is retried (up to {} times); once done, a rerun does nothing",
+            model.cutover.retries
+        ),
+    });
+    let after_cutover_locks = facts.after_cutover_locks();
+    steps.push(Step {
+        file: "55-after-cutover.sql",
+        script: Some("55-after-cutover.sql"),
+        what: "Validates the foreign keys the cutover re-pointed, and refreshes the materialized views it re-created, without exclusive locks on the swapped tables.".into(),
+        production: if after_cutover_locks.is_empty() {
+            "no: nothing to validate or refresh for this plan".into()
+        } else {
+            "yes: reads the referencing tables, refreshes materialized views".into()
+        },
+        locks: after_cutover_locks,
+        rerun: "yes".into(),
+    });
+    steps.push(Step {
+        file: "60-rollback.sh",
+        script: Some("60-rollback.sql"),
+        what: "Only after a cutover, instead of 55: swaps the replaced tables back in one transaction like the cutover's, then validates and refreshes as 55 does.".into(),
+        production: "yes: the swap back".into(),
+        locks: facts.swap_locks("from when it has taken all its locks (within lock_timeout, or it tries again) until COMMIT; then as 55-after-cutover.sql"),
+        rerun: "yes: an attempt that does not get its locks in time changes nothing and is retried; once done, a rerun does nothing".into(),
+    });
+    let mut cleanup_locks = Vec::new();
+    if !facts.outbound.is_empty() {
+        cleanup_locks.push(LockClaim {
+            mode: LockMode::AccessExclusive,
+            relations: facts.outbound.iter().cloned().collect(),
+            held: format!("dropping the retired tables drops their foreign keys to these tables: from when the cleanup has taken all its locks (within the acquisition bound, lock_timeout {timeout} at most, or it tries again) until it commits"),
+        });
+    }
+    steps.push(Step {
+        file: "70-cleanup.sh",
+        script: Some("70-cleanup.sql"),
+        what: format!(
+            "Drops the retired tables and restage's schemas, once approved on the command line (`-v approve={}`). After it, nothing can be rolled back.",
+            model.digest_short
+        ),
+        production: "drops the retired tables, which production no longer uses".into(),
+        locks: cleanup_locks,
+        rerun: "yes: does nothing once clean".into(),
+    });
+    steps
+}
+
+/// What the lock claims are computed from.
+struct Facts {
+    /// Relations the swap holds ACCESS EXCLUSIVE: plan tables, partitioned parents, children
+    /// and referencing tables re-pointed, views and materialized views re-created, the
+    /// sequences it moves.
+    exclusive: BTreeSet<String>,
+    /// Parents outside the plan that a restored child joins and leaves.
+    parents: BTreeSet<String>,
+    /// Production tables outside the plan that restored tables reference.
+    outbound: BTreeSet<String>,
+    /// Tables outside the plan whose foreign keys reference restored tables, and those.
+    referencing: BTreeSet<String>,
+    referenced: BTreeSet<String>,
+    /// Materialized views refreshed after the swap.
+    refreshed: BTreeSet<String>,
+}
+
+impl Facts {
+    fn new(analysis: &Analysis, model: &Model) -> Self {
+        let schema = &analysis.schema;
+        let dependents = &analysis.resolved.dependents;
+        let name = |id: u32| schema.name_of(id).map(|n| n.quoted());
+        let claimed = |mode: LockMode| -> BTreeSet<String> {
+            model
+                .cutover_locks
+                .claims
+                .iter()
+                .filter(|(_, m)| *m == mode)
+                .map(|(name, _)| name.clone())
+                .collect()
+        };
+        let exclusive = claimed(LockMode::AccessExclusive);
+        let parents = claimed(LockMode::ShareUpdateExclusive);
+        let outbound = model
+            .units
+            .iter()
+            .flat_map(|u| &u.attached.foreign_keys)
+            .filter_map(|fk| fk.references_outside.clone())
+            .collect();
+        let mut referencing = BTreeSet::new();
+        let mut referenced = BTreeSet::new();
+        for unit in analysis.resolved.tables.iter().flat_map(|t| &t.units) {
+            for (table, _) in unit.attachments.inbound_foreign_key_tables(schema) {
+                referencing.insert(table.quoted());
+                referenced.insert(unit.name.quoted());
+            }
+        }
+        let refreshed = dependents
+            .matviews
+            .iter()
+            .filter(|m| m.data.is_some())
+            .filter_map(|m| name(m.id))
+            .collect();
+        Facts {
+            exclusive,
+            parents,
+            outbound,
+            referencing,
+            referenced,
+            refreshed,
+        }
+    }
+
+    fn swap_locks(&self, held: &str) -> Vec<LockClaim> {
+        let mut locks = vec![LockClaim {
+            mode: LockMode::AccessExclusive,
+            relations: self.exclusive.iter().cloned().collect(),
+            held: held.to_owned(),
+        }];
+        if !self.parents.is_empty() {
+            locks.push(LockClaim {
+                mode: LockMode::ShareUpdateExclusive,
+                relations: self.parents.iter().cloned().collect(),
+                held: "until COMMIT: restored children join and leave them".into(),
+            });
+        }
+        locks
+    }
+
+    fn after_cutover_locks(&self) -> Vec<LockClaim> {
+        let mut locks = Vec::new();
+        if !self.refreshed.is_empty() {
+            locks.push(LockClaim {
+                mode: LockMode::AccessExclusive,
+                relations: self.refreshed.iter().cloned().collect(),
+                held: "while each materialized view is refreshed (it is empty, and errors on reads, until then)".into(),
+            });
+        }
+        if !self.referencing.is_empty() {
+            locks.push(LockClaim {
+                mode: LockMode::ShareUpdateExclusive,
+                relations: self.referencing.iter().cloned().collect(),
+                held:
+                    "while each re-pointed foreign key is validated, reading every row of its table"
+                        .into(),
+            });
+            locks.push(LockClaim {
+                mode: LockMode::RowShare,
+                relations: self.referenced.iter().cloned().collect(),
+                held: "while the foreign keys that reference them are validated".into(),
+            });
+        }
+        locks
+    }
+}
