@@ -38,7 +38,7 @@ pub fn analyze(plan_path: &Path) -> Result<Analysis, Error> {
     let (plan, mut problems) = plan::read_partial(plan_path, &text);
     let fail = |problems| {
         Error::Plan(Box::new(PlanErrors::new(
-            &plan::read::file_name(plan_path),
+            &plan_path.display().to_string(),
             &text,
             problems,
         )))
@@ -68,14 +68,18 @@ pub fn analyze(plan_path: &Path) -> Result<Analysis, Error> {
     ) else {
         return Err(fail(problems));
     };
-    let toc = toc::parse(listing_name, &listing)?;
+    // Errors in the listing and the schema SQL name them as a path from here, like the plan.
+    let toc = toc::parse(&plan.relative(listing_name).display().to_string(), &listing)?;
     let (schema_text, schema) = match &plan.source.schema {
         Some(located) => {
             let Some(bytes) = read(&located.value, located.span, "schema SQL", &mut problems)
             else {
                 return Err(fail(problems));
             };
-            let schema = schema::split(&located.value, &String::from_utf8_lossy(&bytes))?;
+            let schema = schema::split(
+                &plan.relative(&located.value).display().to_string(),
+                &String::from_utf8_lossy(&bytes),
+            )?;
             (bytes, Some(schema))
         }
         None => (Vec::new(), None),

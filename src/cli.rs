@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::diagnostic::report::Format;
+
 /// Compile a staging-first restore plan for a live PostgreSQL database into reviewed,
 /// deterministic scripts. restage never connects to a database: people review what it
 /// writes, then run it with psql and pg_restore.
@@ -17,6 +19,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// How errors and warnings are reported: drawn for people, JSON, or GitHub Actions
+    /// annotations (the default under GitHub Actions, GITHUB_ACTIONS=true).
+    #[arg(long, value_enum, global = true, value_name = "FORMAT")]
+    pub message_format: Option<Format>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -48,6 +54,9 @@ pub enum Command {
         /// A folder of templates replacing the built-in ones of the same name.
         #[arg(long, value_name = "DIR")]
         templates: Option<PathBuf>,
+        /// How errors are reported (as --message-format).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
     },
 
     /// Check that a folder holds exactly what `compile` would write (exit 1 and a diff if not).
@@ -62,6 +71,9 @@ pub enum Command {
         /// A folder of templates replacing the built-in ones of the same name.
         #[arg(long, value_name = "DIR")]
         templates: Option<PathBuf>,
+        /// How errors and drift are reported (as --message-format).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
     },
 
     /// Print the review of a plan, REVIEW.md as `compile` writes it, without writing files.
@@ -74,6 +86,9 @@ pub enum Command {
         /// A folder of templates replacing the built-in ones of the same name.
         #[arg(long, value_name = "DIR")]
         templates: Option<PathBuf>,
+        /// How errors are reported (as --message-format).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
     },
 
     /// Draw the plan's tables in load order, with the foreign keys, `after:` and inheritance
@@ -97,9 +112,10 @@ pub enum Command {
     Lint {
         /// The plan file (YAML).
         plan: PathBuf,
-        /// Output format: drawn against the plan for people, or JSON for other tools.
-        #[arg(long, value_enum, default_value_t = LintFormat::Text)]
-        format: LintFormat,
+        /// How findings and errors are reported: drawn against the plan for people (text), JSON,
+        /// or GitHub Actions annotations (the default under GitHub Actions).
+        #[arg(long, value_enum)]
+        format: Option<LintFormat>,
         /// Exit with status 1 when there are findings of this level.
         #[arg(long, value_enum, value_name = "LEVEL")]
         deny: Option<Deny>,
@@ -126,7 +142,7 @@ pub enum Command {
 
 fn parse_rate(text: &str) -> Result<u64, String> {
     crate::units::parse_rate(text).ok_or_else(|| {
-        format!("`{text}` is not a rate: a positive number of bytes, or with kB, MB or GB")
+        format!("{text} is not a rate: a positive number of bytes, or with kB, MB or GB")
     })
 }
 
@@ -146,6 +162,17 @@ pub enum GraphFormat {
 pub enum LintFormat {
     Text,
     Json,
+    Github,
+}
+
+impl From<LintFormat> for Format {
+    fn from(format: LintFormat) -> Format {
+        match format {
+            LintFormat::Text => Format::Human,
+            LintFormat::Json => Format::Json,
+            LintFormat::Github => Format::Github,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

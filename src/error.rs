@@ -1,64 +1,47 @@
-//! Errors restage reports. Each knows its exit status; the CLI renders them with miette.
+//! Errors restage reports. Each knows its exit status and becomes diagnostics at the edge.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use miette::Diagnostic;
 use thiserror::Error;
 
+use crate::diagnostic::Diagnostic;
 use crate::plan::PlanErrors;
 use crate::schema::SchemaError;
 use crate::toc::ListingError;
 
-#[derive(Debug, Error, Diagnostic)]
+#[derive(Debug, Error)]
 pub enum Error {
     #[error("cannot read {}: {source}", path.display())]
-    #[diagnostic(code(restage::io::read))]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
 
     #[error("cannot write {}: {source}", path.display())]
-    #[diagnostic(code(restage::io::write))]
     Write {
         path: PathBuf,
         source: std::io::Error,
     },
 
     #[error(transparent)]
-    #[diagnostic(transparent)]
     Listing(#[from] Box<ListingError>),
 
     #[error(transparent)]
-    #[diagnostic(transparent)]
     Schema(#[from] Box<SchemaError>),
 
     #[error(transparent)]
-    #[diagnostic(transparent)]
     Plan(#[from] Box<PlanErrors>),
 
     #[error("template {name}: {message}")]
-    #[diagnostic(code(restage::template))]
     Template { name: String, message: String },
 
     #[error("{} holds files but no restage manifest.json", dir.display())]
-    #[diagnostic(
-        code(restage::output),
-        help(
-            "compile writes into an empty folder or one an earlier compile made; choose another --out"
-        )
-    )]
     NotAnOutputFolder { dir: PathBuf },
 
     #[error("restage remap: {message}")]
-    #[diagnostic(code(restage::remap))]
     Remap { message: String },
 
     #[error("{} is not a restage template", path.display())]
-    #[diagnostic(
-        code(restage::template::unknown),
-        help("a templates folder holds only files named like the built-in templates: {known}")
-    )]
     UnknownTemplate { path: PathBuf, known: String },
 }
 
@@ -76,5 +59,37 @@ impl Error {
             | Error::NotAnOutputFolder { .. }
             | Error::Remap { .. } => 2,
         }
+    }
+
+    /// What to report: one diagnostic, or one for each problem of a plan.
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        let shown = |path: &Path| path.display().to_string();
+        vec![match self {
+            Error::Plan(errors) => return errors.diagnostics(),
+            Error::Listing(error) => error.diagnostic(),
+            Error::Schema(error) => error.diagnostic(),
+            Error::Read { path, source } => {
+                Diagnostic::error("restage::io::read", format!("cannot read: {source}"))
+                    .path(shown(path))
+            }
+            Error::Write { path, source } => {
+                Diagnostic::error("restage::io::write", format!("cannot write: {source}"))
+                    .path(shown(path))
+            }
+            Error::Template { name, message } => {
+                Diagnostic::error("restage::template", format!("template {name}: {message}"))
+            }
+            Error::NotAnOutputFolder { dir } => Diagnostic::error("restage::output", "holds files but no restage manifest.json")
+                .path(shown(dir))
+                .help("compile writes into an empty folder or one an earlier compile made; choose another --out"),
+            Error::Remap { .. } => Diagnostic::error("restage::remap", self.to_string()),
+            Error::UnknownTemplate { path, known } => {
+                Diagnostic::error("restage::template::unknown", "is not a restage template")
+                    .path(shown(path))
+                    .help(format!(
+                        "a templates folder holds only files named like the built-in templates: {known}"
+                    ))
+            }
+        }]
     }
 }

@@ -6,6 +6,7 @@
 pub mod analysis;
 pub mod cli;
 pub mod compile;
+pub mod diagnostic;
 pub mod diagram;
 pub mod digest;
 pub mod error;
@@ -25,35 +26,76 @@ use std::io::{self, IsTerminal, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use miette::{GraphicalReportHandler, GraphicalTheme};
-
 pub use cli::Cli;
 pub use error::Error;
 
-use cli::{Command, Deny, GraphFormat, LintFormat, TocFormat};
+use cli::{Command, Deny, GraphFormat, TocFormat};
 use compile::Compiled;
+use diagnostic::report::Format;
+use diagnostic::{Diagnostic, Source};
 use render::Templates;
 
-/// Runs one command line and reports its outcome on stderr.
+/// Runs one command line and reports its outcome: people's reports on stderr, machines' (JSON,
+/// GitHub annotations) on stdout.
 pub fn run(cli: Cli) -> ExitCode {
-    match execute(cli) {
+    let format = report_format(&cli);
+    let remap = matches!(cli.command, Command::Remap { .. });
+    match execute(cli, format) {
         Ok(code) => code,
         Err(err) => {
-            eprint!("{}", render_error(&err));
+            // remap runs inside a pipeline, whose errors end up in logs: one plain line each.
+            if remap && format == Format::Human {
+                eprintln!("{err}");
+            } else {
+                report(format, &err.diagnostics());
+            }
             ExitCode::from(err.exit_code())
         }
     }
 }
 
-fn execute(cli: Cli) -> Result<ExitCode, Error> {
+/// The command's own `--format`, else `--message-format`, else what the environment suggests.
+fn report_format(cli: &Cli) -> Format {
+    let own = match &cli.command {
+        Command::Compile { format, .. }
+        | Command::Check { format, .. }
+        | Command::Explain { format, .. } => *format,
+        Command::Lint { format, .. } => format.map(Format::from),
+        Command::Toc { .. } | Command::Graph { .. } | Command::Remap { .. } => None,
+    };
+    own.or(cli.message_format).unwrap_or_else(Format::auto)
+}
+
+/// Writes `diagnostics` where their format goes.
+fn report(format: Format, diagnostics: &[Diagnostic]) {
+    if diagnostics.is_empty() {
+        return;
+    }
+    if format.for_machines() {
+        let _ = write_stdout(&diagnostic::report::render(format, diagnostics, false));
+    } else {
+        eprint!(
+            "{}",
+            diagnostic::report::render(format, diagnostics, io::stderr().is_terminal())
+        );
+    }
+}
+
+fn execute(cli: Cli, format: Format) -> Result<ExitCode, Error> {
     match cli.command {
-        Command::Toc { listing, format } => {
+        Command::Toc {
+            listing,
+            format: output,
+        } => {
             let (name, bytes) = read_input(&listing)?;
             let toc = toc::parse(&name, &bytes)?;
-            for warning in &toc.warnings {
-                eprintln!("warning: {name}: {warning}");
-            }
-            let text = match format {
+            let warnings: Vec<Diagnostic> = toc
+                .warnings
+                .iter()
+                .map(|w| Diagnostic::warning("restage::listing", w.to_string()).path(&name))
+                .collect();
+            report(format, &warnings);
+            let text = match output {
                 TocFormat::Text => toc::to_text(&toc),
                 TocFormat::Json => toc::to_json(&toc),
             };
@@ -64,6 +106,7 @@ fn execute(cli: Cli) -> Result<ExitCode, Error> {
             plan,
             out,
             templates,
+            ..
         } => {
             let compiled = build(&plan, &load_templates(templates.as_deref())?)?;
             output::write(&out, &compiled)?;
@@ -79,6 +122,7 @@ fn execute(cli: Cli) -> Result<ExitCode, Error> {
             plan,
             out,
             templates,
+            ..
         } => {
             let compiled = build(&plan, &load_templates(templates.as_deref())?)?;
             let drift = output::check(&out, &compiled)?;
@@ -86,37 +130,61 @@ fn execute(cli: Cli) -> Result<ExitCode, Error> {
                 eprintln!("restage: {} is up to date", out.display());
                 return Ok(ExitCode::SUCCESS);
             }
-            write_stdout(&drift.report())?;
+            if format.for_machines() {
+                report(format, &drift.diagnostics(&out));
+            } else {
+                write_stdout(&drift.report())?;
+            }
             eprintln!(
-                "restage: {} differs from what `restage compile` writes; recompile and commit it",
+                "restage: {} differs from what restage compile writes; recompile and commit it",
                 out.display()
             );
             Ok(ExitCode::FAILURE)
         }
-        Command::Explain { plan, templates } => {
+        Command::Explain {
+            plan, templates, ..
+        } => {
             let compiled = build(&plan, &load_templates(templates.as_deref())?)?;
             write_stdout(&compiled.files[compile::review::FILE])?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Graph { plan, format } => {
+        Command::Graph {
+            plan,
+            format: output,
+        } => {
             let analysis = analysis::analyze(&plan)?;
-            write_stdout(&match format {
+            write_stdout(&match output {
                 GraphFormat::Mermaid => diagram::mermaid(&analysis.resolved),
                 GraphFormat::Dot => diagram::dot(&analysis.resolved),
             })?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Lint { plan, format, deny } => {
+        Command::Lint { plan, deny, .. } => {
             let analysis = analysis::analyze(&plan)?;
             let findings = lint::findings(&analysis);
-            write_stdout(&match format {
-                LintFormat::Text => lint::to_text(
-                    &analysis,
-                    &findings,
-                    &report_handler(io::stdout().is_terminal()),
-                ),
-                LintFormat::Json => lint::to_json(&analysis, &findings),
-            })?;
+            let source = Source::new(plan.display().to_string(), analysis.plan.text.clone());
+            let diagnostics: Vec<Diagnostic> =
+                findings.iter().map(|f| f.diagnostic(&source)).collect();
+            let path = plan.display().to_string();
+            match format {
+                Format::Json => write_stdout(&diagnostic::report::json(
+                    &diagnostics,
+                    &[("plan", serde_json::Value::String(path.clone()))],
+                ))?,
+                Format::Github => write_stdout(&diagnostic::report::github(&diagnostics))?,
+                // For people, what the plan has not acknowledged.
+                Format::Human => {
+                    let shown: Vec<Diagnostic> = diagnostics
+                        .iter()
+                        .filter(|d| d.allowed != Some(true))
+                        .cloned()
+                        .collect();
+                    write_stdout(&diagnostic::report::human(
+                        &shown,
+                        io::stdout().is_terminal(),
+                    ))?;
+                }
+            }
             let allowed = findings.iter().filter(|f| f.allowed).count();
             let warnings = findings.len() - allowed;
             let mut summary = match warnings {
@@ -126,7 +194,7 @@ fn execute(cli: Cli) -> Result<ExitCode, Error> {
             if allowed > 0 {
                 summary.push_str(&format!(", {allowed} allowed by the plan"));
             }
-            eprintln!("restage lint: {}: {summary}", analysis.plan.file_name);
+            eprintln!("restage lint: {path}: {summary}");
             Ok(match deny {
                 Some(Deny::Warnings) if warnings > 0 => ExitCode::FAILURE,
                 _ => ExitCode::SUCCESS,
@@ -220,28 +288,4 @@ fn write_stdout(text: &str) -> Result<(), Error> {
             source,
         }),
     }
-}
-
-/// An error as miette draws it: colors only on a terminal, and never when `NO_COLOR` is set.
-/// remap runs inside a pipeline, whose errors end up in logs: one plain line each.
-pub fn render_error(err: &Error) -> String {
-    if let Error::Remap { .. } = err {
-        return format!("{err}\n");
-    }
-    let mut out = String::new();
-    match report_handler(io::stderr().is_terminal()).render_report(&mut out, err) {
-        Ok(()) => out,
-        Err(_) => format!("error: {err}\n"),
-    }
-}
-
-/// How restage draws diagnostics for people: in color only on a terminal, and never when
-/// `NO_COLOR` is set.
-fn report_handler(terminal: bool) -> GraphicalReportHandler {
-    let theme = if terminal && std::env::var_os("NO_COLOR").is_none() {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    GraphicalReportHandler::new_themed(theme).with_width(100)
 }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::Error;
 use crate::compile::manifest::{FILE as MANIFEST, Manifest};
 use crate::compile::{Compiled, is_executable};
+use crate::diagnostic::Diagnostic;
 
 /// Writes `compiled` into `dir`, removing what an earlier compile wrote there and this one does
 /// not. Refuses a folder that holds files but no restage manifest, so as never to clobber one
@@ -161,6 +162,43 @@ impl Drift {
             out.push_str(&format!("extra: {name}\n"));
         }
         out
+    }
+}
+
+impl Drift {
+    /// Each difference as an error about the file in `dir`, for machines and annotations.
+    pub fn diagnostics(&self, dir: &Path) -> Vec<Diagnostic> {
+        let at = |name: &str| dir.join(name).display().to_string();
+        let help = "run restage compile with the same plan and --out, and commit the folder";
+        let mut found = Vec::new();
+        for (name, _) in &self.changed {
+            found.push(
+                Diagnostic::error(
+                    "restage::check::changed",
+                    format!("{name} differs from what restage compile writes"),
+                )
+                .path(at(name))
+                .help(help),
+            );
+        }
+        for name in &self.missing {
+            found.push(
+                Diagnostic::error("restage::check::missing", format!("{name} is missing"))
+                    .path(at(name))
+                    .help(help),
+            );
+        }
+        for name in &self.extra {
+            found.push(
+                Diagnostic::error(
+                    "restage::check::extra",
+                    format!("{name} is not something restage compile writes"),
+                )
+                .path(at(name))
+                .help(help),
+            );
+        }
+        found
     }
 }
 

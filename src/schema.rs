@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use miette::{Diagnostic, NamedSource, SourceSpan};
+use crate::diagnostic::{Diagnostic, Source};
 use thiserror::Error;
 
 use crate::sql::QualifiedName;
@@ -38,22 +38,24 @@ impl Block {
     }
 }
 
-#[derive(Debug, Error, Diagnostic)]
+#[derive(Debug, Error)]
 #[error("{file}:{line}: {message}")]
-#[diagnostic(
-    code(restage::schema::syntax),
-    help(
-        "make the schema SQL with `pg_restore --schema-only -v -f FILE DUMP`: -v writes the `-- TOC entry N` headers"
-    )
-)]
 pub struct SchemaError {
     pub file: String,
     pub line: usize,
     pub message: String,
-    #[source_code]
-    src: NamedSource<String>,
-    #[label("here")]
-    span: SourceSpan,
+    text: String,
+    offset: usize,
+    len: usize,
+}
+
+impl SchemaError {
+    pub fn diagnostic(&self) -> Diagnostic {
+        let source = Source::new(&self.file, &self.text);
+        Diagnostic::error("restage::schema::syntax", &self.message)
+            .at(&source, self.offset, self.len, "here")
+            .help("make the schema SQL with pg_restore --schema-only -v -f FILE DUMP: -v writes the -- TOC entry N headers")
+    }
 }
 
 impl SchemaSql {
@@ -87,8 +89,9 @@ pub fn split(file: &str, text: &str) -> Result<SchemaSql, Box<SchemaError>> {
             file: file.to_owned(),
             line,
             message,
-            src: NamedSource::new(file, text.to_owned()),
-            span: SourceSpan::new(offset.into(), len),
+            text: text.to_owned(),
+            offset,
+            len,
         })
     };
     let lines: Vec<(usize, &str)> = text
@@ -117,7 +120,7 @@ pub fn split(file: &str, text: &str) -> Result<SchemaSql, Box<SchemaError>> {
                     number,
                     offset,
                     line.trim_end().len(),
-                    "expected `-- TOC entry <id> (class <oid> OID <oid>)`".into(),
+                    "expected -- TOC entry <id> (class <oid> OID <oid>)".into(),
                 )
             })?;
         let mut block = Block {
@@ -138,8 +141,15 @@ pub fn split(file: &str, text: &str) -> Result<SchemaSql, Box<SchemaError>> {
                 break;
             }
             if let Some(fields) = line.strip_prefix("-- Name: ") {
-                read_name_line(&mut block, fields)
-                    .ok_or_else(|| fail(index, lines[index - 1].0, line.len(), "expected `-- Name: <name>; Type: <type>; Schema: <schema>; Owner: <owner>`".into()))?;
+                read_name_line(&mut block, fields).ok_or_else(|| {
+                    fail(
+                        index,
+                        lines[index - 1].0,
+                        line.len(),
+                        "expected -- Name: <name>; Type: <type>; Schema: <schema>; Owner: <owner>"
+                            .into(),
+                    )
+                })?;
             }
         }
         // The SQL: up to the `--` line that opens the next header.
@@ -174,7 +184,7 @@ pub fn split(file: &str, text: &str) -> Result<SchemaSql, Box<SchemaError>> {
             1,
             0,
             0,
-            "no `-- TOC entry N` headers: this is not the output of `pg_restore --schema-only -v`"
+            "no -- TOC entry N headers: this is not the output of pg_restore --schema-only -v"
                 .into(),
         ));
     }
@@ -877,6 +887,6 @@ mod tests {
     fn rejects_sql_without_toc_headers() {
         let err = split("plain.sql", "CREATE TABLE t (a int);\n").unwrap_err();
         assert_eq!(err.line, 1);
-        assert!(err.message.contains("no `-- TOC entry N` headers"));
+        assert!(err.message.contains("no -- TOC entry N headers"));
     }
 }

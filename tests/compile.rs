@@ -165,7 +165,7 @@ fn check_passes_on_a_fresh_compile_and_reports_drift() {
     assert!(
         drift
             .stderr
-            .contains("differs from what `restage compile` writes"),
+            .contains("differs from what restage compile writes"),
         "{}",
         drift.stderr
     );
@@ -303,7 +303,7 @@ fn templates_can_be_replaced_one_by_one() {
     let run = Test::new().args(args(broken.path())).status(2).run();
     assert!(
         run.stderr
-            .contains("51-extra.sql is not a restage template"),
+            .contains("51-extra.sql: is not a restage template"),
         "{}",
         run.stderr
     );

@@ -9,9 +9,9 @@ use crate::test::{Test, snapshot_settings};
 /// `CODE table` for each finding the JSON output lists.
 fn found(json: &str) -> Vec<String> {
     let value: serde_json::Value = serde_json::from_str(json).expect("JSON");
-    value["findings"]
+    value["diagnostics"]
         .as_array()
-        .expect("a findings array")
+        .expect("a diagnostics array")
         .iter()
         .map(|f| {
             let mut stated = f["code"].as_str().expect("code").to_owned();
@@ -91,21 +91,74 @@ fn json_findings_carry_code_severity_message_place_and_help() {
         .run();
     let value: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
     assert_eq!(value["plan"], "no-key.yaml");
-    let finding = &value["findings"][0];
+    let finding = &value["diagnostics"][0];
     assert_eq!(finding["code"], "L005");
     assert_eq!(finding["name"], "no-key");
     assert_eq!(finding["severity"], "warning");
     assert_eq!(finding["table"], "public.log_line");
     assert_eq!(
         finding["message"],
-        "`public.log_line` has no primary key or unique key"
+        "public.log_line has no primary key or unique key"
     );
+    assert_eq!(finding["path"], "no-key.yaml");
+    assert_eq!(finding["allowed"], false);
     assert_eq!(finding["location"]["line"], 11);
     assert_eq!(finding["location"]["column"], 5);
     assert!(
         finding["help"]
             .as_str()
             .is_some_and(|h| h.contains("40-verify.sql"))
+    );
+}
+
+/// A plan with errors is reported in the format asked for, on stdout for machines, with the
+/// path as the command line gave it: a CI loop over many plans tells them apart.
+#[test]
+fn errors_come_out_as_json_and_as_github_annotations() {
+    let json = Test::new()
+        .args([
+            "lint",
+            "tests/plans/err/missing-table.yaml",
+            "--format",
+            "json",
+        ])
+        .status(2)
+        .stderr("")
+        .run();
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    let d = &value["diagnostics"][0];
+    assert_eq!(d["code"], "restage::plan");
+    assert_eq!(d["severity"], "error");
+    assert_eq!(d["path"], "tests/plans/err/missing-table.yaml");
+    assert!(d["location"]["line"].is_u64(), "{}", json.stdout);
+
+    let github = Test::new()
+        .args(["lint", "tests/plans/err/missing-table.yaml"])
+        .env("GITHUB_ACTIONS", "true")
+        .status(2)
+        .stderr("")
+        .run();
+    assert!(
+        github
+            .stdout
+            .starts_with("::error file=tests/plans/err/missing-table.yaml,line="),
+        "{}",
+        github.stdout
+    );
+    let findings = Test::new()
+        .args(["lint", "tests/lint/no-key.yaml", "--format", "github"])
+        .run();
+    assert!(
+        findings
+            .stdout
+            .contains("::warning file=tests/lint/no-key.yaml,line=11,col=5,"),
+        "{}",
+        findings.stdout
+    );
+    assert!(
+        findings.stdout.contains("title=L005 no-key::"),
+        "{}",
+        findings.stdout
     );
 }
 

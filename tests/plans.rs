@@ -19,29 +19,27 @@ fn stated<'a>(text: &'a str, key: &str) -> Vec<&'a str> {
         .collect()
 }
 
-/// Each problem of a rendered plan error as `line:column: message`, in the order shown.
-fn problems(stderr: &str) -> Vec<String> {
-    // miette wraps long messages; unwrapped, each reads as one line.
-    let unwrapped = stderr.replace("\n  │ ", " ");
-    unwrapped
-        .split("Error: \n")
-        .skip(1)
-        .map(|block| {
-            let message = block
-                .lines()
-                .find_map(|l| l.trim_start().strip_prefix("× "))
-                .expect("a message");
-            let location = block
-                .lines()
-                .find_map(|l| {
-                    l.split_once("╭─[")
-                        .map(|(_, rest)| rest.trim_end_matches(']'))
-                })
-                .and_then(|loc| loc.split_once(':').map(|(_, line_col)| line_col))
-                .expect("a location");
-            format!("{location}: {}", message.trim())
+/// Each problem of a plan, from `--format json`, as `line:column: message`, in the order
+/// reported; and the path each names.
+fn problems(stdout: &str) -> (Vec<String>, Vec<String>) {
+    let value: serde_json::Value = serde_json::from_str(stdout).expect("JSON diagnostics");
+    let diagnostics = value["diagnostics"].as_array().expect("diagnostics");
+    let stated = diagnostics
+        .iter()
+        .map(|d| {
+            format!(
+                "{}:{}: {}",
+                d["location"]["line"],
+                d["location"]["column"],
+                d["message"].as_str().expect("message")
+            )
         })
-        .collect()
+        .collect();
+    let paths = diagnostics
+        .iter()
+        .map(|d| d["path"].as_str().expect("path").to_owned())
+        .collect();
+    (stated, paths)
 }
 
 #[test]
@@ -56,24 +54,27 @@ fn err_plans_report_every_problem_at_its_place() {
                 path.display()
             );
             let out = tempfile::tempdir().expect("temp dir");
-            let run = Test::new()
-                .current_dir(path.parent().expect("dir"))
-                .args([
-                    "compile".as_ref(),
-                    file_name(path).as_ref(),
-                    "--out".as_ref(),
-                    out.path().as_os_str(),
-                ])
-                .status(2)
-                .stdout("")
-                .run();
-            assert_eq!(
-                problems(&run.stderr),
-                expected,
-                "{}\n{}",
-                path.display(),
-                run.stderr
+            let compile = |format: &str| {
+                Test::new()
+                    .current_dir(path.parent().expect("dir"))
+                    .args([
+                        "compile".as_ref(),
+                        file_name(path).as_ref(),
+                        "--out".as_ref(),
+                        out.path().as_os_str(),
+                        "--format".as_ref(),
+                        format.as_ref(),
+                    ])
+                    .status(2)
+            };
+            let json = compile("json").stderr("").run();
+            let (found, paths) = problems(&json.stdout);
+            assert_eq!(found, expected, "{}\n{}", path.display(), json.stdout);
+            assert!(
+                paths.iter().all(|p| p == file_name(path)),
+                "the path as given: {paths:?}"
             );
+            let run = compile("human").stdout("").run();
             assert!(run.stderr.starts_with("restage::plan\n"), "{}", run.stderr);
             assert_eq!(
                 std::fs::read_dir(out.path()).expect("out").count(),

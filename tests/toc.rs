@@ -334,12 +334,24 @@ fn err_listings() {
                 .run();
             let first = out.stderr.lines().next().unwrap_or_default();
             assert_eq!(first, "restage::listing::syntax", "{}", out.stderr);
-            // miette wraps long messages; the location and message read as one line unwrapped.
-            let unwrapped = out.stderr.replace("\n  │ ", " ");
-            assert!(
-                unwrapped.contains(&format!("{name}:{expected}")),
-                "{name}: expected `{name}:{expected}` in\n{}",
-                out.stderr
+            let json = Test::new()
+                .current_dir(path.parent().expect("dir"))
+                .args(["toc", name, "--message-format", "json"])
+                .status(2)
+                .stderr("")
+                .run();
+            let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+            let d = &value["diagnostics"][0];
+            assert_eq!(d["path"], name, "{}", json.stdout);
+            assert_eq!(
+                format!(
+                    "{}:{}: {}",
+                    d["location"]["line"],
+                    d["location"]["column"],
+                    d["message"].as_str().expect("message")
+                ),
+                expected,
+                "{name}"
             );
             insta::assert_snapshot!("toc_err", out.stderr);
         });

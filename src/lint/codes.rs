@@ -39,12 +39,12 @@ pub const NO_KEY: Rule = Rule {
 pub const UNLOGGED_STAGING: Rule = Rule {
     code: "L006",
     name: "unlogged-staging",
-    help: "a crash or failover empties them (rerun 20-load.sh), and SET LOGGED in 30-build.sql writes each whole table to WAL at once, which standbys must replay: plan for that volume and replication lag, or set `staging: unlogged: false` to write WAL during the load instead. Writing `unlogged: true` in the plan acknowledges this and silences it",
+    help: "a crash or failover empties them (rerun 20-load.sh), and SET LOGGED in 30-build.sql writes each whole table to WAL at once, which standbys must replay: plan for that volume and replication lag, or set staging: unlogged: false to write WAL during the load instead. Writing unlogged: true in the plan acknowledges this and silences it",
 };
 pub const NO_DATA: Rule = Rule {
     code: "L007",
     name: "no-data",
-    help: "the restored table will be empty, and production's rows replaced by none; 40-verify.sql stops the restore unless the table has `min_rows: 0`. Make the listing from a dump that holds its data, or, if an empty table is intended, set `min_rows: 0` and allow L007",
+    help: "the restored table will be empty, and production's rows replaced by none; 40-verify.sql stops the restore unless the table has min_rows: 0. Make the listing from a dump that holds its data, or, if an empty table is intended, set min_rows: 0 and allow L007",
 };
 
 /// Every rule, by code.

@@ -4,13 +4,12 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use miette::{
-    Diagnostic, LabeledSpan, NamedSource, Severity as MietteSeverity, SourceCode, SourceSpan,
-};
-use serde::Serialize;
+use std::sync::Arc;
+
+use miette::SourceSpan;
 
 use crate::analysis::Analysis;
-use crate::markdown::code;
+use crate::diagnostic::{Diagnostic, Source};
 use crate::plan::{ResolvedTable, SequenceKind};
 use crate::sql::QualifiedName;
 use crate::toc::Entry;
@@ -22,36 +21,34 @@ use codes::{
     SHARED_SEQUENCE, UNLOGGED_STAGING,
 };
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Warning,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// What an approver should weigh: a warning, at a place in the plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     pub code: &'static str,
     pub name: &'static str,
-    pub severity: Severity,
+    /// Plain text.
     pub message: String,
     pub help: &'static str,
     /// The plan table it is about, if any.
     pub table: Option<String>,
     /// Acknowledged by the plan (`lint: allow:`): reported, but never denied.
     pub allowed: bool,
-    pub location: Location,
-    /// What the place in the plan is, for the drawing.
-    #[serde(skip)]
+    /// What the place in the plan is, and where.
     pub label: String,
-    #[serde(skip)]
     pub span: SourceSpan,
 }
 
-/// 1-based line and column in the plan file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Location {
-    pub line: usize,
-    pub column: usize,
+impl Finding {
+    /// The finding as a warning about `plan`.
+    pub fn diagnostic(&self, plan: &Arc<Source>) -> Diagnostic {
+        let mut diagnostic = Diagnostic::warning(self.code, &self.message)
+            .at(plan, self.span.offset(), self.span.len(), &self.label)
+            .help(self.help);
+        diagnostic.name = Some(self.name.to_owned());
+        diagnostic.table = self.table.clone();
+        diagnostic.allowed = Some(self.allowed);
+        diagnostic
+    }
 }
 
 /// Every finding for an analysed plan, in the order of the plan file.
@@ -59,7 +56,6 @@ pub fn findings(analysis: &Analysis) -> Vec<Finding> {
     let facts = Facts::new(analysis);
     let mut found = Vec::new();
     let plan = &analysis.plan;
-    let lines = Lines::new(&plan.text);
     let mut finding = |rule: &'static Rule,
                        table: Option<&ResolvedTable>,
                        message: String,
@@ -72,12 +68,10 @@ pub fn findings(analysis: &Analysis) -> Vec<Finding> {
         found.push(Finding {
             code: rule.code,
             name: rule.name,
-            severity: Severity::Warning,
             message,
             help: rule.help,
             table: table.map(|t| t.name.quoted()),
             allowed: plan.lint.allow.iter().any(|a| a.value == rule.code),
-            location: lines.location(span),
             label,
             span,
         });
@@ -89,20 +83,14 @@ pub fn findings(analysis: &Analysis) -> Vec<Finding> {
             None,
             "staging tables are UNLOGGED (the default)".into(),
             Some(if plan.staging.span.is_empty() {
-                (
-                    plan.staging.span,
-                    "no `staging:` section: its defaults apply",
-                )
+                (plan.staging.span, "no staging: section: its defaults apply")
             } else {
-                (
-                    plan.staging.span,
-                    "`unlogged:` not set: UNLOGGED by default",
-                )
+                (plan.staging.span, "unlogged: not set: UNLOGGED by default")
             }),
         );
     }
     for table in &analysis.resolved.tables {
-        let name = code(&table.name.quoted());
+        let name = table.name.quoted();
         let referencing = facts.inbound_foreign_keys(table);
         if !referencing.is_empty() {
             finding(
@@ -137,7 +125,7 @@ pub fn findings(analysis: &Analysis) -> Vec<Finding> {
                 Some(table),
                 format!(
                     "sequence {} of {name} is also used by {}",
-                    code(&sequence),
+                    sequence,
                     users.join(", ")
                 ),
                 None,
@@ -151,10 +139,7 @@ pub fn findings(analysis: &Analysis) -> Vec<Finding> {
             finding(
                 &DEFAULT_PARTITION,
                 Some(table),
-                format!(
-                    "{name} has a default partition, {}",
-                    code(&unit.name.quoted())
-                ),
+                format!("{name} has a default partition, {}", unit.name.quoted()),
                 None,
             );
         }
@@ -178,7 +163,7 @@ pub fn findings(analysis: &Analysis) -> Vec<Finding> {
                 finding(
                     &NO_DATA,
                     Some(table),
-                    format!("{}: {problem}", code(&unit.name.quoted())),
+                    format!("{}: {problem}", unit.name.quoted()),
                     None,
                 );
             }
@@ -255,7 +240,7 @@ impl<'a> Facts<'a> {
             .units
             .iter()
             .flat_map(|u| u.attachments.inbound_foreign_key_tables(schema))
-            .map(|(table, constraint)| format!("{} ({})", code(&table.quoted()), code(&constraint)))
+            .map(|(table, constraint)| format!("{} ({constraint})", table.quoted()))
             .collect()
     }
 
@@ -265,7 +250,7 @@ impl<'a> Facts<'a> {
             let found: BTreeSet<String> = ids
                 .clone()
                 .flat_map(|id| self.dependents_of(id, desc))
-                .map(|e| code(&self.name(e.id)))
+                .map(|e| self.name(e.id))
                 .collect();
             found.into_iter().collect()
         };
@@ -313,7 +298,7 @@ impl<'a> Facts<'a> {
                         .name_of(table)
                         .is_none_or(|name| !self.restored.contains(&name))
                 {
-                    users.insert(code(&self.name(table)));
+                    users.insert(self.name(table));
                 }
             }
             if !users.is_empty() {
@@ -341,130 +326,3 @@ impl<'a> Facts<'a> {
     }
 }
 
-/// Where each line of a text starts, to turn offsets into lines and columns without reading
-/// the text again for each.
-struct Lines<'a> {
-    text: &'a str,
-    starts: Vec<usize>,
-}
-
-impl<'a> Lines<'a> {
-    fn new(text: &'a str) -> Self {
-        let starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(at, _)| at + 1))
-            .collect();
-        Lines { text, starts }
-    }
-
-    fn location(&self, span: SourceSpan) -> Location {
-        let offset = span.offset().min(self.text.len());
-        let line = self.starts.partition_point(|&start| start <= offset);
-        let start = self.starts[line - 1];
-        let column = self.text[start..offset].chars().count() + 1;
-        Location { line, column }
-    }
-}
-
-/// Findings for people: each drawn against the plan, as compiler warnings are.
-pub fn to_text(
-    analysis: &Analysis,
-    findings: &[Finding],
-    handler: &miette::GraphicalReportHandler,
-) -> String {
-    let source = NamedSource::new(&analysis.plan.file_name, analysis.plan.text.clone());
-    let mut out = String::new();
-    for finding in findings.iter().filter(|f| !f.allowed) {
-        let report = Report {
-            finding,
-            source: &source,
-        };
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        let _ = handler.render_report(&mut out, &report);
-    }
-    out
-}
-
-#[derive(Serialize)]
-struct JsonFindings<'a> {
-    plan: &'a str,
-    findings: &'a [Finding],
-}
-
-/// Findings for machines: `{"plan": "plan.yaml", "findings": [...]}`.
-pub fn to_json(analysis: &Analysis, findings: &[Finding]) -> String {
-    let mut out = serde_json::to_string_pretty(&JsonFindings {
-        plan: &analysis.plan.file_name,
-        findings,
-    })
-    .expect("plain data serializes");
-    out.push('\n');
-    out
-}
-
-/// A finding as a miette diagnostic, for drawing only.
-#[derive(Debug)]
-struct Report<'a> {
-    finding: &'a Finding,
-    source: &'a NamedSource<String>,
-}
-
-impl std::fmt::Display for Report<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.finding.message)
-    }
-}
-
-impl std::error::Error for Report<'_> {}
-
-impl Diagnostic for Report<'_> {
-    fn code<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
-        Some(Box::new(format!(
-            "{} {}",
-            self.finding.code, self.finding.name
-        )))
-    }
-
-    fn severity(&self) -> Option<MietteSeverity> {
-        Some(match self.finding.severity {
-            Severity::Warning => MietteSeverity::Warning,
-        })
-    }
-
-    fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
-        Some(Box::new(&self.finding.help))
-    }
-
-    fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(self.source)
-    }
-
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        Some(Box::new(std::iter::once(
-            LabeledSpan::new_primary_with_span(Some(self.finding.label.clone()), self.finding.span),
-        )))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn locations_are_one_based() {
-        let lines = Lines::new("a: 1\nbé: [x\n");
-        assert_eq!(
-            lines.location(SourceSpan::new(0.into(), 1)),
-            Location { line: 1, column: 1 }
-        );
-        assert_eq!(
-            lines.location(SourceSpan::new(5.into(), 1)),
-            Location { line: 2, column: 1 }
-        );
-        assert_eq!(
-            lines.location(SourceSpan::new(10.into(), 1)),
-            Location { line: 2, column: 5 }
-        );
-    }
-}

@@ -1,16 +1,18 @@
-use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
+use std::sync::Arc;
+
+use miette::{LabeledSpan, SourceSpan};
 use thiserror::Error;
 
+use crate::diagnostic::{Diagnostic, Source};
+
 /// One problem with a plan, at a place in the plan file.
-#[derive(Debug, Clone, PartialEq, Eq, Error, Diagnostic)]
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("{message}")]
 pub struct Problem {
     pub message: String,
     /// Where the problem is; the first label.
     pub span: SourceSpan,
-    #[label(collection)]
     labels: Vec<LabeledSpan>,
-    #[help]
     pub help: Option<String>,
 }
 
@@ -35,29 +37,57 @@ impl Problem {
             .push(LabeledSpan::new_with_span(Some(label.into()), span));
         self
     }
+
+    /// This problem as a diagnostic in `plan`.
+    pub fn diagnostic(&self, plan: &Arc<Source>) -> Diagnostic {
+        let mut labels = self.labels.iter();
+        let mut diagnostic = Diagnostic::error("restage::plan", &self.message);
+        if let Some(first) = labels.next() {
+            diagnostic = diagnostic.at(
+                plan,
+                first.offset(),
+                first.len(),
+                first.label().unwrap_or_default(),
+            );
+        }
+        for label in labels {
+            diagnostic = diagnostic.also(
+                label.offset(),
+                label.len(),
+                label.label().unwrap_or_default(),
+            );
+        }
+        match &self.help {
+            Some(help) => diagnostic.help(help),
+            None => diagnostic,
+        }
+    }
 }
 
-/// Every problem found in one plan, shown against its text.
-#[derive(Debug, Error, Diagnostic)]
-#[error("{file}: the plan has {}", count(problems.len()))]
-#[diagnostic(code(restage::plan))]
+/// Every problem found in one plan.
+#[derive(Debug, Error)]
+#[error("{path}: the plan has {}", count(problems.len()))]
 pub struct PlanErrors {
-    pub file: String,
-    #[source_code]
-    src: NamedSource<String>,
-    #[related]
+    /// The plan file, as the user named it.
+    pub path: String,
+    text: String,
     pub problems: Vec<Problem>,
 }
 
 impl PlanErrors {
-    /// The problems are shown in the order they appear in the file.
-    pub fn new(file: &str, text: &str, mut problems: Vec<Problem>) -> Self {
+    /// The problems are reported in the order they appear in the file.
+    pub fn new(path: &str, text: &str, mut problems: Vec<Problem>) -> Self {
         problems.sort_by_key(|p| p.span.offset());
         PlanErrors {
-            file: file.to_owned(),
-            src: NamedSource::new(file, text.to_owned()),
+            path: path.to_owned(),
+            text: text.to_owned(),
             problems,
         }
+    }
+
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        let plan = Source::new(&self.path, &self.text);
+        self.problems.iter().map(|p| p.diagnostic(&plan)).collect()
     }
 }
 

@@ -8,6 +8,7 @@ use miette::SourceSpan;
 use super::error::Problem;
 use super::yaml::{self, Node, Value};
 use super::{Cutover, FORMAT_VERSION, Lint, Load, Located, Plan, PlanTable, Source, Staging};
+use crate::diagnostic::{LineIndex, Location};
 use crate::sql::QualifiedName;
 use crate::sql::name::MAX_IDENT_BYTES;
 use crate::units::Duration;
@@ -44,7 +45,20 @@ pub fn file_name(path: &Path) -> String {
 fn syntax_problem(text: &str, err: &serde_saphyr::Error) -> Problem {
     let offset = err
         .location()
-        .and_then(|loc| offset_of(text, loc.line() as usize, loc.column() as usize))
+        .and_then(|loc| {
+            let lines = LineIndex::new(text);
+            let at = |column| {
+                lines.offset(
+                    text,
+                    Location {
+                        line: loc.line() as usize,
+                        column,
+                    },
+                )
+            };
+            // A column past the end of its line: the line's start.
+            at(loc.column() as usize).or_else(|| at(1))
+        })
         .unwrap_or(0);
     let message = err.to_string();
     let first_line = message.lines().next().unwrap_or("invalid YAML");
@@ -62,20 +76,6 @@ fn syntax_problem(text: &str, err: &serde_saphyr::Error) -> Problem {
         format!("this is not valid YAML: {first_line}"),
         "here",
     )
-}
-
-/// The byte offset of 1-based `line` and `column` (in characters).
-fn offset_of(text: &str, line: usize, column: usize) -> Option<usize> {
-    let start: usize = text
-        .split_inclusive('\n')
-        .take(line.checked_sub(1)?)
-        .map(str::len)
-        .sum();
-    let in_line = text[start..]
-        .char_indices()
-        .nth(column.saturating_sub(1))
-        .map_or(0, |(i, _)| i);
-    Some(start + in_line)
 }
 
 struct Reader<'t> {
@@ -138,7 +138,7 @@ impl Reader<'_> {
                 self.problem(
                     Problem::new(
                         key.span,
-                        format!("unknown key `{name}` in {what}"),
+                        format!("unknown key {name} in {what}"),
                         "unknown key",
                     )
                     .help(format!("{what} takes: {}", allowed.join(", "))),
@@ -150,7 +150,7 @@ impl Reader<'_> {
                 self.problem(
                     Problem::new(
                         key.span,
-                        format!("`{name}` appears twice in {what}"),
+                        format!("{name} appears twice in {what}"),
                         "given again",
                     )
                     .also(first, "first given here"),
@@ -167,8 +167,8 @@ impl Reader<'_> {
         if node.is_none() {
             self.problem(Problem::new(
                 fields.span,
-                format!("{what} is missing `{key}`"),
-                format!("needs `{key}`"),
+                format!("{what} is missing {key}"),
+                format!("needs {key}"),
             ));
         }
         node
@@ -242,7 +242,7 @@ impl Reader<'_> {
                         format!("plan format {other} is not supported"),
                         "unsupported",
                     )
-                    .help(format!("this restage reads `restage: {FORMAT_VERSION}`")),
+                    .help(format!("this restage reads restage: {FORMAT_VERSION}")),
                 ),
                 _ => self.expected(node, "the plan format version (restage: 1)"),
             }
@@ -325,7 +325,7 @@ impl Reader<'_> {
                     .map(|r| format!("{} ({})", r.code, r.name))
                     .collect();
                 self.problem(
-                    Problem::new(item.span, format!("unknown lint `{text}`"), "unknown lint")
+                    Problem::new(item.span, format!("unknown lint {text}"), "unknown lint")
                         .help(format!("restage lint knows {}", known.join(", "))),
                 );
                 continue;
@@ -359,8 +359,8 @@ impl Reader<'_> {
             && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if !valid {
             self.problem(
-                Problem::new(node.span, format!("plan name `{name}` is not allowed"), "not a plan name")
-                    .help("a plan name is lower-case letters, digits and `-`, starting with a letter or digit"),
+                Problem::new(node.span, format!("plan name {name} is not allowed"), "not a plan name")
+                    .help("a plan name is lower-case letters, digits and -, starting with a letter or digit"),
             );
             return None;
         }
@@ -419,7 +419,7 @@ impl Reader<'_> {
             && s.value == r.value
         {
             self.problem(
-                Problem::new(r.span, format!("the staging and retired schemas are both `{}`", r.value), "same as the staging schema")
+                Problem::new(r.span, format!("the staging and retired schemas are both {}", r.value), "same as the staging schema")
                     .help("staging holds the restored tables until cutover, retired holds production's afterwards: give them different names"),
             );
         }
@@ -459,7 +459,7 @@ impl Reader<'_> {
             }),
             _ => {
                 self.problem(
-                    Problem::new(node.span, format!("`{text}` is not a schema name"), "not a schema name")
+                    Problem::new(node.span, format!("{text} is not a schema name"), "not a schema name")
                         .help("one identifier, as in restore_staging or \"Restore Staging\", at most 63 bytes"),
                 );
                 None
@@ -537,7 +537,7 @@ impl Reader<'_> {
                 })
             }
             _ => {
-                self.expected(node, "a table name or a mapping with `name:`");
+                self.expected(node, "a table name or a mapping with name:");
                 None
             }
         }
@@ -577,7 +577,7 @@ impl Reader<'_> {
                     node.span
                 };
                 self.problem(
-                    Problem::new(source_span, format!("`{text}` is not a table name: {}", err.message), "not a table name")
+                    Problem::new(source_span, format!("{text} is not a table name: {}", err.message), "not a table name")
                         .help("write schema.table in PostgreSQL syntax: unquoted parts fold to lower case, quote the others, as in '\"Weird Schema\".\"Order Items\"'"),
                 );
                 None
@@ -691,16 +691,4 @@ fn key_span(fields: &Fields<'_>, key: &str) -> SourceSpan {
         .iter()
         .find(|(k, _, _)| *k == key)
         .map_or(fields.span, |(_, key, _)| key.span)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn offsets_from_line_and_column() {
-        let text = "a: 1\nbé: [x\n";
-        assert_eq!(offset_of(text, 1, 1), Some(0));
-        assert_eq!(offset_of(text, 2, 5), Some(10));
-    }
 }

@@ -30,9 +30,9 @@ pub fn resolve(
         return Err(vec![Problem::new(
             plan.source.listing.span,
             "the plan has no schema SQL (source.schema)",
-            "add `schema:` next to this",
+            "add schema: next to this",
         )
-        .help("restage takes every definition it writes from `pg_restore --schema-only -v -f FILE DUMP`: name that file in `source: schema:`")]);
+        .help("restage takes every definition it writes from pg_restore --schema-only -v -f FILE DUMP: name that file in source: schema:")]);
     };
     let index = Index::new(toc, schema);
     let mut problems = Vec::new();
@@ -107,7 +107,7 @@ fn resolve_table(
             return Err(match closest_table(index, &table.name) {
                 Some(near) => problem.help(format!("did you mean {near}?")),
                 None => problem.help(format!(
-                    "the plan names tables as they appear in `restage toc {listing}`"
+                    "the plan names tables as they appear in restage toc {listing}"
                 )),
             });
         }
@@ -385,9 +385,7 @@ fn check_after(plan: &Plan) -> Vec<Problem> {
                 format!("after: {} is not a table of this plan", a.value),
                 "not in the plan",
             )
-            .help(
-                "`after:` orders tables of this plan; add the table to `tables:` or remove it here",
-            )
+            .help("after: orders tables of this plan; add the table to tables: or remove it here")
         })
         .collect()
 }
@@ -410,7 +408,7 @@ fn staging_schemas(
     for base in [staging, retired] {
         if production.contains(base.value.as_str()) {
             problems.push(
-                Problem::new(base.span, format!("schema `{}` holds production tables in the listing", base.value), "production schema")
+                Problem::new(base.span, format!("schema {} holds production tables in the listing", base.value), "production schema")
                     .help("staging and retired schemas must be new, empty schemas that restage creates and drops"),
             );
         }
@@ -426,13 +424,13 @@ fn staging_schemas(
         for (name, base) in [(&pair.staging, staging), (&pair.retired, retired)] {
             if name.len() > MAX_IDENT_BYTES {
                 problems.push(
-                    Problem::new(base.span, format!("`{name}`, the twin of schema `{schema}`, is longer than {MAX_IDENT_BYTES} bytes"), "name too long")
+                    Problem::new(base.span, format!("{name}, the twin of schema {schema}, is longer than {MAX_IDENT_BYTES} bytes"), "name too long")
                         .help("choose a shorter staging or retired schema name"),
                 );
             } else if production.contains(name.as_str()) {
                 problems.push(Problem::new(
                     base.span,
-                    format!("schema `{name}` holds production tables in the listing"),
+                    format!("schema {name} holds production tables in the listing"),
                     "production schema",
                 ));
             }
@@ -551,7 +549,7 @@ fn cycle_problem(
                 )
             }
             Reason::After { .. } => format!(
-                "{} → {}: `after:` in the plan",
+                "{} → {}: after: in the plan",
                 names[e.before], names[e.after]
             ),
             Reason::Inherits { table } => format!(
@@ -573,7 +571,7 @@ fn cycle_problem(
         "on the cycle",
     )
     .help(format!(
-        "{}; remove an `after:` or restore these tables in separate plans",
+        "{}; remove an after: or restore these tables in separate plans",
         reasons.join("; ")
     ));
     for edge in &cycle.edges {

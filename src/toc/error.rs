@@ -1,25 +1,20 @@
-use miette::{Diagnostic, MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 use thiserror::Error;
 
+use crate::diagnostic::{Diagnostic, LineIndex, Source};
+
 /// A line of a listing that is not what `pg_restore -l [-v]` prints.
-#[derive(Debug, Error, Diagnostic)]
+#[derive(Debug, Error)]
 #[error("{file}:{line}:{column}: malformed listing line: expected {expected}")]
-#[diagnostic(
-    code(restage::listing::syntax),
-    help(
-        "entry lines read `<id>; <tableoid> <oid> <desc> <schema> <name> <owner>`, as printed by `pg_restore -l -v DUMP`"
-    )
-)]
 pub struct ListingError {
     pub file: String,
     pub line: usize,
     /// 1-based, in characters.
     pub column: usize,
     pub expected: &'static str,
-    #[source_code]
-    source_line: LineSource,
-    #[label("expected {expected}")]
-    span: SourceSpan,
+    /// The line, to show it without holding the whole file.
+    text: String,
+    offset: usize,
+    len: usize,
 }
 
 impl ListingError {
@@ -31,49 +26,24 @@ impl ListingError {
         offset: usize,
         expected: &'static str,
     ) -> Self {
-        let column = text[..offset].chars().count() + 1;
-        let len = text[offset..].chars().next().map_or(0, char::len_utf8);
         ListingError {
             file: file.to_owned(),
             line,
-            column,
+            column: LineIndex::new(text).location(text, offset).column,
             expected,
-            source_line: LineSource {
-                file: file.to_owned(),
-                line,
-                text: text.to_owned(),
-            },
-            span: SourceSpan::new(offset.into(), len),
+            text: text.to_owned(),
+            offset,
+            len: text[offset..].chars().next().map_or(0, char::len_utf8),
         }
     }
-}
 
-/// One line of a listing, shown at its real line number without holding the whole file.
-#[derive(Debug)]
-struct LineSource {
-    file: String,
-    line: usize,
-    text: String,
-}
-
-impl SourceCode for LineSource {
-    fn read_span<'a>(
-        &'a self,
-        span: &SourceSpan,
-        context_lines_before: usize,
-        context_lines_after: usize,
-    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let inner =
-            self.text
-                .as_str()
-                .read_span(span, context_lines_before, context_lines_after)?;
-        Ok(Box::new(MietteSpanContents::new_named(
-            self.file.clone(),
-            inner.data(),
-            *inner.span(),
-            inner.line() + self.line - 1,
-            inner.column(),
-            inner.line_count(),
-        )))
+    pub fn diagnostic(&self) -> Diagnostic {
+        let source = Source::from_line(&self.file, &self.text, self.line);
+        Diagnostic::error(
+            "restage::listing::syntax",
+            format!("malformed listing line: expected {}", self.expected),
+        )
+        .at(&source, self.offset, self.len, &format!("expected {}", self.expected))
+        .help("entry lines read <id>; <tableoid> <oid> <desc> <schema> <name> <owner>, as printed by pg_restore -l -v DUMP")
     }
 }
