@@ -13,7 +13,7 @@ use crate::schema::{Block, SchemaSql};
 use crate::sql::QualifiedName;
 use crate::sql::quote::{ident, literal};
 use crate::sql::rewrite::{NameMap, Overlay, retarget};
-use crate::toc::{Entry, Toc};
+use crate::toc::{Desc, Entry, Toc};
 
 /// What 30-build.sql builds on one staging table, and what the cutover and rollback do around
 /// its swap.
@@ -229,7 +229,7 @@ pub fn fidelity(
                     .keys
                     .iter()
                     .filter_map(|id| match block(*id) {
-                        Some(b) if b.desc == "INDEX" => names.get(id),
+                        Some(b) if b.desc == Desc::Index => names.get(id),
                         Some(b) => b.added_constraint().map(|(_, name)| in_schema(name)),
                         None => None,
                     }),
@@ -385,7 +385,7 @@ pub fn fidelity(
                 .filter_map(|s| s.entry)
                 .flat_map(|id| {
                     toc.dependents_of(id)
-                        .filter(|e| matches!(e.desc.as_ref(), "COMMENT" | "ACL"))
+                        .filter(|e| matches!(e.desc, Desc::Comment | Desc::Acl))
                         .map(|e| e.id)
                 });
             fidelity.comments_and_grants = a
@@ -504,7 +504,7 @@ fn referenced_table(
     let tables: Vec<QualifiedName> = fk
         .deps
         .iter()
-        .filter(|d| entries.get(d).is_some_and(|e| e.desc == "TABLE"))
+        .filter(|d| entries.get(d).is_some_and(|e| e.desc == Desc::Table))
         .filter_map(|d| names.get(d))
         .collect();
     tables

@@ -12,7 +12,7 @@ use crate::analysis::Analysis;
 use crate::diagnostic::{Diagnostic, Source};
 use crate::plan::{ResolvedTable, SequenceKind};
 use crate::sql::QualifiedName;
-use crate::toc::Entry;
+use crate::toc::{Desc, Entry};
 
 pub mod codes;
 
@@ -193,7 +193,7 @@ impl<'a> Facts<'a> {
             .toc
             .entries
             .iter()
-            .filter(|e| e.desc == "SEQUENCE")
+            .filter(|e| e.desc == Desc::Sequence)
             .filter_map(|e| Some((analysis.schema.name_of(e.id)?, e.id)))
             .collect();
         let mut restored = HashSet::new();
@@ -226,11 +226,11 @@ impl<'a> Facts<'a> {
             .unwrap_or_else(|| format!("entry {id}"))
     }
 
-    fn dependents_of(&self, id: u32, desc: &str) -> Vec<&'a Entry> {
+    fn dependents_of(&self, id: u32, desc: &Desc) -> Vec<&'a Entry> {
         self.analysis
             .toc
             .dependents_of(id)
-            .filter(|e| e.desc == desc)
+            .filter(|e| &e.desc == desc)
             .collect()
     }
 
@@ -246,7 +246,7 @@ impl<'a> Facts<'a> {
 
     fn dependent_views(&self, table: &ResolvedTable) -> (Vec<String>, Vec<String>) {
         let ids = table.units.iter().map(|u| u.table_id);
-        let names = |desc: &str| -> Vec<String> {
+        let names = |desc: &Desc| -> Vec<String> {
             let found: BTreeSet<String> = ids
                 .clone()
                 .flat_map(|id| self.dependents_of(id, desc))
@@ -254,7 +254,7 @@ impl<'a> Facts<'a> {
                 .collect();
             found.into_iter().collect()
         };
-        (names("VIEW"), names("MATERIALIZED VIEW"))
+        (names(&Desc::View), names(&Desc::MaterializedView))
     }
 
     /// Sequences a restored table draws from that tables outside the plan draw from too.
@@ -272,8 +272,8 @@ impl<'a> Facts<'a> {
             let schema = &self.analysis.schema;
             let mut users = BTreeSet::new();
             for user in self.analysis.toc.dependents_of(entry) {
-                let table = match user.desc.as_ref() {
-                    "DEFAULT" => schema
+                let table = match &user.desc {
+                    Desc::Default => schema
                         .block(user.id)
                         .and_then(|b| b.nextval_default())
                         .filter(|(_, s)| *s == sequence.sequence)
@@ -281,9 +281,9 @@ impl<'a> Facts<'a> {
                             user.deps
                                 .iter()
                                 .copied()
-                                .find(|d| self.by_id.get(d).is_some_and(|e| e.desc == "TABLE"))
+                                .find(|d| self.by_id.get(d).is_some_and(|e| e.desc == Desc::Table))
                         }),
-                    "TABLE" => schema
+                    Desc::Table => schema
                         .block(user.id)
                         .filter(|b| {
                             b.inline_nextval_defaults()
@@ -310,19 +310,10 @@ impl<'a> Facts<'a> {
 
     fn has_key(&self, table: &ResolvedTable) -> bool {
         let schema = &self.analysis.schema;
-        let keyed = |id: &u32| {
-            schema.block(*id).is_some_and(|b| {
-                b.statement_texts().iter().any(|s| {
-                    s.contains("PRIMARY KEY")
-                        || s.contains(" UNIQUE ")
-                        || s.starts_with("CREATE UNIQUE INDEX")
-                })
-            })
-        };
+        let keyed = |id: &u32| schema.block(*id).is_some_and(|b| b.makes_unique_key());
         table
             .units
             .iter()
             .all(|u| u.attachments.keys.iter().any(keyed))
     }
 }
-

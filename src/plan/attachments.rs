@@ -11,7 +11,7 @@ use super::error::Problem;
 use super::listing::{Index, fk_tables};
 use super::resolved::{Dependents, Function, Matview, ResolvedTable, UnitAttachments};
 use crate::schema::SchemaSql;
-use crate::toc::Entry;
+use crate::toc::{Desc, Entry};
 
 /// What hangs off the plan's tables, found in the listing.
 pub(super) struct Classified {
@@ -66,7 +66,7 @@ pub(super) fn classify(
                 // The parent stays in place: what depends on it keeps working, except its own
                 // foreign keys to swapped tables, and foreign keys into it, which stop its
                 // partitions from being detached.
-                if entry.desc != "FK CONSTRAINT" {
+                if entry.desc != Desc::FkConstraint {
                     continue;
                 }
                 match fk_tables(index, entry) {
@@ -88,23 +88,28 @@ pub(super) fn classify(
             let mut found = UnitAttachments::default();
             let mut own: BTreeSet<u32> = BTreeSet::from([unit.table_id]);
             for entry in index.all_dependents(unit.table_id) {
-                match entry.desc.as_ref() {
+                match &entry.desc {
                     // Restored, staged or swapped as part of the table itself.
-                    "TABLE DATA" | "SEQUENCE" | "SEQUENCE OWNED BY" | "DEFAULT"
-                    | "TABLE ATTACH" | "INDEX ATTACH" | "STATISTICS DATA" => {}
-                    "CONSTRAINT" | "CHECK CONSTRAINT" | "INDEX" => {
+                    Desc::TableData
+                    | Desc::Sequence
+                    | Desc::SequenceOwnedBy
+                    | Desc::Default
+                    | Desc::TableAttach
+                    | Desc::IndexAttach
+                    | Desc::StatisticsData => {}
+                    Desc::Constraint | Desc::CheckConstraint | Desc::Index => {
                         found.keys.push(entry.id);
                         own.insert(entry.id);
                     }
-                    "TRIGGER" | "RULE" | "POLICY" | "ROW SECURITY" => {
+                    Desc::Trigger | Desc::Rule | Desc::Policy | Desc::RowSecurity => {
                         found.behaviour.push(entry.id);
                         own.insert(entry.id);
                     }
-                    "STATISTICS" => {
+                    Desc::Statistics => {
                         found.statistics.push(entry.id);
                         own.insert(entry.id);
                     }
-                    "FK CONSTRAINT" => match fk_tables(index, entry) {
+                    Desc::FkConstraint => match fk_tables(index, entry) {
                         Some((owner, _)) if owner == unit.table_id => {
                             found.foreign_keys.push(entry.id);
                             own.insert(entry.id);
@@ -117,21 +122,21 @@ pub(super) fn classify(
                             "restage cannot tell which tables it connects",
                         )),
                     },
-                    "PUBLICATION TABLE" => found.publications.push(entry.id),
-                    "COMMENT" | "ACL" => {}
-                    "SECURITY LABEL" => {
+                    Desc::PublicationTable => found.publications.push(entry.id),
+                    Desc::Comment | Desc::Acl => {}
+                    Desc::SecurityLabel => {
                         problems.push(refuse(entry, "restage does not carry security labels"))
                     }
-                    "VIEW" => {
+                    Desc::View => {
                         views.insert(entry.id);
                     }
-                    "MATERIALIZED VIEW" => {
+                    Desc::MaterializedView => {
                         matviews.insert(entry.id);
                     }
-                    "FUNCTION" | "PROCEDURE" => {
+                    Desc::Function | Desc::Procedure => {
                         functions.insert(entry.id);
                     }
-                    "TABLE" if schema.block(entry.id).is_some_and(|b| b.inherits()) => {
+                    Desc::Table if schema.block(entry.id).is_some_and(|b| b.inherits()) => {
                         if !unit_ids.contains(&entry.id) {
                             found.children.push(entry.id);
                         }
@@ -142,10 +147,10 @@ pub(super) fn classify(
             // Comments and grants on the table, its columns, and what was found above.
             for id in &own {
                 for entry in index.all_dependents(*id) {
-                    match entry.desc.as_ref() {
-                        "COMMENT" | "ACL" => found.comments_and_grants.push(entry.id),
+                    match &entry.desc {
+                        Desc::Comment | Desc::Acl => found.comments_and_grants.push(entry.id),
                         // One on the table itself was refused above.
-                        "SECURITY LABEL" if *id != unit.table_id => {
+                        Desc::SecurityLabel if *id != unit.table_id => {
                             problems.push(refuse(entry, "restage does not carry security labels"))
                         }
                         _ => {}
@@ -175,19 +180,19 @@ pub(super) fn classify(
             comments_and_grants: Vec::new(),
         };
         for entry in index.all_dependents(id) {
-            match entry.desc.as_ref() {
-                "MATERIALIZED VIEW DATA" => matview.data = Some(entry.id),
-                "INDEX" => {
+            match &entry.desc {
+                Desc::MaterializedViewData => matview.data = Some(entry.id),
+                Desc::Index => {
                     matview.indexes.push(entry.id);
                     matview.comments_and_grants.extend(
                         index
                             .all_dependents(entry.id)
-                            .filter(|e| e.desc == "COMMENT")
+                            .filter(|e| e.desc == Desc::Comment)
                             .map(|e| e.id),
                     );
                 }
-                "COMMENT" | "ACL" => matview.comments_and_grants.push(entry.id),
-                "STATISTICS DATA" => {}
+                Desc::Comment | Desc::Acl => matview.comments_and_grants.push(entry.id),
+                Desc::StatisticsData => {}
                 _ => problems.push(refused_dependent(
                     index,
                     tables,
@@ -205,8 +210,8 @@ pub(super) fn classify(
             comments_and_grants: Vec::new(),
         };
         for entry in index.all_dependents(id) {
-            match entry.desc.as_ref() {
-                "COMMENT" | "ACL" => function.comments_and_grants.push(entry.id),
+            match &entry.desc {
+                Desc::Comment | Desc::Acl => function.comments_and_grants.push(entry.id),
                 _ => problems.push(refused_dependent(
                     index,
                     tables,
@@ -253,7 +258,7 @@ fn refused_dependent(
 
 /// `VIEW public.reading_recent (listing line 94)`, `COMMENT on TABLE reading (listing line 77)`.
 pub fn describe(entry: &Entry) -> String {
-    if matches!(entry.desc.as_ref(), "COMMENT" | "ACL" | "SECURITY LABEL")
+    if matches!(entry.desc, Desc::Comment | Desc::Acl | Desc::SecurityLabel)
         && let Some(names) = entry.names()
     {
         return format!(

@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use crate::schema::SchemaSql;
 use crate::sql::QualifiedName;
-use crate::toc::{Entry, Toc};
+use crate::toc::{Desc, Entry, Toc};
 
 /// Lookups over the listing.
 pub(super) struct Index<'t> {
@@ -24,7 +24,7 @@ impl<'t> Index<'t> {
         let mut tables: HashMap<QualifiedName, Vec<&Entry>> = HashMap::new();
         for entry in &toc.entries {
             by_id.insert(entry.id, entry);
-            if entry.desc == "TABLE" {
+            if entry.desc == Desc::Table {
                 let names: Vec<QualifiedName> = match schema.block(entry.id) {
                     Some(block) => block
                         .schema
@@ -58,15 +58,11 @@ impl<'t> Index<'t> {
         self.toc.dependents_of(id)
     }
 
-    pub fn dependents<'a>(
-        &'a self,
-        id: u32,
-        desc: &'a str,
-    ) -> impl Iterator<Item = &'t Entry> + 'a {
+    pub fn dependents(&self, id: u32, desc: Desc) -> impl Iterator<Item = &'t Entry> + '_ {
         self.toc.dependents_of(id).filter(move |e| e.desc == desc)
     }
 
-    pub fn deps(&self, entry: &Entry, desc: &'static str) -> impl Iterator<Item = &'t Entry> + '_ {
+    pub fn deps(&self, entry: &Entry, desc: Desc) -> impl Iterator<Item = &'t Entry> + '_ {
         let mut seen = BTreeSet::new();
         entry
             .deps
@@ -117,7 +113,7 @@ pub(super) fn attach_child(index: &Index, attach: &Entry) -> Option<u32> {
         None => QualifiedName::new(attach.schema()?, attach.name()?),
     };
     index
-        .deps(attach, "TABLE")
+        .deps(attach, Desc::Table)
         .find(|t| index.qualified(t).as_ref() == Some(&child))
         .map(|t| t.id)
 }
@@ -125,13 +121,13 @@ pub(super) fn attach_child(index: &Index, attach: &Entry) -> Option<u32> {
 /// The referencing and referenced TABLE ids of an FK entry: it depends on both tables and on
 /// the referenced table's key constraint or index.
 pub(super) fn fk_tables(index: &Index, fk: &Entry) -> Option<(u32, u32)> {
-    let tables: Vec<u32> = index.deps(fk, "TABLE").map(|t| t.id).collect();
+    let tables: Vec<u32> = index.deps(fk, Desc::Table).map(|t| t.id).collect();
     let referenced = fk
         .deps
         .iter()
         .filter_map(|d| index.by_id.get(d))
-        .find_map(|key| match key.desc.as_ref() {
-            "CONSTRAINT" | "INDEX" => index.deps(key, "TABLE").next().map(|t| t.id),
+        .find_map(|key| match &key.desc {
+            Desc::Constraint | Desc::Index => index.deps(key, Desc::Table).next().map(|t| t.id),
             _ => None,
         });
     match (tables.as_slice(), referenced) {

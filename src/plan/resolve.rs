@@ -17,7 +17,7 @@ use crate::graph::{self, Edge, Reason};
 use crate::schema::SchemaSql;
 use crate::sql::QualifiedName;
 use crate::sql::name::MAX_IDENT_BYTES;
-use crate::toc::{Entry, Toc};
+use crate::toc::{Desc, Entry, Toc};
 
 /// Ties `plan` to `toc` (and `schema`, when the plan names one), or says everything that does
 /// not fit.
@@ -185,7 +185,7 @@ fn closest_table(index: &Index, name: &QualifiedName) -> Option<QualifiedName> {
         .toc
         .entries
         .iter()
-        .filter(|e| e.desc == "TABLE")
+        .filter(|e| e.desc == Desc::Table)
         .filter_map(|e| index.qualified(e))
         .map(|q| (edit_distance(&wanted, &q.to_string()), q))
         .filter(|(d, _)| *d <= 3)
@@ -213,7 +213,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// The `TABLE DATA` entry of a table: the one that depends on its TABLE entry.
 fn data_entry(index: &Index, table: &Entry) -> Option<DataEntry> {
     index
-        .dependents(table.id, "TABLE DATA")
+        .dependents(table.id, Desc::TableData)
         .next()
         .map(|e| DataEntry {
             id: e.id,
@@ -225,14 +225,14 @@ fn data_entry(index: &Index, table: &Entry) -> Option<DataEntry> {
 /// The `TABLE ATTACH` entry that attaches `table` to its parent.
 fn attachment_entry<'t>(index: &Index<'t>, table: &Entry) -> Option<&'t Entry> {
     index
-        .dependents(table.id, "TABLE ATTACH")
+        .dependents(table.id, Desc::TableAttach)
         .find(|attach| attach_child(index, attach) == Some(table.id))
 }
 
 /// The leaf partitions under `table` (none when it is not partitioned), in listing order.
 fn leaf_partitions<'t>(index: &Index<'t>, table: &Entry) -> Vec<&'t Entry> {
     let children: Vec<&Entry> = index
-        .dependents(table.id, "TABLE ATTACH")
+        .dependents(table.id, Desc::TableAttach)
         .filter_map(|attach| {
             let child = attach_child(index, attach)?;
             (child != table.id)
@@ -256,10 +256,10 @@ fn sequences_of(
     name: &QualifiedName,
     schema: &SchemaSql,
 ) -> Vec<SequenceUse> {
-    let sequence_entries: Vec<&Entry> = index.dependents(table.id, "SEQUENCE").collect();
+    let sequence_entries: Vec<&Entry> = index.dependents(table.id, Desc::Sequence).collect();
     let defaults: Vec<&Entry> = index
-        .dependents(table.id, "DEFAULT")
-        .filter(|d| index.deps(d, "SEQUENCE").next().is_some())
+        .dependents(table.id, Desc::Default)
+        .filter(|d| index.deps(d, Desc::Sequence).next().is_some())
         .collect();
     let mut uses = Vec::new();
     for seq in &sequence_entries {
@@ -277,7 +277,7 @@ fn sequences_of(
             continue;
         }
         let owned = index
-            .dependents(seq.id, "SEQUENCE OWNED BY")
+            .dependents(seq.id, Desc::SequenceOwnedBy)
             .find_map(|o| schema.block(o.id)?.ownership());
         if let Some(owned) = owned.filter(|o| &o.table == name) {
             uses.push(SequenceUse {
@@ -300,7 +300,7 @@ fn sequences_of(
             continue;
         }
         let increment = index
-            .deps(default, "SEQUENCE")
+            .deps(default, Desc::Sequence)
             .find_map(|s| schema.block(s.id)?.sequence_increment())
             .unwrap_or(1);
         uses.push(SequenceUse {
@@ -339,7 +339,7 @@ fn sequence_increment(index: &Index, schema: &SchemaSql, name: &QualifiedName) -
         .toc
         .entries
         .iter()
-        .filter(|e| e.desc == "SEQUENCE" && index.qualified(e).as_ref() == Some(name))
+        .filter(|e| e.desc == Desc::Sequence && index.qualified(e).as_ref() == Some(name))
         .find_map(|e| schema.block(e.id)?.sequence_increment())
         .unwrap_or(1)
 }
@@ -400,7 +400,7 @@ fn staging_schemas(
         .toc
         .entries
         .iter()
-        .filter(|e| e.desc == "TABLE")
+        .filter(|e| e.desc == Desc::Table)
         .flat_map(|e| e.candidates().filter_map(|c| c.schema))
         .collect();
     let staging = &plan.staging.schema;
@@ -476,7 +476,7 @@ fn dependency_edges(plan: &Plan, tables: &[ResolvedTable], index: &Index) -> Vec
         .toc
         .entries
         .iter()
-        .filter(|e| e.desc == "FK CONSTRAINT")
+        .filter(|e| e.desc == Desc::FkConstraint)
     {
         let Some((referencing, referenced)) = fk_tables(index, fk) else {
             continue;

@@ -5,100 +5,152 @@
 //! longest known desc that is followed by a space.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::sync::LazyLock;
 
-/// Every desc pg_dump 9.6–18 emits, plus the legacy ones old archives still carry.
-/// Kept sorted longest first: `match_desc` relies on it.
-const KNOWN: &[&str] = &[
-    "PUBLICATION TABLES IN SCHEMA",
-    "TEXT SEARCH CONFIGURATION",
-    "pg_largeobject_metadata",
-    "MATERIALIZED VIEW DATA",
-    "TEXT SEARCH DICTIONARY",
-    "FOREIGN DATA WRAPPER",
-    "TEXT SEARCH TEMPLATE",
-    "DATABASE PROPERTIES",
-    "PROCEDURAL LANGUAGE",
-    "SUBSCRIPTION TABLE",
-    "TEXT SEARCH PARSER",
-    "MATERIALIZED VIEW",
-    "PUBLICATION TABLE",
-    "SEQUENCE OWNED BY",
-    "CHECK CONSTRAINT",
-    "OPERATOR FAMILY",
-    "STATISTICS DATA",
-    "OPERATOR CLASS",
-    "SECURITY LABEL",
-    "pg_largeobject",
-    "ACCESS METHOD",
-    "BLOB COMMENTS",
-    "BLOB METADATA",
-    "EVENT TRIGGER",
-    "FK CONSTRAINT",
-    "FOREIGN TABLE",
-    "ACL LANGUAGE",
-    "INDEX ATTACH",
-    "ROW SECURITY",
-    "SEQUENCE SET",
-    "SUBSCRIPTION",
-    "TABLE ATTACH",
-    "USER MAPPING",
-    "DEFAULT ACL",
-    "PUBLICATION",
-    "CONSTRAINT",
-    "CONVERSION",
-    "SEARCHPATH",
-    "SHELL TYPE",
-    "STATISTICS",
-    "STDSTRINGS",
-    "TABLE DATA",
-    "AGGREGATE",
-    "COLLATION",
-    "EXTENSION",
-    "PROCEDURE",
-    "TRANSFORM",
-    "DATABASE",
-    "ENCODING",
-    "FUNCTION",
-    "OPERATOR",
-    "SEQUENCE",
-    "COMMENT",
-    "DEFAULT",
-    "TRIGGER",
-    "<Init>",
-    "DOMAIN",
-    "POLICY",
-    "SCHEMA",
-    "SERVER",
-    "BLOBS",
-    "INDEX",
-    "TABLE",
-    "BLOB",
-    "CAST",
-    "RULE",
-    "TYPE",
-    "VIEW",
-    "ACL",
-];
+/// Every desc pg_dump 9.6–18 emits, plus the legacy ones old archives still carry, with its
+/// text. Listed longest first: `match_known` relies on it.
+macro_rules! descs {
+    ($($variant:ident => $text:literal,)*) => {
+        /// What a TOC entry is, as pg_dump names it.
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub enum Desc {
+            $($variant,)*
+            /// A desc this restage does not know, kept as the listing prints it.
+            Unknown(String),
+        }
+
+        const KNOWN: &[(&str, Desc)] = &[$(($text, Desc::$variant),)*];
+
+        impl Desc {
+            /// As the listing prints it.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Desc::$variant => $text,)*
+                    Desc::Unknown(text) => text,
+                }
+            }
+        }
+    };
+}
+
+descs! {
+    PublicationTablesInSchema => "PUBLICATION TABLES IN SCHEMA",
+    TextSearchConfiguration => "TEXT SEARCH CONFIGURATION",
+    PgLargeobjectMetadata => "pg_largeobject_metadata",
+    MaterializedViewData => "MATERIALIZED VIEW DATA",
+    TextSearchDictionary => "TEXT SEARCH DICTIONARY",
+    ForeignDataWrapper => "FOREIGN DATA WRAPPER",
+    TextSearchTemplate => "TEXT SEARCH TEMPLATE",
+    DatabaseProperties => "DATABASE PROPERTIES",
+    ProceduralLanguage => "PROCEDURAL LANGUAGE",
+    SubscriptionTable => "SUBSCRIPTION TABLE",
+    TextSearchParser => "TEXT SEARCH PARSER",
+    MaterializedView => "MATERIALIZED VIEW",
+    PublicationTable => "PUBLICATION TABLE",
+    SequenceOwnedBy => "SEQUENCE OWNED BY",
+    CheckConstraint => "CHECK CONSTRAINT",
+    OperatorFamily => "OPERATOR FAMILY",
+    StatisticsData => "STATISTICS DATA",
+    OperatorClass => "OPERATOR CLASS",
+    SecurityLabel => "SECURITY LABEL",
+    PgLargeobject => "pg_largeobject",
+    AccessMethod => "ACCESS METHOD",
+    BlobComments => "BLOB COMMENTS",
+    BlobMetadata => "BLOB METADATA",
+    EventTrigger => "EVENT TRIGGER",
+    FkConstraint => "FK CONSTRAINT",
+    ForeignTable => "FOREIGN TABLE",
+    AclLanguage => "ACL LANGUAGE",
+    IndexAttach => "INDEX ATTACH",
+    RowSecurity => "ROW SECURITY",
+    SequenceSet => "SEQUENCE SET",
+    Subscription => "SUBSCRIPTION",
+    TableAttach => "TABLE ATTACH",
+    UserMapping => "USER MAPPING",
+    DefaultAcl => "DEFAULT ACL",
+    Publication => "PUBLICATION",
+    Constraint => "CONSTRAINT",
+    Conversion => "CONVERSION",
+    Searchpath => "SEARCHPATH",
+    ShellType => "SHELL TYPE",
+    Statistics => "STATISTICS",
+    Stdstrings => "STDSTRINGS",
+    TableData => "TABLE DATA",
+    Aggregate => "AGGREGATE",
+    Collation => "COLLATION",
+    Extension => "EXTENSION",
+    Procedure => "PROCEDURE",
+    Transform => "TRANSFORM",
+    Database => "DATABASE",
+    Encoding => "ENCODING",
+    Function => "FUNCTION",
+    Operator => "OPERATOR",
+    Sequence => "SEQUENCE",
+    Comment => "COMMENT",
+    Default => "DEFAULT",
+    Trigger => "TRIGGER",
+    Init => "<Init>",
+    Domain => "DOMAIN",
+    Policy => "POLICY",
+    Schema => "SCHEMA",
+    Server => "SERVER",
+    Blobs => "BLOBS",
+    Index => "INDEX",
+    Table => "TABLE",
+    Blob => "BLOB",
+    Cast => "CAST",
+    Rule => "RULE",
+    Type => "TYPE",
+    View => "VIEW",
+    Acl => "ACL",
+}
+
+impl Desc {
+    /// The desc printed as `text` (a schema SQL block's `Type:`), known or not.
+    pub fn from_text(text: &str) -> Desc {
+        KNOWN
+            .iter()
+            .find(|(known, _)| *known == text)
+            .map_or_else(|| Desc::Unknown(text.to_owned()), |(_, desc)| desc.clone())
+    }
+
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Desc::Unknown(_))
+    }
+}
+
+impl fmt::Display for Desc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for Desc {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
 
 /// Known descs by their first word, each list longest first.
-static BY_FIRST_WORD: LazyLock<HashMap<&'static str, Vec<&'static str>>> = LazyLock::new(|| {
-    let mut index: HashMap<&'static str, Vec<&'static str>> = HashMap::new();
-    for desc in KNOWN {
-        let first = desc.split(' ').next().unwrap_or(desc);
-        index.entry(first).or_default().push(desc);
-    }
-    index
-});
+static BY_FIRST_WORD: LazyLock<HashMap<&'static str, Vec<&'static (&'static str, Desc)>>> =
+    LazyLock::new(|| {
+        let mut index: HashMap<&'static str, Vec<&'static (&'static str, Desc)>> = HashMap::new();
+        for known in KNOWN {
+            let first = known.0.split(' ').next().unwrap_or(known.0);
+            index.entry(first).or_default().push(known);
+        }
+        index
+    });
 
 /// The longest known desc at the start of `text` that is followed by a space, and the text
 /// after that space.
-pub fn match_known(text: &str) -> Option<(&'static str, &str)> {
+pub fn match_known(text: &str) -> Option<(Desc, &str)> {
     let first = text.split(' ').next()?;
-    BY_FIRST_WORD.get(first)?.iter().find_map(|desc| {
-        text.strip_prefix(desc)
+    BY_FIRST_WORD.get(first)?.iter().find_map(|(known, desc)| {
+        text.strip_prefix(known)
             .and_then(|rest| rest.strip_prefix(' '))
-            .map(|rest| (*desc, rest))
+            .map(|rest| (desc.clone(), rest))
     })
 }
 
@@ -110,7 +162,7 @@ mod tests {
     fn known_descs_are_sorted_longest_first() {
         for pair in KNOWN.windows(2) {
             assert!(
-                pair[0].len() >= pair[1].len(),
+                pair[0].0.len() >= pair[1].0.len(),
                 "{:?} must come before {:?}",
                 pair[1],
                 pair[0]
@@ -120,8 +172,8 @@ mod tests {
 
     #[test]
     fn every_desc_that_prefixes_another_comes_after_it() {
-        for (i, short) in KNOWN.iter().enumerate() {
-            for long in &KNOWN[i + 1..] {
+        for (i, (short, _)) in KNOWN.iter().enumerate() {
+            for (long, _) in &KNOWN[i + 1..] {
                 assert!(
                     !long.starts_with(&format!("{short} ")) && long != short,
                     "{long:?} must come before {short:?}"
@@ -218,7 +270,11 @@ mod tests {
             ),
         ];
         for (text, desc, rest) in cases {
-            assert_eq!(match_known(text), Some((desc, rest)), "{text}");
+            assert_eq!(
+                match_known(text).map(|(d, r)| (d.as_str().to_owned(), r)),
+                Some((desc.to_owned(), rest)),
+                "{text}"
+            );
         }
     }
 

@@ -14,6 +14,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+pub use desc::Desc;
 pub use error::ListingError;
 pub use names::Names;
 
@@ -94,7 +95,7 @@ pub struct Entry {
     pub id: u32,
     pub tableoid: u32,
     pub oid: u32,
-    pub desc: Cow<'static, str>,
+    pub desc: Desc,
     /// From the `depends on:` line that follows the entry (`-v` listings), duplicates kept.
     pub deps: Vec<u32>,
     /// Commented out with a leading `;` in a hand-edited list: pg_restore skips it.
@@ -141,7 +142,7 @@ impl Entry {
     }
 
     pub fn has_known_desc(&self) -> bool {
-        matches!(self.desc, Cow::Borrowed(_))
+        self.desc.is_known()
     }
 }
 
@@ -246,8 +247,8 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Toc, Box<ListingError>> {
             tableoid: parsed.tableoid,
             oid: parsed.oid,
             desc: match parsed.desc {
-                ObjectType::Known(desc) => Cow::Borrowed(desc),
-                ObjectType::Unknown(word) => Cow::Owned(word.to_owned()),
+                ObjectType::Known(desc) => desc,
+                ObjectType::Unknown(word) => Desc::Unknown(word.to_owned()),
             },
             deps: Vec::new(),
             disabled,
@@ -261,7 +262,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Toc, Box<ListingError>> {
         toc.entries
             .iter()
             .zip(&remainders)
-            .filter(|(e, _)| e.desc == "SCHEMA")
+            .filter(|(e, _)| e.desc == Desc::Schema)
             .filter_map(|(e, &at)| {
                 let (body_len, _owner) = names::split_owner(&e.raw[at..]);
                 e.raw[at..at + body_len].strip_prefix("- ")
@@ -296,14 +297,14 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Toc, Box<ListingError>> {
 /// An unknown desc may hold spaces too (`PROPERTY GRAPH`): it ends where a schema the listing
 /// knows begins. Without such a schema, it is the first word.
 fn resolve_unknown_desc(entry: &mut Entry, remainder_at: usize, known: &KnownSchemas) {
-    let desc_at = remainder_at - entry.desc.len() - 1;
+    let desc_at = remainder_at - entry.desc.as_str().len() - 1;
     let spaces: Vec<usize> = entry.raw[desc_at..]
         .match_indices(' ')
         .map(|(i, _)| desc_at + i)
         .collect();
     for space in spaces {
         if let Some(readings) = names::resolve_known(&entry.raw, space + 1, known) {
-            entry.desc = Cow::Owned(entry.raw[desc_at..space].to_owned());
+            entry.desc = Desc::Unknown(entry.raw[desc_at..space].to_owned());
             entry.readings = readings;
             return;
         }

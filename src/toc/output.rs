@@ -60,7 +60,7 @@ pub fn to_json(toc: &Toc) -> String {
                 id: e.id,
                 tableoid: e.tableoid,
                 oid: e.oid,
-                desc: &e.desc,
+                desc: e.desc.as_str(),
                 schema: e.schema(),
                 name: e.name(),
                 owner: e.owner(),
@@ -168,7 +168,7 @@ fn fill(e: &Entry, cells: &mut [String; 8]) {
     let [line, id, desc, schema, name, owner, deps, note] = cells;
     let _ = write!(line, "{}", e.line);
     let _ = write!(id, "{}", e.id);
-    desc.push_str(&e.desc);
+    desc.push_str(e.desc.as_str());
     match e.names() {
         Some(n) => {
             show(schema, n.schema);

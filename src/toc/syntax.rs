@@ -15,7 +15,7 @@ use nom::{
     sequence::preceded,
 };
 
-use super::desc;
+use super::desc::{self, Desc};
 
 /// Where a line stopped making sense, and what the grammar expected there.
 #[derive(Debug, PartialEq)]
@@ -58,7 +58,7 @@ type Res<'a, O> = IResult<&'a str, O, SyntaxError<'a>>;
 /// An entry's desc: one pg_dump writes, or a word this parser does not know.
 #[derive(Debug, PartialEq)]
 pub enum ObjectType<'a> {
-    Known(&'static str),
+    Known(Desc),
     Unknown(&'a str),
 }
 
@@ -227,14 +227,14 @@ mod tests {
     fn splits_numbers_desc_and_remainder() {
         let e = ok("3391; 0 17584 TABLE DATA public reading postgres");
         assert_eq!((e.id, e.tableoid, e.oid), (3391, 0, 17584));
-        assert_eq!(e.desc, ObjectType::Known("TABLE DATA"));
+        assert_eq!(e.desc, ObjectType::Known(Desc::TableData));
         assert_eq!(e.remainder, "public reading postgres");
     }
 
     #[test]
     fn keeps_the_empty_owner() {
         let e = ok("2; 3079 16470 EXTENSION - pg_trgm ");
-        assert_eq!(e.desc, ObjectType::Known("EXTENSION"));
+        assert_eq!(e.desc, ObjectType::Known(Desc::Extension));
         assert_eq!(e.remainder, "- pg_trgm ");
     }
 

@@ -175,7 +175,7 @@ fn every_desc_family() {
     ];
     for &(line, desc, schema, name, owner) in cases {
         let e = one(line, &["app"]);
-        assert_eq!(e.desc, desc, "{line}");
+        assert_eq!(e.desc.as_str(), desc, "{line}");
         assert!(e.has_known_desc(), "{line}");
         assert_eq!(names(&e), (schema, name, owner), "{line}");
         assert_eq!(e.raw, line);
@@ -234,7 +234,7 @@ fn a_table_named_table_data_in_a_schema_named_table_data() {
         "244; 0 17155 TABLE DATA TABLE DATA TABLE DATA postgres",
         &["TABLE DATA"],
     );
-    assert_eq!(e.desc, "TABLE DATA");
+    assert_eq!(e.desc, Desc::TableData);
     assert_eq!(
         names(&e),
         (Some("TABLE DATA"), "TABLE DATA", Some("postgres"))
@@ -372,7 +372,7 @@ fn two_known_schemas_that_both_fit_are_ambiguous() {
 fn unknown_desc_is_kept_and_reported() {
     let toc = parse_str("7; 2615 1 SCHEMA - app postgres\n12; 1 2 FROBNICATOR app f postgres\n");
     let e = &toc.entries[1];
-    assert_eq!(e.desc, "FROBNICATOR");
+    assert_eq!(e.desc, Desc::Unknown("FROBNICATOR".into()));
     assert!(!e.has_known_desc());
     assert_eq!(names(e), (Some("app"), "f", Some("postgres")));
     assert_eq!(
@@ -390,7 +390,7 @@ fn an_unknown_desc_with_spaces_ends_where_a_known_schema_begins() {
         "7; 2615 1 SCHEMA - app postgres\n250; 9999 17200 PROPERTY GRAPH app g postgres\n",
     );
     let e = &toc.entries[1];
-    assert_eq!(e.desc, "PROPERTY GRAPH");
+    assert_eq!(e.desc, Desc::Unknown("PROPERTY GRAPH".into()));
     assert_eq!(names(e), (Some("app"), "g", Some("postgres")));
     assert_eq!(
         toc.warnings,
