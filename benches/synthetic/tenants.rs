@@ -21,7 +21,7 @@ pub fn listing(entries: usize) -> Vec<u8> {
         let tenant = format!("tenant_{copy}");
         for e in &toc.entries {
             let names = e.names().expect("pagila is unambiguous");
-            let (schema, name) = match (names.schema, e.desc.as_ref()) {
+            let (schema, name) = match (names.schema, e.desc.as_str()) {
                 (Some("public"), _) => (tenant.as_str(), names.name),
                 (None, "SCHEMA") if names.name == "public" => ("-", tenant.as_str()),
                 (schema, _) => (schema.unwrap_or("-"), names.name),
