@@ -129,6 +129,10 @@ impl Templates {
         env.set_syntax(syntax);
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_auto_escape_callback(|_| AutoEscape::None);
+        // Quoting is decided once, in sql::quote: a template says what a text becomes (a SQL
+        // literal, a shell word), never how.
+        env.add_filter("literal", |text: &str| crate::sql::quote::literal(text));
+        env.add_filter("shell", |text: &str| crate::sql::quote::shell_word(text));
         for (name, source) in sources {
             env.add_template_owned(name.to_owned(), source)
                 .map_err(|source| Error::Template {

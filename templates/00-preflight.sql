@@ -59,12 +59,12 @@ BEGIN
     END IF;
 
     -- The staging and retired schemas are new, unless this very plan made them (a rerun).
-    IF pg_catalog.to_regnamespace({{ run.schema_literal }}) IS NOT NULL THEN
-        IF pg_catalog.to_regclass({{ run.run_literal }}) IS NULL THEN
-            problems := problems || pg_catalog.format('schema %s already exists and was not made by restage', {{ run.schema_literal }});
-        ELSIF NOT EXISTS (SELECT FROM {{ run.run }} WHERE digest = {{ digest_literal }}) THEN
+    IF pg_catalog.to_regnamespace({{ run.schema | literal }}) IS NOT NULL THEN
+        IF pg_catalog.to_regclass({{ run.run | literal }}) IS NULL THEN
+            problems := problems || pg_catalog.format('schema %s already exists and was not made by restage', {{ run.schema | literal }});
+        ELSIF NOT EXISTS (SELECT FROM {{ run.run }} WHERE digest = {{ digest | literal }}) THEN
             problems := problems || pg_catalog.format('schema %s was staged by another plan (digest %s)',
-                {{ run.schema_literal }}, (SELECT digest FROM {{ run.run }} LIMIT 1));
+                {{ run.schema | literal }}, (SELECT digest FROM {{ run.run }} LIMIT 1));
         ELSE
             resumed := true;
         END IF;

@@ -5,9 +5,9 @@
 
 BEGIN;
 
-SELECT pg_catalog.to_regnamespace({{ run.schema_literal }}) IS NOT NULL AS restage_staged \gset
+SELECT pg_catalog.to_regnamespace({{ run.schema | literal }}) IS NOT NULL AS restage_staged \gset
 \if :restage_staged
-{{ macros.check_digest(tag, run, plan, digest, digest_literal) }}
+{{ macros.check_digest(tag, run, plan, digest) }}
 \echo 'restage: staging already exists from this plan; nothing to do'
 \else
 {% for schema in staging_schemas %}
@@ -32,7 +32,7 @@ CREATE TABLE {{ run.run }} (
     staged_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
     staged_by name NOT NULL DEFAULT CURRENT_USER
 );
-INSERT INTO {{ run.run }} (plan, digest, restage_version) VALUES ({{ plan_literal }}, {{ digest_literal }}, '{{ version }}');
+INSERT INTO {{ run.run }} (plan, digest, restage_version) VALUES ({{ plan | literal }}, {{ digest | literal }}, '{{ version }}');
 CREATE TABLE {{ run.progress }} (
     step text NOT NULL,
     item text NOT NULL DEFAULT '',

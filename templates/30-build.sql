@@ -4,7 +4,7 @@
 {{ macros.guard(guard) }}
 
 BEGIN;
-{{ macros.check_digest(tag, run, plan, digest, digest_literal) }}
+{{ macros.check_digest(tag, run, plan, digest) }}
 
 {{ macros.progress_flag(run, "restage_built", "build") }}
 {{ macros.progress_flag(run, "restage_tables_built", "build-tables") }}
@@ -47,6 +47,12 @@ END
 -- it to WAL (and to standbys); on a rerun it changes nothing.
 ALTER TABLE {{ u.staging }} {{ a.persistence }};
 {% endif %}
+{% if a.storage_options %}
+ALTER TABLE {{ u.staging }} SET ({{ a.storage_options }});
+{% endif %}
+{% for c in a.constraints %}
+ALTER TABLE {{ u.staging }} ADD CONSTRAINT {{ c.name }} {{ c.definition }};
+{% endfor %}
 {% for statement in a.table %}
 {{ statement }}
 {% endfor %}
@@ -55,19 +61,22 @@ ALTER TABLE {{ u.staging }} {{ a.persistence }};
 {{ statement }}
 {% endfor %}
 {% endif %}
-{% for statement in a.identity %}
+{% for i in a.identity %}
+ALTER TABLE {{ u.staging }} ALTER COLUMN {{ i.column }} DROP IDENTITY;
+{% for statement in i.definition %}
 {{ statement }}
+{% endfor %}
 {% endfor %}
 {% for statement in a.keys %}
 {{ statement }}
 {% endfor %}
-{% if a.bound_check %}
+{% if u.partition %}
 -- Proves the partition bound, so that ATTACH PARTITION at cutover need not read the table:
 -- the same expression PostgreSQL derives for production's partition. The cutover drops it.
 DO {{ tag }}
 BEGIN
-    EXECUTE pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT restage_partition_bound CHECK (%s)', {{ a.bound_check.staging }},
-        pg_catalog.pg_get_partition_constraintdef({{ a.bound_check.production }}::pg_catalog.regclass));
+    EXECUTE pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT restage_partition_bound CHECK (%s)', {{ u.staging | literal }},
+        pg_catalog.pg_get_partition_constraintdef({{ u.production | literal }}::pg_catalog.regclass));
 END
 {{ tag }};
 {% endif %}
@@ -99,7 +108,7 @@ COMMIT;
 -- stops it too, having changed nothing: run this again.
 {% for u in units %}
 {% for fk in u.attached.foreign_keys %}
-SELECT NOT EXISTS (SELECT FROM pg_catalog.pg_constraint WHERE conrelid = {{ u.staging_literal }}::pg_catalog.regclass AND conname = {{ fk.name_literal }}) AS restage_add_key \gset
+SELECT NOT EXISTS (SELECT FROM pg_catalog.pg_constraint WHERE conrelid = {{ u.staging | literal }}::pg_catalog.regclass AND conname = {{ fk.catalog_name }}) AS restage_add_key \gset
 \if :restage_add_key
 {% if fk.add_locks.items %}
 {{ macros.locked(tag, cutover, fk.add_locks, "adding a foreign key") }}
@@ -115,7 +124,7 @@ SET LOCAL statement_timeout = 0;
 {% else %}
 BEGIN;
 {% endif %}
-{{ fk.validate }}
+ALTER TABLE {{ u.staging }} VALIDATE CONSTRAINT {{ fk.name }};
 COMMIT;
 {% endfor %}
 {% endfor %}

@@ -3,7 +3,7 @@
 
 BEGIN READ ONLY;
 
-{{ macros.check_digest(tag, run, plan, digest, digest_literal) }}
+{{ macros.check_digest(tag, run, plan, digest) }}
 
 DO {{ tag }}
 DECLARE
@@ -26,13 +26,13 @@ BEGIN
     ELSE
         SELECT pg_catalog.count(*) INTO found FROM ONLY {{ u.staging }};
         IF found <> loaded THEN
-            problems := problems || pg_catalog.format('%s holds %s rows, but %s were loaded', {{ u.staging_literal }}, found, loaded);
+            problems := problems || pg_catalog.format('%s holds %s rows, but %s were loaded', {{ u.staging | literal }}, found, loaded);
         END IF;
         total := total + found;
     END IF;
 {% endfor %}
     IF total < {{ t.min_rows }} THEN
-        problems := problems || pg_catalog.format('%s: %s row(s) restored, expected at least {{ t.min_rows }}', {{ t.name_literal }}, total);
+        problems := problems || pg_catalog.format('%s: %s row(s) restored, expected at least {{ t.min_rows }}', {{ t.name | literal }}, total);
     END IF;
 {% endfor %}
 

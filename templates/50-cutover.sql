@@ -5,7 +5,7 @@
 BEGIN;
 {{ macros.lock_limits(cutover, true) }}
 
-{{ macros.check_digest(tag, run, plan, digest, digest_literal) }}
+{{ macros.check_digest(tag, run, plan, digest) }}
 
 DO {{ tag }}
 BEGIN
@@ -36,7 +36,7 @@ INSERT INTO {{ run.progress }} (step, item) VALUES ('cutover', 'locked');
 -- Write counters of each restored table, for the rollback report.
 INSERT INTO {{ run.cutover_stats }} (item, n_tup_ins, n_tup_upd, n_tup_del)
 SELECT t.item, s.n_tup_ins, s.n_tup_upd, s.n_tup_del
-FROM (VALUES {% for u in units %}({{ u.item }}, {{ u.staging_literal }}){% if not loop.last %}, {% endif %}{% endfor %}) AS t (item, staging)
+FROM (VALUES {% for u in units %}({{ u.item }}, {{ u.staging | literal }}){% if not loop.last %}, {% endif %}{% endfor %}) AS t (item, staging)
 JOIN pg_catalog.pg_stat_all_tables s ON s.relid = t.staging::pg_catalog.regclass;
 {% if retired_proofs %}
 -- Each replaced partition keeps a proof of its bound (NOT VALID now, validated after the
@@ -44,8 +44,8 @@ JOIN pg_catalog.pg_stat_all_tables s ON s.relid = t.staging::pg_catalog.regclass
 DO {{ tag }}
 BEGIN
 {% for partition in retired_proofs %}
-    EXECUTE pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT restage_partition_bound CHECK (%s) NOT VALID', {{ partition }},
-        pg_catalog.pg_get_partition_constraintdef({{ partition }}::pg_catalog.regclass));
+    EXECUTE pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT restage_partition_bound CHECK (%s) NOT VALID', {{ partition | literal }},
+        pg_catalog.pg_get_partition_constraintdef({{ partition | literal }}::pg_catalog.regclass));
 {% endfor %}
 END
 {{ tag }};
@@ -82,9 +82,7 @@ ALTER STATISTICS {{ m.staging }} SET SCHEMA {{ m.production_schema }};
 {% for u in units %}
 {% if u.partition and u.partition.default == default %}
 ALTER TABLE {{ u.partition.parent }} ATTACH PARTITION {{ u.production }} {{ u.partition.bound }};
-{% if u.attached.bound_check %}
-{{ u.attached.bound_check.drop }}
-{% endif %}
+ALTER TABLE {{ u.production }} DROP CONSTRAINT restage_partition_bound;
 {% endif %}
 {% endfor %}
 {% endfor %}

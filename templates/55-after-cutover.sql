@@ -3,7 +3,7 @@
 
 {{ macros.guard(guard) }}
 
-{{ macros.check_digest(tag, run, plan, digest, digest_literal) }}
+{{ macros.check_digest(tag, run, plan, digest) }}
 
 DO {{ tag }}
 BEGIN
@@ -23,8 +23,8 @@ END
 -- a rollback then attaches those partitions back without reading them. Each takes SHARE
 -- UPDATE EXCLUSIVE on its retired table only.
 {% for u in units %}
-{% if u.attached.bound_check %}
-{{ u.attached.bound_check.validate_retired }}
+{% if u.partition %}
+ALTER TABLE {{ u.retired }} VALIDATE CONSTRAINT restage_partition_bound;
 {% endif %}
 {% endfor %}
 

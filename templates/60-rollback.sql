@@ -3,7 +3,7 @@
 
 {{ macros.guard(guard) }}
 
-{{ macros.check_digest(tag, run, plan, digest, digest_literal) }}
+{{ macros.check_digest(tag, run, plan, digest) }}
 
 {{ macros.progress_flag(run, "restage_rolled_back", "rollback") }}
 \if :restage_rolled_back
@@ -28,8 +28,8 @@ BEGIN;
 {% endfor %}
 COMMIT;
 {% for u in units %}
-{% if u.attached.bound_check %}
-{{ u.attached.bound_check.validate_retired }}
+{% if u.partition %}
+ALTER TABLE {{ u.retired }} VALIDATE CONSTRAINT restage_partition_bound;
 {% endif %}
 {% endfor %}
 
@@ -50,7 +50,7 @@ BEGIN
     FOR r IN
         SELECT t.item, s.n_tup_ins - c.n_tup_ins AS inserted, s.n_tup_upd - c.n_tup_upd AS updated,
                s.n_tup_del - c.n_tup_del AS deleted
-        FROM (VALUES {% for u in units %}({{ u.item }}, {{ u.production_literal }}, {{ u.retired_literal }}){% if not loop.last %}, {% endif %}{% endfor %}) AS t (item, production, retired)
+        FROM (VALUES {% for u in units %}({{ u.item }}, {{ u.production | literal }}, {{ u.retired | literal }}){% if not loop.last %}, {% endif %}{% endfor %}) AS t (item, production, retired)
         JOIN {{ run.cutover_stats }} c ON c.item = t.item
         JOIN pg_catalog.pg_stat_all_tables s ON s.relid = t.production::pg_catalog.regclass
         ORDER BY t.item
@@ -94,9 +94,7 @@ ALTER STATISTICS {{ m.staging }} SET SCHEMA {{ m.retired_schema }};
 {% for u in units %}
 {% if u.partition and u.partition.default == default %}
 ALTER TABLE {{ u.partition.parent }} ATTACH PARTITION {{ u.production }} {{ u.partition.bound }};
-{% if u.attached.bound_check %}
-{{ u.attached.bound_check.drop }}
-{% endif %}
+ALTER TABLE {{ u.production }} DROP CONSTRAINT restage_partition_bound;
 {% endif %}
 {% endfor %}
 {% endfor %}

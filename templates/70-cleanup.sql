@@ -18,9 +18,9 @@ END
 \endif
 {{ macros.guard(guard) }}
 
-SELECT pg_catalog.to_regnamespace({{ run.schema_literal }}) IS NOT NULL AS restage_staged \gset
+SELECT pg_catalog.to_regnamespace({{ run.schema | literal }}) IS NOT NULL AS restage_staged \gset
 \if :restage_staged
-{{ macros.check_digest(tag, run, plan, digest, digest_literal) }}
+{{ macros.check_digest(tag, run, plan, digest) }}
 
 DO {{ tag }}
 BEGIN

@@ -26,17 +26,17 @@ SET transaction_timeout = 0;
 {{ guard.sql }}
 {%- endmacro %}
 
-{% macro check_digest(tag, run, plan, digest, digest_literal) -%}
+{% macro check_digest(tag, run, plan, digest) -%}
 -- Refuse to run against staging made by another plan, or by another version of this one.
 DO {{ tag }}
 BEGIN
-    IF pg_catalog.to_regclass({{ run.run_literal }}) IS NULL THEN
-        RAISE EXCEPTION 'restage: there is no run record in schema %', {{ run.schema_literal }}
+    IF pg_catalog.to_regclass({{ run.run | literal }}) IS NULL THEN
+        RAISE EXCEPTION 'restage: there is no run record in schema %', {{ run.schema | literal }}
             USING HINT = 'run 00-preflight.sql and 10-stage.sql first';
     END IF;
-    IF NOT EXISTS (SELECT FROM {{ run.run }} WHERE digest = {{ digest_literal }}) THEN
+    IF NOT EXISTS (SELECT FROM {{ run.run }} WHERE digest = {{ digest | literal }}) THEN
         RAISE EXCEPTION 'restage: schema % was staged by another plan or another version of this plan (digest %), not by plan {{ plan }} (digest {{ digest }})',
-            {{ run.schema_literal }}, (SELECT digest FROM {{ run.run }} LIMIT 1)
+            {{ run.schema | literal }}, (SELECT digest FROM {{ run.run }} LIMIT 1)
             USING HINT = 'use the artifacts that staged it, or its 70-cleanup.sql, before these';
     END IF;
 END
@@ -187,10 +187,10 @@ ON CONFLICT (item) DO UPDATE SET target = EXCLUDED.target;
 {% for u in units %}
 {% set a = u.attached %}
 {% for fk in a.inbound %}
-{{ fk.drop }}
+ALTER TABLE {{ fk.table }} DROP CONSTRAINT {{ fk.name }};
 {% endfor %}
 {% for p in a.publications %}
-{{ p.drop }}
+ALTER PUBLICATION {{ p.name }} DROP TABLE {{ u.production }};
 {% endfor %}
 {% for child in a.children %}
 -- {{ child }} inherits from the table coming in before it stops inheriting from the one going
@@ -217,13 +217,13 @@ ALTER TABLE {{ u.production }} NO INHERIT {{ shadow.parent }};
 {% endif %}
 {% endfor %}
 {% for m in dependents.matviews %}
-{{ m.drop }}
+DROP MATERIALIZED VIEW {{ m.name }};
 {% endfor %}
 {% for f in dependents.functions %}
-{{ f.drop }}
+DROP {{ f.kind }} {{ f.signature }};
 {% endfor %}
 {% for fk in dependents.parent_foreign_keys %}
-{{ fk.drop }}
+ALTER TABLE {{ fk.table }} DROP CONSTRAINT {{ fk.name }};
 {% endfor %}
 
 -- 2. Partitions leave their partitioned tables.
@@ -270,15 +270,15 @@ BEGIN;
 {% for fk in u.attached.inbound %}
 {{ locked(tag, cutover, fk.validate_locks, "validating a foreign key") }}
 SET LOCAL statement_timeout = 0;
-{{ fk.validate }}
+ALTER TABLE {{ fk.table }} VALIDATE CONSTRAINT {{ fk.name }};
 COMMIT;
 {% endfor %}
 {% endfor %}
 {% for m in dependents.matviews %}
-{% if m.refresh %}
+{% if m.populated %}
 {{ locked(tag, cutover, m.refresh_locks, "refreshing a materialized view") }}
 SET LOCAL statement_timeout = 0;
-{{ m.refresh }}
+REFRESH MATERIALIZED VIEW {{ m.name }};
 COMMIT;
 {% endif %}
 {% endfor %}

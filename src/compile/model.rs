@@ -91,13 +91,11 @@ pub struct Model {
     pub version: &'static str,
     /// `[a-z0-9-]` only, safe anywhere.
     pub plan: String,
-    pub plan_literal: String,
     /// The listing file as the plan names it, and its sha256.
     pub listing: String,
     pub listing_sha256: String,
     pub digest: String,
     pub digest_short: String,
-    pub digest_literal: String,
     /// The dollar-quote delimiter for DO blocks, one that no name of this plan contains.
     pub tag: String,
     pub run: RunRecord,
@@ -127,7 +125,7 @@ pub struct Model {
     /// The one session advisory lock every step of this plan holds while it runs.
     pub guard: Guard,
     /// The production partitions the cutover gives a proof of their bound before it detaches
-    /// them (as literals), so that a rollback attaches them back without reading them.
+    /// them, so that a rollback attaches them back without reading them.
     pub retired_proofs: Vec<String>,
     /// Every production table the preflight checks, with the kind it must be.
     pub relations: Vec<RelationCheck>,
@@ -189,7 +187,6 @@ pub struct LoadModel {
 pub struct UnitRef {
     pub item: String,
     pub staging: String,
-    pub staging_literal: String,
 }
 
 /// What 20-load.sh passes to `load_unit` for one unit, each a shell word.
@@ -207,9 +204,7 @@ pub struct UnitLoad {
 pub struct RunRecord {
     /// The base staging schema, which holds restage's own tables.
     pub schema: String,
-    pub schema_literal: String,
     pub run: String,
-    pub run_literal: String,
     pub progress: String,
     pub cutover_stats: String,
     /// Where each sequence must be moved at cutover and at rollback, worked out before the
@@ -269,7 +264,6 @@ pub struct TableModel {
     /// For comments: the quoted name, with line breaks shown as spaces.
     pub label: String,
     pub name: String,
-    pub name_literal: String,
     pub min_rows: u64,
     pub partitioned: bool,
     /// The staged tables that make up this table (itself, or its leaf partitions).
@@ -284,13 +278,10 @@ pub struct UnitModel {
     /// The progress-record key: the quoted name, as a literal.
     pub item: String,
     pub production: String,
-    pub production_literal: String,
     pub production_schema: String,
     pub staging: String,
-    pub staging_literal: String,
     pub staging_schema: String,
     pub retired: String,
-    pub retired_literal: String,
     pub retired_schema: String,
     /// `INCLUDING ...` options of the staging table's `LIKE`.
     pub like: &'static str,
@@ -361,9 +352,7 @@ impl Model {
         let qualified_in_base = |table: &str| QualifiedName::new(base.clone(), table).quoted();
         let run = RunRecord {
             schema: ident(base),
-            schema_literal: literal(base),
             run: qualified_in_base("run"),
-            run_literal: literal(&qualified_in_base("run")),
             progress: qualified_in_base("progress"),
             cutover_stats: qualified_in_base("cutover_stats"),
             targets: qualified_in_base("sequence_targets"),
@@ -395,14 +384,13 @@ impl Model {
                 setvals.cutover.extend(cutover);
                 setvals.rollback.extend(rollback);
                 relations.push(RelationCheck {
-                    literal: model.production_literal.clone(),
+                    literal: literal(&model.production),
                     relkind: 'r',
                     kind: "an ordinary table",
                 });
                 unit_refs.push(UnitRef {
                     item: model.item.clone(),
                     staging: model.staging.clone(),
-                    staging_literal: model.staging_literal.clone(),
                 });
                 units.push(model);
             }
@@ -425,8 +413,8 @@ impl Model {
         let privileges = privileges(analysis, &units, &dependents, &cutover_locks);
         let retired_proofs = units
             .iter()
-            .filter_map(|u| u.attached.bound_check.as_ref())
-            .map(|b| b.production.clone())
+            .filter(|u| u.partition.is_some())
+            .map(|u| u.production.clone())
             .collect();
         let new_schemas = resolved
             .schemas
@@ -468,12 +456,10 @@ impl Model {
         let mut model = Model {
             version: env!("CARGO_PKG_VERSION"),
             plan: plan.name.clone(),
-            plan_literal: literal(&plan.name),
             listing: plan.source.listing.value.replace(['\n', '\r'], " "),
             listing_sha256: analysis.sha256.listing.clone(),
             digest: digest.to_owned(),
             digest_short: digest[..12].to_owned(),
-            digest_literal: literal(digest),
             tag: tag.clone(),
             run,
             unlogged: plan.staging.unlogged,
@@ -585,7 +571,6 @@ fn table_model(
     let model = TableModel {
         label: label(&table.name),
         name: table.name.quoted(),
-        name_literal: literal(&table.name.quoted()),
         min_rows: table.min_rows.unwrap_or(1),
         partitioned: table.partitioned,
         units,
@@ -649,13 +634,10 @@ fn unit_model(
         label: label(production),
         item: literal(&production.quoted()),
         production: production.quoted(),
-        production_literal: literal(&production.quoted()),
         production_schema: ident(schema),
         staging: staging.quoted(),
-        staging_literal: literal(&staging.quoted()),
         staging_schema: ident(&pair.staging),
         retired: retired.quoted(),
-        retired_literal: literal(&retired.quoted()),
         retired_schema: ident(&pair.retired),
         // A partition takes its identity from its parent: a staged copy with an identity of its
         // own could not be attached.

@@ -17,6 +17,7 @@ use crate::sql::lexer::{Statement, statements};
 use crate::toc::Desc;
 
 pub use sequence::{Identity, Ownership};
+pub use statement::opens_with;
 pub use table::{Attachment, CreateTable};
 
 /// The schema SQL of one archive.

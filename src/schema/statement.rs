@@ -88,3 +88,20 @@ impl Block {
         })
     }
 }
+
+/// Whether a statement's text opens with `words`, each a whole word, in any case and spacing.
+pub fn opens_with(statement: &str, words: &[&str]) -> bool {
+    let mut rest = statement.trim_start();
+    for word in words {
+        match rest.get(..word.len()) {
+            Some(head)
+                if head.eq_ignore_ascii_case(word)
+                    && rest[word.len()..].starts_with(char::is_whitespace) =>
+            {
+                rest = rest[word.len()..].trim_start();
+            }
+            _ => return false,
+        }
+    }
+    true
+}

@@ -291,3 +291,17 @@ fn unique_keys_are_read_from_their_statements() {
         .makes_unique_key()
     );
 }
+
+#[test]
+fn statement_openings() {
+    assert!(opens_with(
+        "CREATE VIEW public.v AS SELECT 1;",
+        &["CREATE", "VIEW"]
+    ));
+    assert!(opens_with("create\n  view v", &["CREATE", "VIEW"]));
+    assert!(!opens_with("CREATE VIEWS", &["CREATE", "VIEW"]));
+    assert!(!opens_with(
+        "CREATE MATERIALIZED VIEW m",
+        &["CREATE", "VIEW"]
+    ));
+}
