@@ -1,5 +1,5 @@
 {% import "macros.sql" as macros %}
-{{ macros.header(session, version, plan, digest, "00-preflight", "read-only checks of production before anything is created.", "psql -X -f 00-preflight.sql") }}
+{{ macros.header(session, versions, version, plan, digest, "00-preflight", "read-only checks of production before anything is created.", "psql -X -f 00-preflight.sql") }}
 
 -- Names in the catalog queries below print fully qualified, as in pg_dump (the header's empty
 -- search_path).
@@ -10,8 +10,8 @@ DECLARE
     problems text[] := '{}';
     resumed boolean := false;
 BEGIN
-    IF pg_catalog.current_setting('server_version_num')::pg_catalog.int4 NOT BETWEEN 140000 AND 189999 THEN
-        problems := problems || pg_catalog.format('PostgreSQL %s is not supported: restage writes SQL for PostgreSQL 14 to 18',
+    IF pg_catalog.current_setting('server_version_num')::pg_catalog.int4 NOT BETWEEN {{ versions.oldest * 10000 }} AND {{ versions.newest * 10000 + 9999 }} THEN
+        problems := problems || pg_catalog.format('PostgreSQL %s is not supported: restage writes SQL for PostgreSQL {{ versions.oldest }} to {{ versions.newest }}',
             pg_catalog.current_setting('server_version'));
     END IF;
     IF NOT pg_catalog.has_database_privilege(pg_catalog.current_database(), 'CREATE') THEN

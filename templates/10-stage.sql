@@ -1,7 +1,7 @@
 {% import "macros.sql" as macros %}
-{{ macros.header(session, version, plan, digest, "10-stage", "creates the staging and retired schemas, the run record and one empty staging table per table to load. Writes nothing outside the staging schemas.", "psql -X -f 10-stage.sql") }}
+{{ macros.header(session, versions, version, plan, digest, "10-stage", "creates the staging and retired schemas, the run record and one empty staging table per table to load. Writes nothing outside the staging schemas.", "psql -X -f 10-stage.sql") }}
 
-{{ macros.guard(guard) }}
+{{ macros.guard(tag, plan, guard) }}
 
 BEGIN;
 

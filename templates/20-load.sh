@@ -1,3 +1,4 @@
+{% import "macros.sql" as macros %}
 #!/usr/bin/env bash
 # restage {{ version }} | plan {{ plan }} | digest {{ digest }}
 # 20-load: copies each table's rows from the dump into its staging table, in load order, one
@@ -30,7 +31,8 @@ if [ ! -r "$DUMP" ]; then
     exit 2
 fi
 
-SESSION={{ load.session }}
+{% set session_sql = macros.session_line(session, versions, plan, tag, "20-load.sh") %}
+SESSION={{ session_sql | shell }}
 
 query() {
     psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$SESSION" -c "$1"
@@ -44,7 +46,7 @@ coproc GUARD { psql -X -q -A -t -v ON_ERROR_STOP=1 2>&1; }
 # starts inherits; and not a job of this script, which waits for its loads only.
 exec {guard_out}<&"${GUARD[0]}" {guard_in}>&"${GUARD[1]}"
 disown "$GUARD_PID"
-printf '%s\n%s\n%s\n' "$SESSION" {{ load.guard }} "SELECT 'restage: guard held';" >&"$guard_in"
+printf '%s\n%s\n%s\n' "$SESSION" {{ macros.guard_sql(tag, plan, guard) | shell }} "SELECT 'restage: guard held';" >&"$guard_in"
 guarded=
 while IFS= read -r line; do
     if [ "$line" = "restage: guard held" ]; then
@@ -58,7 +60,7 @@ if [ -z "$guarded" ]; then
     exit 2
 fi
 
-staged=$(query {{ load.staged_digest_query }} 2>/dev/null) || staged=
+staged=$(query {{ ("SELECT digest FROM " ~ run.run) | shell }} 2>/dev/null) || staged=
 if [ "$staged" != "$DIGEST" ]; then
     if [ -z "$staged" ]; then
         echo "restage load: no staging from this plan here: run 00-preflight.sql and 10-stage.sql first" >&2
@@ -121,11 +123,11 @@ launch() {
 
 started=$SECONDS
 {% for u in units %}
-launch {{ u.number }} {{ u.load.name }} {{ u.load.list }} \
-    {{ u.load.map }} \
-    {{ u.load.begin_sql }} \
-    {{ u.load.end_sql }} \
-    {{ u.load.loaded_query }}
+launch {{ u.number }} {{ u.production | shell }} {{ u.list_file | shell }} \
+    {{ (u.production ~ "=" ~ u.staging) | shell }} \
+    {{ macros.load_begin(session_sql, tag, run, digest, u) | shell }} \
+    {{ macros.load_end(run, u) | shell }} \
+    {{ macros.load_state(run, u) | shell }}
 {% endfor %}
 wait
 

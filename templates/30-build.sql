@@ -1,7 +1,7 @@
 {% import "macros.sql" as macros %}
-{{ macros.header(session, version, plan, digest, "30-build", "makes the loaded staging tables ready to swap in: everything production's tables have, from the schema SQL, built on the staging copies. Writes only inside the staging schemas, but adding a foreign key to a table outside the plan takes a SHARE ROW EXCLUSIVE lock on that table (writes to it wait) for as long as the key takes to add.", "psql -X -f 30-build.sql (rerun after a failure: it goes on where it stopped)") }}
+{{ macros.header(session, versions, version, plan, digest, "30-build", "makes the loaded staging tables ready to swap in: everything production's tables have, from the schema SQL, built on the staging copies. Writes only inside the staging schemas, but adding a foreign key to a table outside the plan takes a SHARE ROW EXCLUSIVE lock on that table (writes to it wait) for as long as the key takes to add.", "psql -X -f 30-build.sql (rerun after a failure: it goes on where it stopped)") }}
 
-{{ macros.guard(guard) }}
+{{ macros.guard(tag, plan, guard) }}
 
 BEGIN;
 {{ macros.check_digest(tag, run, plan, digest) }}
@@ -27,8 +27,7 @@ DECLARE
     missing text[] := '{}';
 BEGIN
 {% for u in units %}
-    IF NOT EXISTS (SELECT FROM {{ run.progress }} WHERE step = 'load' AND item = {{ u.item }}
-                   AND (rows = 0 OR EXISTS (SELECT FROM ONLY {{ u.staging }}))) THEN
+    IF NOT {{ macros.loaded(run, u) }} THEN
         missing := missing || {{ u.item }}::text;
     END IF;
 {% endfor %}

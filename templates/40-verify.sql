@@ -1,5 +1,5 @@
 {% import "macros.sql" as macros %}
-{{ macros.header(session, version, plan, digest, "40-verify", "read-only assertions about the staging tables; any failure stops here, before the cutover.", "psql -X -f 40-verify.sql") }}
+{{ macros.header(session, versions, version, plan, digest, "40-verify", "read-only assertions about the staging tables; any failure stops here, before the cutover.", "psql -X -f 40-verify.sql") }}
 
 BEGIN READ ONLY;
 

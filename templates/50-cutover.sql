@@ -1,6 +1,6 @@
 {% import "macros.sql" as macros %}
-{{ macros.header(session, version, plan, digest, "50-cutover", "swaps the staging tables into production in one short transaction. The first script that changes production.", "./50-cutover.sh (retries when the locks are not all granted in time), or psql -X -f 50-cutover.sql") }}
-{{ macros.guard(guard) }}
+{{ macros.header(session, versions, version, plan, digest, "50-cutover", "swaps the staging tables into production in one short transaction. The first script that changes production.", "./50-cutover.sh (retries when the locks are not all granted in time), or psql -X -f 50-cutover.sql") }}
+{{ macros.guard(tag, plan, guard) }}
 
 BEGIN;
 {{ macros.lock_limits(cutover, true) }}

@@ -1,7 +1,7 @@
 {% import "macros.sql" as macros %}
-{{ macros.header(session, version, plan, digest, "55-after-cutover", "finishes what the cutover left for later, without exclusive locks on the swapped tables: validates the foreign keys it re-pointed, refreshes the materialized views it re-created.", "psql -X -f 55-after-cutover.sql") }}
+{{ macros.header(session, versions, version, plan, digest, "55-after-cutover", "finishes what the cutover left for later, without exclusive locks on the swapped tables: validates the foreign keys it re-pointed, refreshes the materialized views it re-created.", "psql -X -f 55-after-cutover.sql") }}
 
-{{ macros.guard(guard) }}
+{{ macros.guard(tag, plan, guard) }}
 
 {{ macros.check_digest(tag, run, plan, digest) }}
 

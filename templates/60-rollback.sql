@@ -1,7 +1,7 @@
 {% import "macros.sql" as macros %}
-{{ macros.header(session, version, plan, digest, "60-rollback", "puts the replaced tables back, exactly undoing the cutover. The restored tables go to the retired schemas, with any rows written to them since the cutover: those are reported, not merged back.", "psql -X -f 60-rollback.sql") }}
+{{ macros.header(session, versions, version, plan, digest, "60-rollback", "puts the replaced tables back, exactly undoing the cutover. The restored tables go to the retired schemas, with any rows written to them since the cutover: those are reported, not merged back.", "psql -X -f 60-rollback.sql") }}
 
-{{ macros.guard(guard) }}
+{{ macros.guard(tag, plan, guard) }}
 
 {{ macros.check_digest(tag, run, plan, digest) }}
 

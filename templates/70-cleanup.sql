@@ -1,5 +1,5 @@
 {% import "macros.sql" as macros %}
-{{ macros.header(session, version, plan, digest, "70-cleanup", "drops the retired tables and the staging and retired schemas. After this, the cutover cannot be rolled back.", "./70-cleanup.sh -v approve=" ~ digest_short ~ " (retries when the locks are not all granted in time), or psql -X -v approve=" ~ digest_short ~ " -f 70-cleanup.sql") }}
+{{ macros.header(session, versions, version, plan, digest, "70-cleanup", "drops the retired tables and the staging and retired schemas. After this, the cutover cannot be rolled back.", "./70-cleanup.sh -v approve=" ~ digest_short ~ " (retries when the locks are not all granted in time), or psql -X -v approve=" ~ digest_short ~ " -f 70-cleanup.sql") }}
 
 -- Dropping the retired tables is final: it needs an explicit approval on the command line.
 \if :{?approve}
@@ -16,7 +16,7 @@ BEGIN
 END
 {{ tag }};
 \endif
-{{ macros.guard(guard) }}
+{{ macros.guard(tag, plan, guard) }}
 
 SELECT pg_catalog.to_regnamespace({{ run.schema | literal }}) IS NOT NULL AS restage_staged \gset
 \if :restage_staged

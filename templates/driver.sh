@@ -1,3 +1,4 @@
+{% import "macros.sql" as macros %}
 #!/usr/bin/env bash
 # restage {{ version }} | plan {{ plan }} | digest {{ digest }}
 # {{ driver.name }}: runs {{ driver.script }} until it gets its locks. An attempt that does not get
@@ -13,7 +14,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 RETRIES={{ driver.retries }}
-SESSION={{ driver.session }}
+# The wait before each retry, in seconds.
+DELAYS=({{ driver.delays | join(" ") }})
+SESSION={{ macros.session_line(session, versions, plan, tag, driver.name) | shell }}
 
 query() {
     psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$SESSION" -c "$1"
@@ -24,12 +27,12 @@ query() {
 state() {
     local tries staged
     for tries in $(seq 30); do
-        if staged=$(query {{ driver.staged_query }} 2>/dev/null); then
+        if staged=$(query {{ ("SELECT pg_catalog.to_regclass(" ~ (run.progress | literal) ~ ") IS NOT NULL") | shell }} 2>/dev/null); then
             if [ "$staged" != t ]; then
                 echo unstaged
                 return 0
             fi
-            query {{ driver.state_query }} 2>/dev/null && return 0
+            query {{ macros.run_state(run, digest) | shell }} 2>/dev/null && return 0
         fi
         sleep 2
     done
@@ -46,7 +49,7 @@ report() {
     fi
     case $now in
 {% for s in driver.states %}
-    {{ s.state }}) echo {{ s.says }} >&2 ;;
+    {{ s.state }}) echo {{ s.says | shell }} >&2 ;;
 {% endfor %}
     *) echo "restage {{ driver.step }}: the run record says $now" >&2 ;;
     esac
@@ -56,7 +59,7 @@ report() {
 # Waits while autovacuum works on a table this step locks to prevent wraparound.
 wait_for_wraparound_vacuums() {
     local working said=0
-    while working=$(query {{ driver.wraparound_query }} 2>/dev/null) && [ -n "$working" ]; do
+    while working=$(query {{ macros.wraparound_vacuums(driver.relations) | shell }} 2>/dev/null) && [ -n "$working" ]; do
         if [ $((said % 10)) -eq 0 ]; then
             echo "restage {{ driver.step }}: waiting for autovacuum to finish $working to prevent wraparound: it is never cancelled for a lock, so an attempt now could only time out" >&2
         fi
@@ -94,7 +97,7 @@ while :; do
         report
         exit 1
     fi
-    delay=$((attempt < 5 ? 1 << (attempt - 1) : 16))
+    delay=${DELAYS[attempt - 1]}
     echo "restage {{ driver.step }}: attempt $attempt did not get its locks in time, changing nothing; retrying in ${delay}s" >&2
     sleep "$delay"
 done

@@ -1,5 +1,5 @@
 {#- Pieces every script shares. -#}
-{% macro header(session, version, plan, digest, step, what, run) -%}
+{% macro header(session, versions, version, plan, digest, step, what, run) -%}
 \set ON_ERROR_STOP on
 -- restage {{ version }} | plan {{ plan }} | digest {{ digest }}
 -- {{ step }}: {{ what }}
@@ -14,16 +14,32 @@
 SET {{ s.name }} = {{ s.value }};
 {% endfor %}
 SET application_name = 'restage {{ plan }} {{ step }}';
-SELECT pg_catalog.current_setting('server_version_num')::pg_catalog.int4 >= 170000 AS restage_pg17 \gset
+SELECT pg_catalog.current_setting('server_version_num')::pg_catalog.int4 >= {{ versions.transaction_timeout }} AS restage_pg17 \gset
 \if :restage_pg17
 SET transaction_timeout = 0;
 \endif
 {%- endmacro %}
 
-{% macro guard(guard) -%}
+{% macro guard_sql(tag, plan, guard) -%}
+DO {{ tag }}
+BEGIN
+    PERFORM pg_catalog.set_config('lock_timeout', '2s', true);
+    PERFORM pg_catalog.pg_advisory_lock({{ guard.key }});
+EXCEPTION WHEN lock_not_available THEN
+    RAISE EXCEPTION 'restage: another restage step of plan {{ plan }} is running: %', (
+        SELECT pg_catalog.string_agg(pg_catalog.format('%s (pid %s, since %s)', a.application_name, a.pid,
+                   pg_catalog.date_trunc('second', a.backend_start)), ', ')
+        FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+        WHERE l.locktype = 'advisory' AND l.granted AND l.classid = {{ guard.classid }} AND l.objid = {{ guard.objid }} AND l.objsubid = 1)
+        USING HINT = 'wait for it to end, then run this again; nothing was changed';
+END
+{{ tag }};
+{%- endmacro %}
+
+{% macro guard(tag, plan, guard) -%}
 -- One step of this plan at a time: a second run of any step waits 2s at most for this lock,
 -- then says who holds it. It is held until this session ends.
-{{ guard.sql }}
+{{ guard_sql(tag, plan, guard) }}
 {%- endmacro %}
 
 {% macro check_digest(tag, run, plan, digest) -%}
@@ -282,4 +298,49 @@ REFRESH MATERIALIZED VIEW {{ m.name }};
 COMMIT;
 {% endif %}
 {% endfor %}
+{%- endmacro %}
+
+{#- The SQL the shell scripts send, each one text for `| shell`. -#}
+
+{#- The session settings for one `psql -c`, named restage <plan> <step>. -#}
+{% macro session_line(session, versions, plan, tag, step) -%}
+{% for s in session %}SET {{ s.name }} = {{ s.value }}; {% endfor %}SET application_name = 'restage {{ plan }} {{ step }}'; DO {{ tag }} BEGIN IF pg_catalog.current_setting('server_version_num')::pg_catalog.int4 >= {{ versions.transaction_timeout }} THEN PERFORM pg_catalog.set_config('transaction_timeout', '0', false); END IF; END {{ tag }};
+{%- endmacro %}
+
+{#- Whether unit u is loaded and still holds its rows: a crash or failover empties UNLOGGED
+    tables but not the (logged) progress record. -#}
+{% macro loaded(run, u) -%}
+EXISTS (SELECT FROM {{ run.progress }} WHERE step = 'load' AND item = {{ u.item }} AND (rows = 0 OR EXISTS (SELECT FROM ONLY {{ u.staging }})))
+{%- endmacro %}
+
+{#- no, loaded, or emptied: recorded with rows its staging copy no longer holds. -#}
+{% macro load_state(run, u) -%}
+SELECT CASE WHEN {{ loaded(run, u) }} THEN 'loaded' WHEN EXISTS (SELECT FROM {{ run.progress }} WHERE step = 'load' AND item = {{ u.item }}) THEN 'emptied' ELSE 'no' END
+{%- endmacro %}
+
+{#- What precedes a unit's COPY stream: it empties the staging table, in a transaction that the
+    stream and load_end complete. -#}
+{% macro load_begin(session_sql, tag, run, digest, u) -%}
+{{ session_sql }}
+BEGIN;
+DO {{ tag }} BEGIN IF NOT EXISTS (SELECT FROM {{ run.run }} WHERE digest = {{ digest | literal }}) THEN RAISE EXCEPTION 'restage load: the staging schema was made by another plan or version'; END IF; END {{ tag }};
+TRUNCATE ONLY {{ u.staging }};
+DELETE FROM {{ run.progress }} WHERE step = 'load' AND item = {{ u.item }};
+{%- endmacro %}
+
+{% macro load_end(run, u) -%}
+INSERT INTO {{ run.progress }} (step, item, rows) SELECT 'load', {{ u.item }}, pg_catalog.count(*) FROM ONLY {{ u.staging }};
+COMMIT;
+SELECT rows FROM {{ run.progress }} WHERE step = 'load' AND item = {{ u.item }};
+{%- endmacro %}
+
+{#- Where a driver's step has got to, by the run record: other, staged, cut-over or
+    rolled-back. -#}
+{% macro run_state(run, digest) -%}
+SELECT CASE WHEN NOT EXISTS (SELECT FROM {{ run.run }} WHERE digest = {{ digest | literal }}) THEN 'other' WHEN EXISTS (SELECT FROM {{ run.progress }} WHERE step = 'rollback') THEN 'rolled-back' WHEN EXISTS (SELECT FROM {{ run.progress }} WHERE step = 'cutover') THEN 'cut-over' ELSE 'staged' END
+{%- endmacro %}
+
+{#- One line per autovacuum that works to prevent wraparound on one of relations (literals). -#}
+{% macro wraparound_vacuums(relations) -%}
+SELECT pg_catalog.format('%s (pid %s, %s, %s%% of its heap scanned)', p.relid::pg_catalog.regclass, a.pid, p.phase, CASE WHEN p.heap_blks_total > 0 THEN 100 * p.heap_blks_scanned / p.heap_blks_total ELSE 0 END) FROM pg_catalog.pg_stat_progress_vacuum p JOIN pg_catalog.pg_stat_activity a ON a.pid = p.pid WHERE a.query LIKE 'autovacuum:%(to prevent wraparound)' AND p.relid IN (SELECT pg_catalog.to_regclass(t) FROM pg_catalog.unnest(ARRAY[{{ relations | join(", ") }}]::pg_catalog.text[]) AS t)
 {%- endmacro %}

@@ -19,7 +19,7 @@ fn compile(plan: &Path, out: &Path) {
 }
 
 /// Every file under `dir` with its bytes and whether it is executable.
-fn tree(dir: &Path) -> BTreeMap<String, (Vec<u8>, bool)> {
+pub(crate) fn tree(dir: &Path) -> BTreeMap<String, (Vec<u8>, bool)> {
     use std::os::unix::fs::PermissionsExt;
     let mut files = BTreeMap::new();
     let mut stack = vec![dir.to_owned()];

@@ -3,6 +3,7 @@ mod compile;
 mod e2e;
 mod lint;
 mod plans;
+mod repository;
 mod review;
 mod test;
 mod toc;

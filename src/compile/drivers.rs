@@ -1,12 +1,11 @@
 //! The shell drivers of the steps that lock production (`50-cutover.sh`, `60-rollback.sh`,
-//! `70-cleanup.sh`): what each retries, and what it tells the operator about the state
-//! production is in, read from the run record, after any outcome.
+//! `70-cleanup.sh`): what each retries, how long it waits between attempts, and what it tells
+//! the operator about the state production is in, read from the run record, after any outcome.
+//! The queries it sends are in the templates.
 
 use serde::Serialize;
 
-use crate::sql::quote::{literal, shell_word};
-
-/// One driver, every value ready for the shell.
+/// One driver.
 #[derive(Debug, Serialize)]
 pub struct DriverModel {
     /// `50-cutover.sh`
@@ -18,18 +17,15 @@ pub struct DriverModel {
     /// What to type after `./<name>`, for the usage line.
     pub usage: String,
     pub retries: u32,
-    /// `SET ...` for the sessions the driver opens itself, as one shell word.
-    pub session: String,
-    /// Whether the run record exists: `t` or `f`.
-    pub staged_query: String,
-    /// `other`, `staged`, `cut-over` or `rolled-back`.
-    pub state_query: String,
+    /// The wait before each retry, in seconds.
+    pub delays: Vec<u64>,
     /// The state this step brings production to: reaching it is success.
     pub done: &'static str,
-    /// What the driver says in each state, as shell words.
+    /// What the driver says in each state.
     pub states: Vec<StateMessage>,
-    /// One line per autovacuum that works to prevent wraparound on a relation the step locks.
-    pub wraparound_query: String,
+    /// What the step locks, as literals: the driver waits while autovacuum works on any of
+    /// them to prevent wraparound.
+    pub relations: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -40,14 +36,14 @@ pub struct StateMessage {
 
 /// What the drivers are built from.
 pub struct DriverFacts<'a> {
-    /// The run record's tables: the one that holds the digest, and the progress record.
-    pub run: &'a str,
-    pub progress: &'a str,
-    pub digest: &'a str,
     pub digest_short: &'a str,
     pub retries: u32,
-    /// `session_line` of the plan, by step.
-    pub session: &'a dyn Fn(&str) -> String,
+}
+
+/// The waits between the attempts of a driver that tries `retries` more times: 1, 2, 4, 8, then
+/// 16 seconds.
+pub fn backoff(retries: u32) -> Vec<u64> {
+    (0..retries).map(|retry| 1 << retry.min(4)).collect()
 }
 
 #[derive(Clone, Copy)]
@@ -86,7 +82,7 @@ impl DriverModel {
         };
         let says = |state: &'static str, text: String| StateMessage {
             state,
-            says: shell_word(&format!("restage {step}: {text}")),
+            says: format!("restage {step}: {text}"),
         };
         let other = says(
             "other",
@@ -115,39 +111,28 @@ impl DriverModel {
                 says("rolled-back", format!("nothing was dropped: production is on its own tables, the restored copies are still in the retired schemas. Next: once the cause above is dealt with, {cleanup}")),
             ],
         };
-        let progress_literal = literal(facts.progress);
-        let state_query = format!(
-            "SELECT CASE \
-             WHEN NOT EXISTS (SELECT FROM {run_table} WHERE digest = {digest}) THEN 'other' \
-             WHEN EXISTS (SELECT FROM {progress} WHERE step = 'rollback') THEN 'rolled-back' \
-             WHEN EXISTS (SELECT FROM {progress} WHERE step = 'cutover') THEN 'cut-over' \
-             ELSE 'staged' END",
-            run_table = facts.run,
-            digest = literal(facts.digest),
-            progress = facts.progress,
-        );
-        let wraparound_query = format!(
-            "SELECT pg_catalog.format('%s (pid %s, %s, %s%% of its heap scanned)', p.relid::pg_catalog.regclass, a.pid, p.phase, \
-             CASE WHEN p.heap_blks_total > 0 THEN 100 * p.heap_blks_scanned / p.heap_blks_total ELSE 0 END) \
-             FROM pg_catalog.pg_stat_progress_vacuum p JOIN pg_catalog.pg_stat_activity a ON a.pid = p.pid \
-             WHERE a.query LIKE 'autovacuum:%(to prevent wraparound)' \
-             AND p.relid IN (SELECT pg_catalog.to_regclass(t) FROM pg_catalog.unnest(ARRAY[{}]::pg_catalog.text[]) AS t)",
-            relations.join(", ")
-        );
         DriverModel {
             name,
             script,
             step,
             usage,
             retries: facts.retries,
-            session: shell_word(&(facts.session)(name)),
-            staged_query: shell_word(&format!(
-                "SELECT pg_catalog.to_regclass({progress_literal}) IS NOT NULL"
-            )),
-            state_query: shell_word(&state_query),
+            delays: backoff(facts.retries),
             done,
             states,
-            wraparound_query: shell_word(&wraparound_query),
+            relations: relations.to_vec(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_16_seconds() {
+        assert_eq!(backoff(0), Vec::<u64>::new());
+        assert_eq!(backoff(3), [1, 2, 4]);
+        assert_eq!(backoff(7), [1, 2, 4, 8, 16, 16, 16]);
     }
 }

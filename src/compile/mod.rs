@@ -21,7 +21,7 @@ use crate::lint;
 use crate::render::Templates;
 use review::Review;
 
-pub use model::Model;
+pub use model::{Model, VERSIONS};
 
 /// The scripts and lists, in run order: file name and template.
 const SCRIPTS: &[&str] = &[

@@ -65,20 +65,23 @@ const SESSION: &[Setting] = &[
     },
 ];
 
-/// The session settings as SQL for one `psql -c`, for the sessions a shell script opens, named
-/// `restage <plan> <step>`. `transaction_timeout` exists from PostgreSQL 17 on.
-fn session_line(plan: &str, tag: &str, step: &str) -> String {
-    let mut sql: String = SESSION
-        .iter()
-        .map(|s| format!("SET {} = {}; ", s.name, s.value))
-        .collect();
-    sql.push_str(&format!(
-        "SET application_name = 'restage {plan} {step}'; DO {tag} BEGIN \
-         IF pg_catalog.current_setting('server_version_num')::pg_catalog.int4 >= 170000 THEN \
-         PERFORM pg_catalog.set_config('transaction_timeout', '0', false); END IF; END {tag};"
-    ));
-    sql
+/// The PostgreSQL versions restage writes SQL for, and from which version on a setting it pins
+/// exists: the preflight refuses other servers, and the scripts set `transaction_timeout` only
+/// where there is one.
+#[derive(Debug, Serialize)]
+pub struct Versions {
+    /// The oldest and newest supported major versions.
+    pub oldest: u32,
+    pub newest: u32,
+    /// `server_version_num` of the first release with `transaction_timeout`.
+    pub transaction_timeout: u32,
 }
+
+pub const VERSIONS: Versions = Versions {
+    oldest: 14,
+    newest: 18,
+    transaction_timeout: 170_000,
+};
 
 /// How long a session may sit idle inside a transaction that holds locks on production before
 /// the server ends it (`idle_in_transaction_session_timeout`), in milliseconds: psql sends a
@@ -113,6 +116,7 @@ pub struct Model {
     pub units: Vec<UnitModel>,
     /// The settings every script's session pins first.
     pub session: &'static [Setting],
+    pub versions: &'static Versions,
     pub cutover_driver: DriverModel,
     pub rollback_driver: DriverModel,
     pub cleanup_driver: DriverModel,
@@ -172,11 +176,6 @@ pub struct RelationCheck {
 
 #[derive(Debug, Serialize)]
 pub struct LoadModel {
-    /// The session settings, for `psql -c`, as a shell word.
-    pub session: String,
-    /// The plan's guard, for the session that holds it while the load runs, as a shell word.
-    pub guard: String,
-    pub staged_digest_query: String,
     pub jobs: u32,
     /// ` --max-rate N` for each remap, or nothing.
     pub rate_option: String,
@@ -187,17 +186,6 @@ pub struct LoadModel {
 pub struct UnitRef {
     pub item: String,
     pub staging: String,
-}
-
-/// What 20-load.sh passes to `load_unit` for one unit, each a shell word.
-#[derive(Debug, Default, Serialize)]
-pub struct UnitLoad {
-    pub name: String,
-    pub list: String,
-    pub map: String,
-    pub begin_sql: String,
-    pub end_sql: String,
-    pub loaded_query: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -231,31 +219,21 @@ pub struct CutoverSettings {
 /// anything, waits a little for it, then says who holds it.
 #[derive(Debug, Serialize)]
 pub struct Guard {
-    /// The statement that takes it.
-    pub sql: String,
+    /// The lock's `bigint` key: the digest's first 60 bits.
+    pub key: i64,
+    /// How pg_locks shows the key: its high and low 32 bits.
+    pub classid: i64,
+    pub objid: i64,
 }
 
 impl Guard {
-    fn of(digest: &str, plan: &str, tag: &str) -> Guard {
+    fn of(digest: &str) -> Guard {
         let key = i64::from_str_radix(&digest[..15], 16).unwrap_or_default();
-        // How pg_locks shows a bigint key: its high and low 32 bits.
-        let (classid, objid) = (key >> 32, key & 0xffff_ffff);
-        let sql = format!(
-            "DO {tag}
-BEGIN
-    PERFORM pg_catalog.set_config('lock_timeout', '2s', true);
-    PERFORM pg_catalog.pg_advisory_lock({key});
-EXCEPTION WHEN lock_not_available THEN
-    RAISE EXCEPTION 'restage: another restage step of plan {plan} is running: %', (
-        SELECT pg_catalog.string_agg(pg_catalog.format('%s (pid %s, since %s)', a.application_name, a.pid,
-                   pg_catalog.date_trunc('second', a.backend_start)), ', ')
-        FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
-        WHERE l.locktype = 'advisory' AND l.granted AND l.classid = {classid} AND l.objid = {objid} AND l.objsubid = 1)
-        USING HINT = 'wait for it to end, then run this again; nothing was changed';
-END
-{tag};"
-        );
-        Guard { sql }
+        Guard {
+            key,
+            classid: key >> 32,
+            objid: key & 0xffff_ffff,
+        }
     }
 }
 
@@ -291,7 +269,6 @@ pub struct UnitModel {
     pub partition: Option<PartitionModel>,
     /// Sequences owned by a column: detached before the swap, owned by the new table after.
     pub owned_sequences: Vec<OwnedModel>,
-    pub load: UnitLoad,
     /// Everything attached to the table, as SQL.
     pub attached: UnitFidelity,
 }
@@ -427,13 +404,8 @@ impl Model {
             &analysis.listing,
             &analysis.schema_text,
         ]);
-        let session = |step: &str| session_line(&plan.name, &tag, step);
-        let guard = Guard::of(digest, &plan.name, &tag);
         let jobs = plan.load.jobs;
         let load = LoadModel {
-            session: shell_word(&session("20-load.sh")),
-            guard: shell_word(&guard.sql),
-            staged_digest_query: shell_word(&format!("SELECT digest FROM {}", run.run)),
             jobs,
             // load.max_rate is for the whole load: each of the jobs gets its share.
             rate_option: plan
@@ -443,17 +415,13 @@ impl Model {
                 .unwrap_or_default(),
         };
         let facts = DriverFacts {
-            run: &run.run,
-            progress: &run.progress,
-            digest,
             digest_short: &digest[..12],
             retries: plan.cutover.retries,
-            session: &session,
         };
         let cutover_driver = DriverModel::new(Driven::Cutover, &facts, &cutover_locks.relations);
         let rollback_driver = DriverModel::new(Driven::Rollback, &facts, &rollback_locks.relations);
         let cleanup_driver = DriverModel::new(Driven::Cleanup, &facts, &cleanup_locks.relations);
-        let mut model = Model {
+        Model {
             version: env!("CARGO_PKG_VERSION"),
             plan: plan.name.clone(),
             listing: plan.source.listing.value.replace(['\n', '\r'], " "),
@@ -483,6 +451,7 @@ impl Model {
             tables,
             units,
             session: SESSION,
+            versions: &VERSIONS,
             cutover_driver,
             rollback_driver,
             cleanup_driver,
@@ -490,7 +459,7 @@ impl Model {
             cutover_locks,
             rollback_locks,
             cleanup_locks,
-            guard,
+            guard: Guard::of(digest),
             retired_proofs,
             relations,
             privileges,
@@ -498,12 +467,7 @@ impl Model {
             load,
             dependents,
             drift: drift::drift(resolved, schema, dumped_from_major(toc)),
-        };
-        let load_session = session("20-load.sh");
-        for unit in &mut model.units {
-            unit.load = unit_load(&model.run, &model.tag, &load_session, unit, digest);
         }
-        model
     }
 }
 
@@ -658,57 +622,9 @@ fn unit_model(
             bound: p.bound.clone(),
         }),
         owned_sequences,
-        load: UnitLoad::default(),
         attached: UnitFidelity::default(),
     };
     (model, cutover_setvals, rollback_setvals)
-}
-
-/// The arguments of one `load_unit` call: SQL around the remapped COPY stream, quoted for SQL
-/// and then for the shell.
-fn unit_load(
-    run: &RunRecord,
-    tag: &str,
-    session: &str,
-    unit: &UnitModel,
-    digest: &str,
-) -> UnitLoad {
-    let (item, staging) = (&unit.item, &unit.staging);
-    let begin_sql = format!(
-        "{session}\n\
-         BEGIN;\n\
-         DO {tag} BEGIN IF NOT EXISTS (SELECT FROM {run} WHERE digest = {digest}) THEN \
-         RAISE EXCEPTION 'restage load: the staging schema was made by another plan or version'; END IF; END {tag};\n\
-         TRUNCATE ONLY {staging};\n\
-         DELETE FROM {progress} WHERE step = 'load' AND item = {item};",
-        run = run.run,
-        progress = run.progress,
-        digest = literal(digest),
-    );
-    let end_sql = format!(
-        "INSERT INTO {progress} (step, item, rows) SELECT 'load', {item}, pg_catalog.count(*) FROM ONLY {staging};\n\
-         COMMIT;\n\
-         SELECT rows FROM {progress} WHERE step = 'load' AND item = {item};",
-        progress = run.progress,
-    );
-    // A crash or failover empties UNLOGGED tables but not the (logged) progress record: a table
-    // recorded with rows whose staging copy is empty was emptied, and is loaded again.
-    let loaded_query = format!(
-        "SELECT CASE \
-         WHEN NOT EXISTS (SELECT FROM {progress} WHERE step = 'load' AND item = {item}) THEN 'no' \
-         WHEN EXISTS (SELECT FROM {progress} WHERE step = 'load' AND item = {item} AND rows = 0) \
-         OR EXISTS (SELECT FROM ONLY {staging}) THEN 'loaded' \
-         ELSE 'emptied' END",
-        progress = run.progress
-    );
-    UnitLoad {
-        name: shell_word(&unit.production),
-        list: shell_word(&unit.list_file),
-        map: shell_word(&format!("{}={staging}", unit.production)),
-        begin_sql: shell_word(&begin_sql),
-        end_sql: shell_word(&end_sql),
-        loaded_query: shell_word(&loaded_query),
-    }
 }
 
 /// How `sequence` (drawn from by `table`'s column) is moved at `step`: past the values of that

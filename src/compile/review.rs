@@ -390,13 +390,13 @@ fn lock_row(lock: &LockClaim) -> LockRow {
     }
 }
 
-/// The waits 50-cutover.sh makes between attempts: 1, 2, 4, 8, then 16 seconds.
+/// The waits 50-cutover.sh makes between attempts, as REVIEW.md states them.
 fn backoff(retries: u32) -> String {
-    let waits: Vec<String> = (1..=retries.min(6))
-        .map(|attempt| if attempt < 5 { 1 << (attempt - 1) } else { 16 })
-        .map(|s: u32| format!("{s}s"))
+    let waits: Vec<String> = super::drivers::backoff(retries)
+        .iter()
+        .map(|s| format!("{s}s"))
         .collect();
-    match retries {
+    match waits.len() {
         0 => "no retries".to_owned(),
         1..=5 => waits.join(", "),
         _ => format!("{}, … (16s from then on)", waits[..5].join(", ")),

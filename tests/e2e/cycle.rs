@@ -492,3 +492,38 @@ fn reruns_converge_and_refusals_say_why() {
         "{preflight}"
     );
 }
+
+/// A staging schema whose name must be quoted: every step finds it again, so reruns resume
+/// instead of failing on it (the schema's name reaches `to_regnamespace` quoted).
+#[test]
+fn a_staging_schema_named_with_capitals_and_a_space() {
+    let cluster = Cluster::start();
+    kitchen(&cluster);
+    let archive = Archive::make(&cluster, "kitchen");
+    let run = archive.compile(
+        &cluster,
+        "kitchen",
+        "quoted-staging",
+        "  - public.account\n",
+        "staging:\n  schema: '\"Restore Staging\"'\n",
+    );
+    run.ok(UP_TO_VERIFY);
+    let preflight = String::from_utf8_lossy(&run.ok(&["00-preflight.sql"]).stderr).into_owned();
+    assert!(
+        preflight.contains("staging exists from this plan"),
+        "{preflight}"
+    );
+    assert!(
+        stdout(&run.ok(&["10-stage.sql"]))
+            .contains("staging already exists from this plan; nothing to do")
+    );
+    run.ok(&["50-cutover.sh"]);
+    run.ok_with(&["70-cleanup.sh"], &["-v", &run.approve()]);
+    assert_eq!(
+        cluster.query(
+            "kitchen",
+            "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'Restore Staging%'"
+        ),
+        "0\n"
+    );
+}
