@@ -4,6 +4,7 @@
 //! location and become diagnostics only at the edge (`run`).
 
 pub mod analysis;
+pub mod artifacts;
 pub mod cli;
 pub mod compile;
 pub mod diagnostic;
@@ -145,7 +146,7 @@ fn execute(cli: Cli, format: Format) -> Result<ExitCode, Error> {
             plan, templates, ..
         } => {
             let compiled = build(&plan, &load_templates(templates.as_deref())?)?;
-            write_stdout(&compiled.files[compile::review::FILE])?;
+            write_stdout(&compiled.files[artifacts::REVIEW])?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Graph {

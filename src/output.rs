@@ -4,7 +4,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::Error;
-use crate::compile::manifest::{FILE as MANIFEST, Manifest};
+use crate::artifacts::MANIFEST;
+use crate::compile::manifest::Manifest;
 use crate::compile::{Compiled, is_executable};
 use crate::diagnostic::Diagnostic;
 

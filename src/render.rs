@@ -9,48 +9,7 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
 use crate::Error;
-
-/// The templates restage ships, by name. `--templates DIR` replaces any of them.
-const EMBEDDED: &[(&str, &str)] = &[
-    ("macros.sql", include_str!("../templates/macros.sql")),
-    (
-        "00-preflight.sql",
-        include_str!("../templates/00-preflight.sql"),
-    ),
-    ("10-stage.sql", include_str!("../templates/10-stage.sql")),
-    ("20-load.list", include_str!("../templates/20-load.list")),
-    ("20-load.sh", include_str!("../templates/20-load.sh")),
-    (
-        "load-unit.list",
-        include_str!("../templates/load-unit.list"),
-    ),
-    ("30-build.sql", include_str!("../templates/30-build.sql")),
-    ("40-verify.sql", include_str!("../templates/40-verify.sql")),
-    (
-        "50-cutover.sql",
-        include_str!("../templates/50-cutover.sql"),
-    ),
-    ("50-cutover.sh", include_str!("../templates/50-cutover.sh")),
-    (
-        "60-rollback.sh",
-        include_str!("../templates/60-rollback.sh"),
-    ),
-    ("70-cleanup.sh", include_str!("../templates/70-cleanup.sh")),
-    ("driver.sh", include_str!("../templates/driver.sh")),
-    (
-        "55-after-cutover.sql",
-        include_str!("../templates/55-after-cutover.sql"),
-    ),
-    (
-        "60-rollback.sql",
-        include_str!("../templates/60-rollback.sql"),
-    ),
-    (
-        "70-cleanup.sql",
-        include_str!("../templates/70-cleanup.sql"),
-    ),
-    ("REVIEW.md", include_str!("../templates/REVIEW.md")),
-];
+use crate::artifacts::TEMPLATES;
 
 pub struct Templates {
     env: Environment<'static>,
@@ -62,9 +21,7 @@ impl Templates {
     /// The templates built into restage.
     pub fn embedded() -> Self {
         Self::from_sources(
-            EMBEDDED
-                .iter()
-                .map(|(name, source)| (*name, (*source).to_owned())),
+            TEMPLATES.iter().map(|t| (t.name, t.source.to_owned())),
             Vec::new(),
         )
         .expect("embedded templates compile (tested)")
@@ -80,8 +37,8 @@ impl Templates {
         for entry in std::fs::read_dir(dir).map_err(read_dir)? {
             let entry = entry.map_err(read_dir)?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            if !EMBEDDED.iter().any(|(known, _)| *known == name) {
-                let known: Vec<&str> = EMBEDDED.iter().map(|(n, _)| *n).collect();
+            if !TEMPLATES.iter().any(|t| t.name == name) {
+                let known: Vec<&str> = TEMPLATES.iter().map(|t| t.name).collect();
                 return Err(Error::UnknownTemplate {
                     path: entry.path(),
                     known: known.join(", "),
@@ -94,14 +51,14 @@ impl Templates {
             overrides.push((name, source));
         }
         overrides.sort();
-        let sources: Vec<(&str, String)> = EMBEDDED
+        let sources: Vec<(&str, String)> = TEMPLATES
             .iter()
-            .map(|(name, source)| {
+            .map(|t| {
                 let replaced = overrides
                     .iter()
-                    .find(|(n, _)| n == name)
+                    .find(|(n, _)| n == t.name)
                     .map(|(_, s)| s.clone());
-                (*name, replaced.unwrap_or_else(|| (*source).to_owned()))
+                (t.name, replaced.unwrap_or_else(|| t.source.to_owned()))
             })
             .collect();
         Self::from_sources(sources.into_iter(), overrides)
@@ -164,7 +121,7 @@ mod tests {
     #[test]
     fn embedded_templates_compile() {
         Templates::from_sources(
-            EMBEDDED.iter().map(|(n, s)| (*n, (*s).to_owned())),
+            TEMPLATES.iter().map(|t| (t.name, t.source.to_owned())),
             Vec::new(),
         )
         .expect("compile");

@@ -190,7 +190,7 @@ SET LOCAL lock_timeout = :restage_lock_ms;
 {%- endmacro %}
 
 {% macro setval(run, s) -%}
-SELECT pg_catalog.setval({{ s.sequence }}, {{ s.pick }}((SELECT t.target FROM {{ run.targets }} t WHERE t.item = {{ s.key }}), (SELECT last_value FROM {{ s.floor }})));
+SELECT pg_catalog.setval({{ s.sequence | literal }}::pg_catalog.regclass, {{ s.pick }}((SELECT t.target FROM {{ run.targets }} t WHERE t.item = {{ s.key }}), (SELECT last_value FROM {{ s.floor }})));
 {%- endmacro %}
 
 {% macro target(run, s) -%}

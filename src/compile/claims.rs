@@ -8,6 +8,8 @@ use serde::Serialize;
 use super::locks::LockMode;
 use super::model::Model;
 use crate::analysis::Analysis;
+use crate::artifacts;
+use crate::compile::VERSIONS;
 
 /// A lock a step takes on production relations, stronger than ACCESS SHARE (which every step
 /// takes on what it reads, and which blocks only ACCESS EXCLUSIVE).
@@ -43,16 +45,19 @@ pub fn steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
     let mut steps = Vec::new();
 
     steps.push(Step {
-        file: "00-preflight.sql",
-        script: Some("00-preflight.sql"),
-        what: "Read-only checks before anything is created: PostgreSQL 14 to 18, the right to create schemas, every plan table present as the listing says and owned by a role this session can act as, the staging and retired schemas new, and production's definitions of the restored tables (and of what the cutover re-creates) unchanged since the dump.".into(),
+        file: artifacts::PREFLIGHT,
+        script: Some(artifacts::PREFLIGHT),
+        what: format!(
+            "Read-only checks before anything is created: PostgreSQL {} to {}, the right to create schemas, every plan table present as the listing says and owned by a role this session can act as, the staging and retired schemas new, and production's definitions of the restored tables (and of what the cutover re-creates) unchanged since the dump.",
+            VERSIONS.oldest, VERSIONS.newest
+        ),
         production: "reads the catalog only".into(),
         locks: Vec::new(),
         rerun: "yes, any time".into(),
     });
     steps.push(Step {
-        file: "10-stage.sql",
-        script: Some("10-stage.sql"),
+        file: artifacts::STAGE,
+        script: Some(artifacts::STAGE),
         what: format!(
             "Creates the staging and retired schemas, the run record, and {} empty {}staging table(s) like production's.",
             units,
@@ -69,7 +74,7 @@ pub fn steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
         .map(|r| format!(", at most {r} bytes/s in all"))
         .unwrap_or_default();
     steps.push(Step {
-        file: "20-load.sh",
+        file: artifacts::LOAD,
         script: None,
         what: format!(
             "Loads each staging table from the dump: `pg_restore --data-only | restage remap | psql`, one transaction per table, {} at a time{rate}. `restage remap` stops the stream at anything but a COPY into a staging table.",
@@ -92,8 +97,8 @@ pub fn steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
         });
     }
     steps.push(Step {
-        file: "30-build.sql",
-        script: Some("30-build.sql"),
+        file: artifacts::BUILD,
+        script: Some(artifacts::BUILD),
         what: format!(
             "{}Builds on the staging tables what production's have, from the schema SQL: keys, indexes and constraints, triggers, rules, policies, grants, comments, statistics; then their foreign keys, added NOT VALID and validated, so a restored row without its referenced row stops here; then VACUUM (ANALYZE), so the tables go live all-visible and with statistics; then where each sequence will go at cutover, so the cutover reads nothing under its locks. The build is recorded only when all of it is done.",
             if model.unlogged { "SET LOGGED writes each staging table to WAL in one go (standbys replay it). " } else { "" }
@@ -107,16 +112,16 @@ pub fn steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
         rerun: "yes: goes on where it stopped".into(),
     });
     steps.push(Step {
-        file: "40-verify.sql",
-        script: Some("40-verify.sql"),
+        file: artifacts::VERIFY,
+        script: Some(artifacts::VERIFY),
         what: format!("Read-only assertions on the staging tables: each holds the rows the load recorded, and each of the {tables} plan table(s) at least its `min_rows`."),
         production: "no".into(),
         locks: Vec::new(),
         rerun: "yes, any time before the cutover".into(),
     });
     steps.push(Step {
-        file: "50-cutover.sh",
-        script: Some("50-cutover.sql"),
+        file: artifacts::CUTOVER_DRIVER,
+        script: Some(artifacts::CUTOVER),
         what: "Swaps the staging tables into production in one short transaction (see *The cutover window*).".into(),
         production: "yes: the swap".into(),
         locks: facts.swap_locks("from when it has taken all its locks (within lock_timeout, or it tries again) until COMMIT"),
@@ -127,8 +132,8 @@ pub fn steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
     });
     let after_cutover_locks = facts.after_cutover_locks();
     steps.push(Step {
-        file: "55-after-cutover.sql",
-        script: Some("55-after-cutover.sql"),
+        file: artifacts::AFTER_CUTOVER,
+        script: Some(artifacts::AFTER_CUTOVER),
         what: "Validates the foreign keys the cutover re-pointed, and refreshes the materialized views it re-created, without exclusive locks on the swapped tables.".into(),
         production: if after_cutover_locks.is_empty() {
             "no: nothing to validate or refresh for this plan".into()
@@ -139,8 +144,8 @@ pub fn steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
         rerun: "yes".into(),
     });
     steps.push(Step {
-        file: "60-rollback.sh",
-        script: Some("60-rollback.sql"),
+        file: artifacts::ROLLBACK_DRIVER,
+        script: Some(artifacts::ROLLBACK),
         what: "Only after a cutover, instead of 55: swaps the replaced tables back in one transaction like the cutover's, then validates and refreshes as 55 does.".into(),
         production: "yes: the swap back".into(),
         locks: facts.swap_locks("from when it has taken all its locks (within lock_timeout, or it tries again) until COMMIT; then as 55-after-cutover.sql"),
@@ -155,8 +160,8 @@ pub fn steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
         });
     }
     steps.push(Step {
-        file: "70-cleanup.sh",
-        script: Some("70-cleanup.sql"),
+        file: artifacts::CLEANUP_DRIVER,
+        script: Some(artifacts::CLEANUP),
         what: format!(
             "Drops the retired tables and restage's schemas, once approved on the command line (`-v approve={}`). After it, nothing can be rolled back.",
             model.digest_short

@@ -5,6 +5,8 @@
 
 use serde::Serialize;
 
+use crate::artifacts;
+
 /// One driver.
 #[derive(Debug, Serialize)]
 pub struct DriverModel {
@@ -59,22 +61,22 @@ impl DriverModel {
         let cleanup = format!("./70-cleanup.sh -v approve={}", facts.digest_short);
         let (name, script, step, usage, done) = match driven {
             Driven::Cutover => (
-                "50-cutover.sh",
-                "50-cutover.sql",
+                artifacts::CUTOVER_DRIVER,
+                artifacts::CUTOVER,
                 "cutover",
                 String::new(),
                 "cut-over",
             ),
             Driven::Rollback => (
-                "60-rollback.sh",
-                "60-rollback.sql",
+                artifacts::ROLLBACK_DRIVER,
+                artifacts::ROLLBACK,
                 "rollback",
                 String::new(),
                 "rolled-back",
             ),
             Driven::Cleanup => (
-                "70-cleanup.sh",
-                "70-cleanup.sql",
+                artifacts::CLEANUP_DRIVER,
+                artifacts::CLEANUP,
                 "cleanup",
                 format!(" -v approve={}", facts.digest_short),
                 "unstaged",

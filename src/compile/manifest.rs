@@ -8,8 +8,6 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::Analysis;
 use crate::digest::sha256_hex;
 
-pub const FILE: &str = "manifest.json";
-
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Manifest {
     pub restage: String,

@@ -16,29 +16,13 @@ use serde::Serialize;
 
 use crate::Error;
 use crate::analysis::Analysis;
+use crate::artifacts;
 use crate::digest::sha256_hex;
 use crate::lint;
 use crate::render::Templates;
 use review::Review;
 
 pub use model::{Model, VERSIONS};
-
-/// The scripts and lists, in run order: file name and template.
-const SCRIPTS: &[&str] = &[
-    "00-preflight.sql",
-    "10-stage.sql",
-    "20-load.list",
-    "20-load.sh",
-    "30-build.sql",
-    "40-verify.sql",
-    "50-cutover.sql",
-    "50-cutover.sh",
-    "55-after-cutover.sql",
-    "60-rollback.sql",
-    "60-rollback.sh",
-    "70-cleanup.sql",
-    "70-cleanup.sh",
-];
 
 /// Every artifact by its path in the output folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,22 +43,23 @@ pub fn compile(analysis: &Analysis, templates: &Templates) -> Result<Compiled, E
     // Every script reads the same model: turned into template values once, not per script,
     // and laid out in parallel (a plan of 10,000 tables makes tens of megabytes of SQL).
     let context = minijinja::Value::from(minijinja::value::Serde(&model));
-    let scripts: Vec<Result<String, Error>> = std::thread::scope(|scope| {
-        let rendering: Vec<_> = SCRIPTS
-            .iter()
-            .map(|name| scope.spawn(|| templates.render(name, &context)))
+    let scripts: Vec<Result<(&str, String), Error>> = std::thread::scope(|scope| {
+        let rendering: Vec<_> = artifacts::scripts()
+            .map(|name| (name, scope.spawn(|| templates.render(name, &context))))
             .collect();
         rendering
             .into_iter()
-            .map(|thread| {
-                thread
+            .map(|(name, thread)| {
+                let script = thread
                     .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                Ok((name, script?))
             })
             .collect()
     });
-    for (name, script) in SCRIPTS.iter().zip(scripts) {
-        files.insert((*name).to_owned(), script?);
+    for script in scripts {
+        let (name, text) = script?;
+        files.insert(name.to_owned(), text);
     }
     for unit in &model.units {
         let context = UnitList {
@@ -91,7 +76,7 @@ pub fn compile(analysis: &Analysis, templates: &Templates) -> Result<Compiled, E
         };
         files.insert(
             unit.list_file.clone(),
-            templates.render("load-unit.list", &context)?,
+            templates.render(artifacts::UNIT_LIST, &context)?,
         );
     }
     let mut hashes: BTreeMap<String, String> = files
@@ -106,11 +91,11 @@ pub fn compile(analysis: &Analysis, templates: &Templates) -> Result<Compiled, E
         &files,
         &hashes,
     );
-    let review = templates.render(review::FILE, &review)?;
-    hashes.insert(review::FILE.to_owned(), sha256_hex(review.as_bytes()));
-    files.insert(review::FILE.to_owned(), review);
+    let review = templates.render(artifacts::REVIEW, &review)?;
+    hashes.insert(artifacts::REVIEW.to_owned(), sha256_hex(review.as_bytes()));
+    files.insert(artifacts::REVIEW.to_owned(), review);
     let manifest = manifest::Manifest::new(analysis, &digest, templates.replaced(), &hashes);
-    files.insert(manifest::FILE.to_owned(), manifest.to_json());
+    files.insert(artifacts::MANIFEST.to_owned(), manifest.to_json());
     Ok(Compiled { digest, files })
 }
 

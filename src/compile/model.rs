@@ -306,7 +306,7 @@ pub struct SetvalModel {
     pub label: String,
     /// Its key in the run record's targets, as a literal.
     pub key: String,
-    /// The sequence, as a `regclass` literal.
+    /// The sequence, quoted.
     pub sequence: String,
     pub pick: &'static str,
     /// The sequence whose `last_value` it must not fall behind.
@@ -640,10 +640,7 @@ fn setval(
     SetvalModel {
         key: literal(&format!("{step} {label}")),
         label,
-        sequence: format!(
-            "{}::pg_catalog.regclass",
-            literal(&sequence.sequence.quoted())
-        ),
+        sequence: sequence.sequence.quoted(),
         pick: pick(sequence),
         floor,
         extreme: extreme(sequence),

@@ -14,13 +14,12 @@ use super::claims::{LockClaim, Step, steps};
 use super::locks::LockMode;
 use super::model::Model;
 use crate::analysis::Analysis;
+use crate::artifacts;
 use crate::diagram;
 use crate::graph::{Edge, Reason};
 use crate::lint::Finding;
 use crate::markdown::{cell, code, fence};
 use crate::sql::lexer;
-
-pub const FILE: &str = "REVIEW.md";
 
 /// REVIEW.md's content, every cell ready to print.
 #[derive(Serialize)]
@@ -259,7 +258,7 @@ impl Review {
                 blocks: mode.blocks(),
             })
             .collect();
-        let cutover = steps.iter().find(|s| s.file == "50-cutover.sh");
+        let cutover = steps.iter().find(|s| s.file == artifacts::CUTOVER_DRIVER);
         let exclusive = cutover
             .into_iter()
             .flat_map(|s| &s.locks)
@@ -272,7 +271,8 @@ impl Review {
             .filter(|l| l.mode != LockMode::AccessExclusive)
             .map(lock_row)
             .collect();
-        let statements = window_statements(files.get("50-cutover.sql").map_or("", String::as_str));
+        let statements =
+            window_statements(files.get(artifacts::CUTOVER).map_or("", String::as_str));
         let sequences = model
             .setvals
             .cutover
