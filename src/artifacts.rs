@@ -1,28 +1,28 @@
 //! Every file restage writes, and every template it lays them out with: the one list of both,
 //! which compile, render and REVIEW.md's steps read.
 
-pub const PREFLIGHT: &str = "00-preflight.sql";
-pub const STAGE: &str = "10-stage.sql";
-pub const LOAD_LIST: &str = "20-load.list";
-pub const LOAD: &str = "20-load.sh";
-pub const BUILD: &str = "30-build.sql";
-pub const VERIFY: &str = "40-verify.sql";
-pub const CUTOVER: &str = "50-cutover.sql";
-pub const CUTOVER_DRIVER: &str = "50-cutover.sh";
-pub const AFTER_CUTOVER: &str = "55-after-cutover.sql";
-pub const ROLLBACK: &str = "60-rollback.sql";
-pub const ROLLBACK_DRIVER: &str = "60-rollback.sh";
-pub const CLEANUP: &str = "70-cleanup.sql";
-pub const CLEANUP_DRIVER: &str = "70-cleanup.sh";
+pub(crate) const PREFLIGHT: &str = "00-preflight.sql";
+pub(crate) const STAGE: &str = "10-stage.sql";
+pub(crate) const LOAD_LIST: &str = "20-load.list";
+pub(crate) const LOAD: &str = "20-load.sh";
+pub(crate) const BUILD: &str = "30-build.sql";
+pub(crate) const VERIFY: &str = "40-verify.sql";
+pub(crate) const CUTOVER: &str = "50-cutover.sql";
+pub(crate) const CUTOVER_DRIVER: &str = "50-cutover.sh";
+pub(crate) const AFTER_CUTOVER: &str = "55-after-cutover.sql";
+pub(crate) const ROLLBACK: &str = "60-rollback.sql";
+pub(crate) const ROLLBACK_DRIVER: &str = "60-rollback.sh";
+pub(crate) const CLEANUP: &str = "70-cleanup.sql";
+pub(crate) const CLEANUP_DRIVER: &str = "70-cleanup.sh";
 /// `load/NNNN-<table>.list`, one per table loaded.
-pub const UNIT_LIST: &str = "load-unit.list";
-pub const REVIEW: &str = "REVIEW.md";
+pub(crate) const UNIT_LIST: &str = "load-unit.list";
+pub(crate) const REVIEW: &str = "REVIEW.md";
 /// Written by serde, not by a template.
-pub const MANIFEST: &str = "manifest.json";
+pub(crate) const MANIFEST: &str = "manifest.json";
 
 /// What a template makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Makes {
+pub(crate) enum Makes {
     /// The file of its own name, from the whole model, in run order.
     Script,
     /// One list per table loaded, from that table alone.
@@ -33,7 +33,7 @@ pub enum Makes {
     Part,
 }
 
-pub struct Template {
+pub(crate) struct Template {
     pub name: &'static str,
     pub source: &'static str,
     pub makes: Makes,
@@ -51,7 +51,7 @@ macro_rules! template {
 
 /// The templates restage ships, the scripts among them in run order. `--templates DIR` may
 /// replace any of them.
-pub const TEMPLATES: &[Template] = &[
+pub(crate) const TEMPLATES: &[Template] = &[
     template!("macros.sql", "macros.sql", Part),
     template!("driver.sh", "driver.sh", Part),
     template!(PREFLIGHT, "00-preflight.sql", Script),
@@ -72,7 +72,7 @@ pub const TEMPLATES: &[Template] = &[
 ];
 
 /// The scripts and lists made from the whole model, in run order.
-pub fn scripts() -> impl Iterator<Item = &'static str> {
+pub(crate) fn scripts() -> impl Iterator<Item = &'static str> {
     TEMPLATES
         .iter()
         .filter(|t| t.makes == Makes::Script)

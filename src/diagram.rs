@@ -88,7 +88,7 @@ fn named(names: &BTreeSet<String>) -> String {
 }
 
 /// Mermaid flowchart source (without the Markdown fence).
-pub fn mermaid(resolved: &Resolved) -> String {
+pub(crate) fn mermaid(resolved: &Resolved) -> String {
     let diagram = Diagram::new(resolved);
     let mut out = String::from("flowchart LR\n");
     for (i, label) in diagram.nodes.iter().enumerate() {
@@ -111,7 +111,7 @@ pub fn mermaid(resolved: &Resolved) -> String {
 }
 
 /// Graphviz source.
-pub fn dot(resolved: &Resolved) -> String {
+pub(crate) fn dot(resolved: &Resolved) -> String {
     let diagram = Diagram::new(resolved);
     let mut out = String::from(
         "digraph restage {\n    rankdir=LR;\n    node [shape=box, fontname=\"monospace\"];\n",

@@ -4,7 +4,7 @@
 use sha2::{Digest, Sha256};
 
 /// What a compile reads, exactly as read.
-pub struct Inputs<'a> {
+pub(crate) struct Inputs<'a> {
     pub plan: &'a [u8],
     pub listing: &'a [u8],
     pub schema: &'a [u8],
@@ -17,7 +17,7 @@ pub struct Inputs<'a> {
 /// templates that replace built-in ones, and the restage version that compiles them. Every
 /// script after staging checks it, so artifacts of two plans, or of two versions of one plan,
 /// are never mixed.
-pub fn plan_digest(inputs: &Inputs) -> String {
+pub(crate) fn plan_digest(inputs: &Inputs) -> String {
     let mut hasher = Sha256::new();
     hasher.update(b"restage plan digest v1\0");
     let mut part = |bytes: &[u8]| {
@@ -36,7 +36,7 @@ pub fn plan_digest(inputs: &Inputs) -> String {
     hex(&hasher.finalize())
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 

@@ -37,12 +37,12 @@ pub struct Edge {
 
 /// Tables that depend on each other in a circle, and the edges that close it, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cycle {
+pub(crate) struct Cycle {
     pub edges: Vec<Edge>,
 }
 
 /// The indexes of `names` in dependency order, ties broken by name.
-pub fn order(names: &[QualifiedName], edges: &[Edge]) -> Result<Vec<usize>, Cycle> {
+pub(crate) fn order(names: &[QualifiedName], edges: &[Edge]) -> Result<Vec<usize>, Cycle> {
     let mut graph: DiGraph<usize, usize> = DiGraph::with_capacity(names.len(), edges.len());
     let nodes: Vec<NodeIndex> = (0..names.len()).map(|i| graph.add_node(i)).collect();
     for (i, edge) in edges.iter().enumerate() {

@@ -4,24 +4,24 @@
 //! location and become diagnostics only at the edge (`run`).
 
 pub mod analysis;
-pub mod artifacts;
-pub mod cli;
+mod artifacts;
+mod cli;
 pub mod compile;
-pub mod diagnostic;
-pub mod diagram;
-pub mod digest;
-pub mod error;
-pub mod graph;
-pub mod lint;
-pub mod markdown;
-pub mod output;
+mod diagnostic;
+mod diagram;
+mod digest;
+mod error;
+mod graph;
+mod lint;
+mod markdown;
+mod output;
 pub mod plan;
 pub mod remap;
-pub mod render;
+mod render;
 pub mod schema;
 pub mod sql;
 pub mod toc;
-pub mod units;
+mod units;
 
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::Path;

@@ -3,7 +3,7 @@
 
 /// `text` as a code span: fenced with one backtick more than its longest run of backticks, and
 /// padded when it starts or ends with one, so any name shows exactly as written.
-pub fn code(text: &str) -> String {
+pub(crate) fn code(text: &str) -> String {
     let text = text.replace(['\n', '\r'], " ");
     let fence = "`".repeat(longest_run(&text, '`') + 1);
     let pad = if text.starts_with('`') || text.ends_with('`') {
@@ -16,12 +16,12 @@ pub fn code(text: &str) -> String {
 
 /// Markdown text for one table cell: on one line, with `|` escaped (also inside code spans,
 /// as GitHub Flavored Markdown requires).
-pub fn cell(text: &str) -> String {
+pub(crate) fn cell(text: &str) -> String {
     text.replace(['\n', '\r'], " ").replace('|', "\\|")
 }
 
 /// The fence for a code block holding `text`: at least three backticks, more than any run in it.
-pub fn fence(text: &str) -> String {
+pub(crate) fn fence(text: &str) -> String {
     "`".repeat(longest_run(text, '`').max(2) + 1)
 }
 

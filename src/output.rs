@@ -12,7 +12,7 @@ use crate::diagnostic::Diagnostic;
 /// Writes `compiled` into `dir`, removing what an earlier compile wrote there and this one does
 /// not. Refuses a folder that holds files but no restage manifest, so as never to clobber one
 /// that restage did not make.
-pub fn write(dir: &Path, compiled: &Compiled) -> Result<(), Error> {
+pub(crate) fn write(dir: &Path, compiled: &Compiled) -> Result<(), Error> {
     let previous = previous_artifacts(dir)?;
     for stale in previous
         .iter()
@@ -35,11 +35,7 @@ pub fn write(dir: &Path, compiled: &Compiled) -> Result<(), Error> {
         write_file(&path, text.as_bytes(), is_executable(name))?;
     }
     let load = dir.join("load");
-    if load.is_dir()
-        && std::fs::read_dir(&load)
-            .map(|mut d| d.next().is_none())
-            .unwrap_or(false)
-    {
+    if load.is_dir() && std::fs::read_dir(&load).is_ok_and(|mut d| d.next().is_none()) {
         std::fs::remove_dir(&load).map_err(|source| Error::Write { path: load, source })?;
     }
     Ok(())
@@ -136,7 +132,7 @@ fn set_mode(_path: &Path, _executable: bool) -> Result<(), Error> {
 
 /// How a folder differs from what compile would write.
 #[derive(Debug, Default)]
-pub struct Drift {
+pub(crate) struct Drift {
     pub missing: Vec<String>,
     pub extra: Vec<String>,
     /// File and unified diff (folder → compiled).
@@ -144,11 +140,11 @@ pub struct Drift {
 }
 
 impl Drift {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.missing.is_empty() && self.extra.is_empty() && self.changed.is_empty()
     }
 
-    pub fn report(&self) -> String {
+    pub(crate) fn report(&self) -> String {
         let mut out = String::new();
         for (_, diff) in &self.changed {
             out.push_str(diff);
@@ -168,7 +164,7 @@ impl Drift {
 
 impl Drift {
     /// Each difference as an error about the file in `dir`, for machines and annotations.
-    pub fn diagnostics(&self, dir: &Path) -> Vec<Diagnostic> {
+    pub(crate) fn diagnostics(&self, dir: &Path) -> Vec<Diagnostic> {
         let at = |name: &str| dir.join(name).display().to_string();
         let help = "run restage compile with the same plan and --out, and commit the folder";
         let mut found = Vec::new();
@@ -204,7 +200,7 @@ impl Drift {
 }
 
 /// Compares `dir` with `compiled`, file by file.
-pub fn check(dir: &Path, compiled: &Compiled) -> Result<Drift, Error> {
+pub(crate) fn check(dir: &Path, compiled: &Compiled) -> Result<Drift, Error> {
     let present = files_under(dir)?;
     let mut drift = Drift::default();
     for (name, expected) in &compiled.files {

@@ -38,7 +38,7 @@ impl Duration {
 }
 
 /// Bytes per second: a number, or with kB, MB or GB (powers of 1024), and an optional `/s`.
-pub fn parse_rate(text: &str) -> Option<u64> {
+pub(crate) fn parse_rate(text: &str) -> Option<u64> {
     let text = text.trim();
     let text = text.strip_suffix("/s").unwrap_or(text);
     with_unit(text, |unit| match unit {

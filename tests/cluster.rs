@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
-pub struct Cluster {
+pub(crate) struct Cluster {
     dir: tempfile::TempDir,
     port: u16,
     bindir: PathBuf,
@@ -17,7 +17,7 @@ pub struct Cluster {
 
 /// The folder with initdb, pg_ctl, psql, pg_dump and pg_restore: `PG_BINDIR`, else
 /// `pg_config --bindir`, else the newest `/usr/lib/postgresql/*/bin`.
-pub fn bindir() -> &'static Path {
+pub(crate) fn bindir() -> &'static Path {
     static BINDIR: OnceLock<PathBuf> = OnceLock::new();
     BINDIR.get_or_init(|| {
         let has_server = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
@@ -65,8 +65,7 @@ fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
 fn free_port() -> u16 {
@@ -77,12 +76,12 @@ fn free_port() -> u16 {
 }
 
 impl Cluster {
-    pub fn start() -> Cluster {
+    pub(crate) fn start() -> Cluster {
         Cluster::start_with(&[])
     }
 
     /// A cluster whose server starts with `settings` (`name=value`) on top of the usual ones.
-    pub fn start_with(settings: &[&str]) -> Cluster {
+    pub(crate) fn start_with(settings: &[&str]) -> Cluster {
         let cluster = Cluster::empty(settings);
         let data = cluster.data_dir();
         cluster.server_command("initdb", |c| {
@@ -129,7 +128,7 @@ impl Cluster {
 
     /// A streaming standby of this cluster (`pg_basebackup -R`), started, connecting as
     /// `application_name`, the name `synchronous_standby_names` knows it by.
-    pub fn standby(&self, application_name: &str) -> Cluster {
+    pub(crate) fn standby(&self, application_name: &str) -> Cluster {
         let standby = Cluster::empty(&[]);
         let conninfo = format!(
             "host={} port={} user=postgres application_name={application_name}",
@@ -152,7 +151,7 @@ impl Cluster {
     }
 
     /// Stops the server cleanly; `resume` starts it again.
-    pub fn stop(&self) {
+    pub(crate) fn stop(&self) {
         self.server_command("pg_ctl", |c| {
             c.arg("-D")
                 .arg(self.data_dir())
@@ -160,18 +159,18 @@ impl Cluster {
         });
     }
 
-    pub fn resume(&self) {
+    pub(crate) fn resume(&self) {
         self.pg_ctl_start();
     }
 
     /// `ALTER SYSTEM SET name = value` and a reload.
-    pub fn set(&self, name: &str, value: &str) {
+    pub(crate) fn set(&self, name: &str, value: &str) {
         self.query("postgres", &format!("ALTER SYSTEM SET {name} = '{value}'"));
         self.query("postgres", "SELECT pg_reload_conf()");
     }
 
     /// The server's major version (14, ..., 18).
-    pub fn major(&self) -> u32 {
+    pub(crate) fn major(&self) -> u32 {
         self.query("postgres", "SHOW server_version_num")
             .trim()
             .parse::<u32>()
@@ -200,7 +199,7 @@ impl Cluster {
 
     /// Stops the server as a crash or a failover does (`pg_ctl stop -m immediate`: no
     /// checkpoint, crash recovery at the next start) and starts it again.
-    pub fn crash_and_restart(&self) {
+    pub(crate) fn crash_and_restart(&self) {
         self.server_command("pg_ctl", |c| {
             c.arg("-D")
                 .arg(self.data_dir())
@@ -213,11 +212,11 @@ impl Cluster {
         self.dir.path().join("data")
     }
 
-    pub fn socket_dir(&self) -> PathBuf {
+    pub(crate) fn socket_dir(&self) -> PathBuf {
         self.dir.path().to_owned()
     }
 
-    pub fn bindir(&self) -> &Path {
+    pub(crate) fn bindir(&self) -> &Path {
         &self.bindir
     }
 
@@ -246,7 +245,7 @@ impl Cluster {
     }
 
     /// A command with the libpq environment of this cluster, its binaries first on PATH.
-    pub fn command(&self, program: impl AsRef<OsStr>, database: &str) -> Command {
+    pub(crate) fn command(&self, program: impl AsRef<OsStr>, database: &str) -> Command {
         let mut command = Command::new(program);
         let path = std::env::var_os("PATH").unwrap_or_default();
         let mut paths = vec![self.bindir.clone()];
@@ -266,7 +265,7 @@ impl Cluster {
 
     /// Runs a PostgreSQL client program (psql, pg_dump, pg_restore) against `database`, as the
     /// test's own harness (application name `restage test harness`).
-    pub fn client(&self, program: &str, database: &str, args: &[&str]) -> Output {
+    pub(crate) fn client(&self, program: &str, database: &str, args: &[&str]) -> Output {
         self.command(self.bindir.join(program), database)
             .env("PGAPPNAME", "restage test harness")
             .args(args)
@@ -275,7 +274,7 @@ impl Cluster {
     }
 
     /// `psql -X -v ON_ERROR_STOP=1 -At -c sql`, which must succeed; its stdout.
-    pub fn query(&self, database: &str, sql: &str) -> String {
+    pub(crate) fn query(&self, database: &str, sql: &str) -> String {
         let out = self.client(
             "psql",
             database,
@@ -290,7 +289,7 @@ impl Cluster {
     }
 
     /// `psql -f file`, which must succeed.
-    pub fn run_file(&self, database: &str, file: &Path) {
+    pub(crate) fn run_file(&self, database: &str, file: &Path) {
         let file = file.to_str().expect("UTF-8 path");
         let out = self.client(
             "psql",
@@ -304,7 +303,7 @@ impl Cluster {
         );
     }
 
-    pub fn create_database(&self, name: &str) {
+    pub(crate) fn create_database(&self, name: &str) {
         self.query("postgres", &format!("CREATE DATABASE \"{name}\""));
     }
 }

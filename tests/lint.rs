@@ -60,7 +60,7 @@ fn every_fixture_gives_the_findings_it_states() {
                     "--deny".as_ref(),
                     "warnings".as_ref(),
                 ])
-                .status(if warnings > 0 { 1 } else { 0 })
+                .status(i32::from(warnings > 0))
                 .run();
             let mut summary = match warnings {
                 0 => "no findings".to_owned(),

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use restage::compile::VERSIONS;
 
-use crate::test::{EXAMPLES, Test, example};
+use crate::test::{EXAMPLES, compiled_example};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).to_owned()
@@ -30,15 +30,7 @@ fn file_names(dir: &str) -> BTreeSet<String> {
 fn written_snapshots() -> BTreeSet<String> {
     let mut written = BTreeSet::new();
     for name in EXAMPLES {
-        let out = tempfile::tempdir().expect("temp dir");
-        Test::new()
-            .args([
-                "compile".as_ref(),
-                example(name).as_os_str(),
-                "--out".as_ref(),
-                out.path().as_os_str(),
-            ])
-            .run();
+        let out = compiled_example(name);
         for file in crate::compile::tree(out.path()).keys() {
             written.insert(format!("artifact@{name}__{}.snap", file.replace('/', "__")));
         }

@@ -4,20 +4,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use crate::test::{EXAMPLES, Test, example, snapshot_settings};
-
-fn compiled(name: &str) -> tempfile::TempDir {
-    let out = tempfile::tempdir().expect("temp dir");
-    Test::new()
-        .args([
-            "compile".as_ref(),
-            example(name).as_os_str(),
-            "--out".as_ref(),
-            out.path().as_os_str(),
-        ])
-        .run();
-    out
-}
+use crate::test::{EXAMPLES, Test, compiled_example, example, snapshot_settings};
 
 fn sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -29,7 +16,7 @@ fn sha256(bytes: &[u8]) -> String {
 #[test]
 fn explain_prints_the_review_that_compile_writes() {
     for name in EXAMPLES {
-        let out = compiled(name);
+        let out = compiled_example(name);
         let review = std::fs::read_to_string(out.path().join("REVIEW.md")).expect("REVIEW.md");
         Test::new()
             .args(["explain".as_ref(), example(name).as_os_str()])
@@ -43,7 +30,7 @@ fn explain_prints_the_review_that_compile_writes() {
 #[test]
 fn the_review_signs_off_every_artifact_by_sha256() {
     for name in EXAMPLES {
-        let out = compiled(name);
+        let out = compiled_example(name);
         let review = std::fs::read_to_string(out.path().join("REVIEW.md")).expect("REVIEW.md");
         let manifest: serde_json::Value = serde_json::from_str(
             &std::fs::read_to_string(out.path().join("manifest.json")).expect("manifest"),
@@ -71,7 +58,7 @@ fn the_review_signs_off_every_artifact_by_sha256() {
 #[test]
 fn graphs_of_the_examples() {
     for name in EXAMPLES {
-        let out = compiled(name);
+        let out = compiled_example(name);
         let review = std::fs::read_to_string(out.path().join("REVIEW.md")).expect("REVIEW.md");
         let mermaid = Test::new()
             .args(["graph".as_ref(), example(name).as_os_str()])

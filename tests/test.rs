@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-pub struct Test {
+pub(crate) struct Test {
     args: Vec<OsString>,
     dir: PathBuf,
     env: Vec<(String, String)>,
@@ -16,13 +16,13 @@ pub struct Test {
 }
 
 /// What a run printed, for checks beyond exact equality.
-pub struct Output {
+pub(crate) struct Output {
     pub stdout: String,
     pub stderr: String,
 }
 
 impl Test {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Test {
             args: Vec::new(),
             dir: Path::new(env!("CARGO_MANIFEST_DIR")).to_owned(),
@@ -34,43 +34,46 @@ impl Test {
         }
     }
 
-    pub fn args<I: IntoIterator<Item = S>, S: Into<OsString>>(mut self, args: I) -> Self {
+    pub(crate) fn args<I: IntoIterator<Item = S>, S: Into<OsString>>(mut self, args: I) -> Self {
         self.args.extend(args.into_iter().map(Into::into));
         self
     }
 
     /// Runs in `dir`, relative to the crate root unless absolute.
-    pub fn current_dir(mut self, dir: impl AsRef<Path>) -> Self {
+    pub(crate) fn current_dir(mut self, dir: impl AsRef<Path>) -> Self {
         self.dir = self.dir.join(dir);
         self
     }
 
-    pub fn env(mut self, key: &str, value: &str) -> Self {
+    pub(crate) fn env(mut self, key: &str, value: &str) -> Self {
         self.env.push((key.to_owned(), value.to_owned()));
         self
     }
 
-    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+    pub(crate) fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
         self.stdin = bytes.into();
         self
     }
 
-    pub fn status(mut self, status: i32) -> Self {
+    pub(crate) fn status(mut self, status: i32) -> Self {
         self.status = status;
         self
     }
 
-    pub fn stdout(mut self, text: impl Into<String>) -> Self {
+    pub(crate) fn stdout(mut self, text: impl Into<String>) -> Self {
         self.stdout = Some(text.into());
         self
     }
 
-    pub fn stderr(mut self, text: impl Into<String>) -> Self {
+    pub(crate) fn stderr(mut self, text: impl Into<String>) -> Self {
         self.stderr = Some(text.into());
         self
     }
 
-    pub fn run(self) -> Output {
+    /// Runs restage and checks what was asked for; a failure points at the calling test's line
+    /// and shows a mismatched stream as a diff.
+    #[track_caller]
+    pub(crate) fn run(self) -> Output {
         let mut child = Command::new(env!("CARGO_BIN_EXE_restage"))
             .args(&self.args)
             .current_dir(&self.dir)
@@ -102,18 +105,34 @@ impl Test {
             "exit status of {}",
             context()
         );
-        if let Some(expected) = &self.stdout {
-            assert_eq!(&stdout, expected, "stdout of {}", context());
-        }
-        if let Some(expected) = &self.stderr {
-            assert_eq!(&stderr, expected, "stderr of {}", context());
+        for (stream, expected, actual) in [
+            ("stdout", &self.stdout, &stdout),
+            ("stderr", &self.stderr, &stderr),
+        ] {
+            if let Some(expected) = expected {
+                assert!(
+                    actual == expected,
+                    "{stream} of restage {:?} differs (- expected, + actual):\n{}",
+                    self.args,
+                    diff(expected, actual)
+                );
+            }
         }
         Output { stdout, stderr }
     }
 }
 
+/// A unified diff of two texts, for assertion messages that show what changed, not two walls.
+pub(crate) fn diff(expected: &str, actual: &str) -> String {
+    similar::TextDiff::from_lines(expected, actual)
+        .unified_diff()
+        .context_radius(3)
+        .header("expected", "actual")
+        .to_string()
+}
+
 /// insta settings that keep every snapshot in the top-level `snapshots/` folder.
-pub fn snapshot_settings() -> insta::Settings {
+pub(crate) fn snapshot_settings() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path("../snapshots");
     settings.set_prepend_module_to_snapshot(false);
@@ -121,17 +140,31 @@ pub fn snapshot_settings() -> insta::Settings {
     settings
 }
 
-pub fn fixture(name: &str) -> PathBuf {
+pub(crate) fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name)
 }
 
 /// The example plans shipped in `plans/`.
-pub const EXAMPLES: &[&str] = &["kitchen", "pagila"];
+pub(crate) const EXAMPLES: &[&str] = &["kitchen", "pagila"];
+
+/// Example `name` compiled into a fresh folder, which lives as long as the value.
+pub(crate) fn compiled_example(name: &str) -> tempfile::TempDir {
+    let out = tempfile::tempdir().expect("temp dir");
+    Test::new()
+        .args([
+            "compile".as_ref(),
+            example(name).as_os_str(),
+            "--out".as_ref(),
+            out.path().as_os_str(),
+        ])
+        .run();
+    out
+}
 
 /// The plan file of example `name`.
-pub fn example(name: &str) -> PathBuf {
+pub(crate) fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("plans")
         .join(name)

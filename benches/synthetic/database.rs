@@ -18,7 +18,7 @@
 use std::fmt::Write as _;
 
 /// Entries a table has in the listing.
-pub const ENTRIES_PER_TABLE: usize = 11;
+pub(crate) const ENTRIES_PER_TABLE: usize = 11;
 
 /// What one kind of entry of a table looks like.
 struct Kind {
@@ -133,13 +133,13 @@ const ROOT_KEY: u32 = 216;
 const ROOT_DATA: u32 = 217;
 const FIRST_ID: u32 = 1000;
 
-pub struct Database {
+pub(crate) struct Database {
     pub listing: Vec<u8>,
     pub schema: Vec<u8>,
 }
 
 /// The name of table `n`.
-pub fn table(n: usize) -> String {
+pub(crate) fn table(n: usize) -> String {
     format!("item_{n:06}")
 }
 
@@ -162,7 +162,7 @@ fn deps(n: usize, kind: usize) -> Vec<u32> {
 }
 
 /// The listing and schema SQL of a database of `tables` tables.
-pub fn database(tables: usize) -> Database {
+pub(crate) fn database(tables: usize) -> Database {
     let mut listing = String::new();
     let mut schema = String::from(SCHEMA_HEADER);
     let _ = write!(
@@ -241,7 +241,7 @@ pub fn database(tables: usize) -> Database {
 }
 
 /// A plan restoring the first `tables` tables, reading `listing` and `schema` from its folder.
-pub fn plan(tables: usize, listing: &str, schema: &str) -> String {
+pub(crate) fn plan(tables: usize, listing: &str, schema: &str) -> String {
     let mut plan = format!(
         "restage: 1\nname: bench\nsource:\n  listing: {listing}\n  schema: {schema}\n  dump: /backups/bench.dump\nstaging:\n  unlogged: true\ntables:\n"
     );

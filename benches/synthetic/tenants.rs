@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 const PAGILA: &[u8] = include_bytes!("../../tests/fixtures/pagila-pg18.vtoc");
 
 /// A `pg_restore -l -v` listing of at least `entries` entries.
-pub fn listing(entries: usize) -> Vec<u8> {
+pub(crate) fn listing(entries: usize) -> Vec<u8> {
     let toc = restage::toc::parse("pagila-pg18.vtoc", PAGILA).expect("fixture parses");
     let stride = toc.entries.iter().map(|e| e.id).max().expect("entries") + 1;
     let copies = entries.div_ceil(toc.entries.len());

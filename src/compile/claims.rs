@@ -37,7 +37,7 @@ pub struct Step {
 }
 
 /// What each step does and which locks it takes on production, in run order.
-pub fn steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
+pub(super) fn steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
     let facts = Facts::new(analysis, model);
     let timeout = &analysis.plan.cutover.lock_timeout.to_postgres();
     let units = model.units.len();

@@ -32,7 +32,7 @@ pub struct Drift {
     pub views: Vec<String>,
 }
 
-pub fn drift(resolved: &Resolved, schema: &SchemaSql, server_major: u32) -> Drift {
+pub(super) fn drift(resolved: &Resolved, schema: &SchemaSql, server_major: u32) -> Drift {
     let mut rows: Vec<Definition> = Vec::new();
     let mut tables = Vec::new();
     let mut parents = Vec::new();

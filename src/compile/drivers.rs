@@ -44,7 +44,7 @@ pub struct DriverFacts<'a> {
 
 /// The waits between the attempts of a driver that tries `retries` more times: 1, 2, 4, 8, then
 /// 16 seconds.
-pub fn backoff(retries: u32) -> Vec<u64> {
+pub(super) fn backoff(retries: u32) -> Vec<u64> {
     (0..retries).map(|retry| 1 << retry.min(4)).collect()
 }
 

@@ -121,21 +121,18 @@ impl AcquisitionBuilder {
     }
 
     fn push(&mut self, name: &str, how: How, production: bool) {
-        match self.position.get(name) {
-            // Locked already, earlier in the order: in the stronger of the two modes.
-            Some(&at) => {
-                if let (How::Lock(held), How::Lock(wanted)) = (self.items[at].how, how) {
-                    self.items[at].how = How::Lock(held.max(wanted));
-                }
+        // Locked already, earlier in the order: in the stronger of the two modes.
+        if let Some(&at) = self.position.get(name) {
+            if let (How::Lock(held), How::Lock(wanted)) = (self.items[at].how, how) {
+                self.items[at].how = How::Lock(held.max(wanted));
             }
-            None => {
-                self.position.insert(name.to_owned(), self.items.len());
-                self.items.push(Item {
-                    name: name.to_owned(),
-                    how,
-                    production,
-                });
-            }
+        } else {
+            self.position.insert(name.to_owned(), self.items.len());
+            self.items.push(Item {
+                name: name.to_owned(),
+                how,
+                production,
+            });
         }
     }
 

@@ -86,7 +86,7 @@ pub const VERSIONS: Versions = Versions {
 /// How long a session may sit idle inside a transaction that holds locks on production before
 /// the server ends it (`idle_in_transaction_session_timeout`), in milliseconds: psql sends a
 /// script's statements one after another, so only a stopped client is ever idle that long.
-pub const IDLE_MS: u64 = 1000;
+pub(super) const IDLE_MS: u64 = 1000;
 
 /// Shared by every artifact.
 #[derive(Debug, Serialize)]
@@ -486,20 +486,16 @@ fn dumped_from_major(toc: &Toc) -> u32 {
 /// contain its own delimiter, and every name and definition in a DO block comes from the
 /// inputs.
 fn dollar_tag(inputs: &[&[u8]]) -> String {
-    (0..)
-        .map(|n| {
-            if n == 0 {
-                "$restage$".to_owned()
-            } else {
-                format!("$restage_{n}$")
-            }
-        })
-        .find(|tag| {
-            !inputs
-                .iter()
-                .any(|input| memchr::memmem::find(input, tag.as_bytes()).is_some())
-        })
-        .unwrap_or_default()
+    let mut tag = "$restage$".to_owned();
+    let mut n = 0;
+    while inputs
+        .iter()
+        .any(|input| memchr::memmem::find(input, tag.as_bytes()).is_some())
+    {
+        n += 1;
+        tag = format!("$restage_{n}$");
+    }
+    tag
 }
 
 fn label(name: &QualifiedName) -> String {

@@ -10,12 +10,12 @@ pub struct Location {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LineIndex {
+pub(crate) struct LineIndex {
     starts: Vec<usize>,
 }
 
 impl LineIndex {
-    pub fn new(text: &str) -> LineIndex {
+    pub(crate) fn new(text: &str) -> LineIndex {
         LineIndex {
             starts: std::iter::once(0)
                 .chain(text.match_indices('\n').map(|(at, _)| at + 1))
@@ -24,7 +24,7 @@ impl LineIndex {
     }
 
     /// Where byte `offset` of `text` (the text this index was made from) is.
-    pub fn location(&self, text: &str, offset: usize) -> Location {
+    pub(crate) fn location(&self, text: &str, offset: usize) -> Location {
         let mut offset = offset.min(text.len());
         while !text.is_char_boundary(offset) {
             offset -= 1;
@@ -38,7 +38,7 @@ impl LineIndex {
     }
 
     /// The byte offset of `location` in `text`, if the text has it.
-    pub fn offset(&self, text: &str, location: Location) -> Option<usize> {
+    pub(crate) fn offset(&self, text: &str, location: Location) -> Option<usize> {
         let start = *self.starts.get(location.line.checked_sub(1)?)?;
         let line = text[start..].split('\n').next().unwrap_or_default();
         if location.column == line.chars().count() + 1 {

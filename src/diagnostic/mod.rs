@@ -5,13 +5,13 @@
 //! Actions (workflow annotations).
 
 mod lines;
-pub mod report;
+pub(crate) mod report;
 
 use std::sync::Arc;
 
 use serde::Serialize;
 
-pub use lines::{LineIndex, Location};
+pub(crate) use lines::{LineIndex, Location};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -40,7 +40,7 @@ impl Format {
 }
 
 /// `diagnostics` in `format`; `color` only matters to the human drawing.
-pub fn render(format: Format, diagnostics: &[Diagnostic], color: bool) -> String {
+pub(crate) fn render(format: Format, diagnostics: &[Diagnostic], color: bool) -> String {
     match format {
         Format::Human => human(diagnostics, color),
         Format::Json => json(diagnostics, &[]),
@@ -49,7 +49,7 @@ pub fn render(format: Format, diagnostics: &[Diagnostic], color: bool) -> String
 }
 
 /// Each diagnostic drawn as miette draws it, a blank line between.
-pub fn human(diagnostics: &[Diagnostic], color: bool) -> String {
+pub(crate) fn human(diagnostics: &[Diagnostic], color: bool) -> String {
     let theme = if color && std::env::var_os("NO_COLOR").is_none() {
         GraphicalTheme::unicode()
     } else {
@@ -93,7 +93,7 @@ fn one_line(diagnostic: &Diagnostic) -> String {
 }
 
 /// `{"diagnostics": [...]}`, with `fields` before them (`"plan": ...` for lint).
-pub fn json(diagnostics: &[Diagnostic], fields: &[(&str, serde_json::Value)]) -> String {
+pub(crate) fn json(diagnostics: &[Diagnostic], fields: &[(&str, serde_json::Value)]) -> String {
     let mut object = serde_json::Map::new();
     for (key, value) in fields {
         object.insert((*key).to_owned(), value.clone());
@@ -109,7 +109,7 @@ pub fn json(diagnostics: &[Diagnostic], fields: &[(&str, serde_json::Value)]) ->
 }
 
 /// One workflow command a line: `::error file=F,line=L,col=C,endLine=..,endColumn=..,title=CODE::message`.
-pub fn github(diagnostics: &[Diagnostic]) -> String {
+pub(crate) fn github(diagnostics: &[Diagnostic]) -> String {
     let mut out = String::new();
     for diagnostic in diagnostics {
         let command = match diagnostic.severity {

@@ -4,51 +4,51 @@
 
 /// One kind of finding.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Rule {
+pub(crate) struct Rule {
     pub code: &'static str,
     pub name: &'static str,
     /// What to do about it.
     pub help: &'static str,
 }
 
-pub const INBOUND_FOREIGN_KEYS: Rule = Rule {
+pub(crate) const INBOUND_FOREIGN_KEYS: Rule = Rule {
     code: "L001",
     name: "inbound-foreign-keys",
     help: "the cutover drops them and adds them back NOT VALID, holding ACCESS EXCLUSIVE on those tables for the cutover too; 55-after-cutover.sql validates them, reading every row of those tables (reads and writes go on meanwhile)",
 };
-pub const DEPENDENT_VIEWS: Rule = Rule {
+pub(crate) const DEPENDENT_VIEWS: Rule = Rule {
     code: "L002",
     name: "dependent-views",
     help: "the cutover re-creates them: views with CREATE OR REPLACE VIEW (ACCESS EXCLUSIVE on each view for the cutover); materialized views are dropped and created empty, so queries on them fail until 55-after-cutover.sql refreshes them",
 };
-pub const SHARED_SEQUENCE: Rule = Rule {
+pub(crate) const SHARED_SEQUENCE: Rule = Rule {
     code: "L003",
     name: "shared-sequence",
     help: "the cutover moves it past every restored value, which those tables then skip; a rollback does not move it back",
 };
-pub const DEFAULT_PARTITION: Rule = Rule {
+pub(crate) const DEFAULT_PARTITION: Rule = Rule {
     code: "L004",
     name: "default-partition",
     help: "rows outside every other partition's bound live there: check that the dump's default partition holds what you expect. Its swap is attached last; adding a partition to the table later makes PostgreSQL read the default partition",
 };
-pub const NO_KEY: Rule = Rule {
+pub(crate) const NO_KEY: Rule = Rule {
     code: "L005",
     name: "no-key",
     help: "40-verify.sql can only count its rows: a duplicated row cannot be told apart, and a publication needs REPLICA IDENTITY FULL to replicate its updates and deletes",
 };
-pub const UNLOGGED_STAGING: Rule = Rule {
+pub(crate) const UNLOGGED_STAGING: Rule = Rule {
     code: "L006",
     name: "unlogged-staging",
     help: "a crash or failover empties them (rerun 20-load.sh), and SET LOGGED in 30-build.sql writes each whole table to WAL at once, which standbys must replay: plan for that volume and replication lag, or set staging: unlogged: false to write WAL during the load instead. Writing unlogged: true in the plan acknowledges this and silences it",
 };
-pub const NO_DATA: Rule = Rule {
+pub(crate) const NO_DATA: Rule = Rule {
     code: "L007",
     name: "no-data",
     help: "the restored table will be empty, and production's rows replaced by none; 40-verify.sql stops the restore unless the table has min_rows: 0. Make the listing from a dump that holds its data, or, if an empty table is intended, set min_rows: 0 and allow L007",
 };
 
 /// Every rule, by code.
-pub const RULES: &[&Rule] = &[
+pub(crate) const RULES: &[&Rule] = &[
     &INBOUND_FOREIGN_KEYS,
     &DEPENDENT_VIEWS,
     &SHARED_SEQUENCE,
@@ -59,7 +59,7 @@ pub const RULES: &[&Rule] = &[
 ];
 
 /// The rule a plan's `lint: allow:` names, by code (`L002`) or name (`dependent-views`).
-pub fn rule(code_or_name: &str) -> Option<&'static Rule> {
+pub(crate) fn rule(code_or_name: &str) -> Option<&'static Rule> {
     RULES
         .iter()
         .copied()

@@ -14,7 +14,7 @@ use crate::plan::{ResolvedTable, SequenceKind};
 use crate::sql::QualifiedName;
 use crate::toc::{Desc, Entry};
 
-pub mod codes;
+pub(crate) mod codes;
 
 use codes::{
     DEFAULT_PARTITION, DEPENDENT_VIEWS, INBOUND_FOREIGN_KEYS, NO_DATA, NO_KEY, Rule,
@@ -45,14 +45,14 @@ impl Finding {
             .at(plan, self.span.offset(), self.span.len(), &self.label)
             .help(self.help);
         diagnostic.name = Some(self.name.to_owned());
-        diagnostic.table = self.table.clone();
+        diagnostic.table.clone_from(&self.table);
         diagnostic.allowed = Some(self.allowed);
         diagnostic
     }
 }
 
 /// Every finding for an analysed plan, in the order of the plan file.
-pub fn findings(analysis: &Analysis) -> Vec<Finding> {
+pub(crate) fn findings(analysis: &Analysis) -> Vec<Finding> {
     let facts = Facts::new(analysis);
     let mut found = Vec::new();
     let plan = &analysis.plan;
@@ -275,7 +275,7 @@ impl<'a> Facts<'a> {
                 let table = match &user.desc {
                     Desc::Default => schema
                         .block(user.id)
-                        .and_then(|b| b.nextval_default())
+                        .and_then(super::schema::Block::nextval_default)
                         .filter(|(_, s)| *s == sequence.sequence)
                         .and_then(|_| {
                             user.deps
@@ -310,7 +310,11 @@ impl<'a> Facts<'a> {
 
     fn has_key(&self, table: &ResolvedTable) -> bool {
         let schema = &self.analysis.schema;
-        let keyed = |id: &u32| schema.block(*id).is_some_and(|b| b.makes_unique_key());
+        let keyed = |id: &u32| {
+            schema
+                .block(*id)
+                .is_some_and(super::schema::Block::makes_unique_key)
+        };
         table
             .units
             .iter()

@@ -125,7 +125,7 @@ pub(super) fn classify(
                     Desc::PublicationTable => found.publications.push(entry.id),
                     Desc::Comment | Desc::Acl => {}
                     Desc::SecurityLabel => {
-                        problems.push(refuse(entry, "restage does not carry security labels"))
+                        problems.push(refuse(entry, "restage does not carry security labels"));
                     }
                     Desc::View => {
                         views.insert(entry.id);
@@ -136,7 +136,11 @@ pub(super) fn classify(
                     Desc::Function | Desc::Procedure => {
                         functions.insert(entry.id);
                     }
-                    Desc::Table if schema.block(entry.id).is_some_and(|b| b.inherits()) => {
+                    Desc::Table
+                        if schema
+                            .block(entry.id)
+                            .is_some_and(super::super::schema::Block::inherits) =>
+                    {
                         if !unit_ids.contains(&entry.id) {
                             found.children.push(entry.id);
                         }
@@ -151,7 +155,7 @@ pub(super) fn classify(
                         Desc::Comment | Desc::Acl => found.comments_and_grants.push(entry.id),
                         // One on the table itself was refused above.
                         Desc::SecurityLabel if *id != unit.table_id => {
-                            problems.push(refuse(entry, "restage does not carry security labels"))
+                            problems.push(refuse(entry, "restage does not carry security labels"));
                         }
                         _ => {}
                     }
@@ -257,7 +261,7 @@ fn refused_dependent(
 }
 
 /// `VIEW public.reading_recent (listing line 94)`, `COMMENT on TABLE reading (listing line 77)`.
-pub fn describe(entry: &Entry) -> String {
+pub(super) fn describe(entry: &Entry) -> String {
     if matches!(entry.desc, Desc::Comment | Desc::Acl | Desc::SecurityLabel)
         && let Some(names) = entry.names()
     {

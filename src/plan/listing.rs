@@ -19,7 +19,7 @@ pub(super) struct Index<'t> {
 }
 
 impl<'t> Index<'t> {
-    pub fn new(toc: &'t Toc, schema: &'t SchemaSql) -> Self {
+    pub(super) fn new(toc: &'t Toc, schema: &'t SchemaSql) -> Self {
         let mut by_id = HashMap::with_capacity(toc.entries.len());
         let mut tables: HashMap<QualifiedName, Vec<&Entry>> = HashMap::new();
         for entry in &toc.entries {
@@ -54,15 +54,15 @@ impl<'t> Index<'t> {
     }
 
     /// Every entry that depends on `id`, in listing order.
-    pub fn all_dependents(&self, id: u32) -> impl Iterator<Item = &'t Entry> + 't {
+    pub(super) fn all_dependents(&self, id: u32) -> impl Iterator<Item = &'t Entry> + 't {
         self.toc.dependents_of(id)
     }
 
-    pub fn dependents(&self, id: u32, desc: Desc) -> impl Iterator<Item = &'t Entry> + '_ {
+    pub(super) fn dependents(&self, id: u32, desc: Desc) -> impl Iterator<Item = &'t Entry> + '_ {
         self.toc.dependents_of(id).filter(move |e| e.desc == desc)
     }
 
-    pub fn deps(&self, entry: &Entry, desc: Desc) -> impl Iterator<Item = &'t Entry> + '_ {
+    pub(super) fn deps(&self, entry: &Entry, desc: Desc) -> impl Iterator<Item = &'t Entry> + '_ {
         let mut seen = BTreeSet::new();
         entry
             .deps
@@ -74,21 +74,21 @@ impl<'t> Index<'t> {
     }
 
     /// TABLE entries that can be `name`.
-    pub fn tables_named(&self, name: &QualifiedName) -> Vec<&'t Entry> {
+    pub(super) fn tables_named(&self, name: &QualifiedName) -> Vec<&'t Entry> {
         self.tables.get(name).cloned().unwrap_or_default()
     }
 
     /// The tables a table inherits from, as its `CREATE TABLE ... INHERITS (...)` says.
-    pub fn inherits_of(&self, id: u32) -> Vec<QualifiedName> {
+    pub(super) fn inherits_of(&self, id: u32) -> Vec<QualifiedName> {
         self.schema
             .block(id)
-            .and_then(|b| b.create_table())
+            .and_then(super::super::schema::Block::create_table)
             .map(|t| t.inherits)
             .unwrap_or_default()
     }
 
     /// The entry's exact schema and name: from its schema SQL block, else from the listing.
-    pub fn qualified(&self, entry: &Entry) -> Option<QualifiedName> {
+    pub(super) fn qualified(&self, entry: &Entry) -> Option<QualifiedName> {
         if let Some(block) = self.schema.block(entry.id) {
             return Some(QualifiedName::new(
                 block.schema.clone()?,
@@ -100,7 +100,7 @@ impl<'t> Index<'t> {
     }
 
     /// The table and name of the constraint an entry's schema SQL adds.
-    pub fn added_constraint(&self, entry: &Entry) -> Option<(QualifiedName, String)> {
+    pub(super) fn added_constraint(&self, entry: &Entry) -> Option<(QualifiedName, String)> {
         self.schema.block(entry.id)?.added_constraint()
     }
 }
@@ -108,7 +108,11 @@ impl<'t> Index<'t> {
 /// The partition a `TABLE ATTACH` entry attaches: of its two TABLE dependencies, the one named
 /// by its tag.
 pub(super) fn attach_child(index: &Index, attach: &Entry) -> Option<u32> {
-    let child = match index.schema.block(attach.id).and_then(|b| b.attachment()) {
+    let child = match index
+        .schema
+        .block(attach.id)
+        .and_then(super::super::schema::Block::attachment)
+    {
         Some(attachment) => attachment.child,
         None => QualifiedName::new(attach.schema()?, attach.name()?),
     };

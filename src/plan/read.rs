@@ -218,12 +218,11 @@ impl Reader<'_> {
     }
 
     fn boolean(&mut self, node: &Node, what: &str) -> Option<bool> {
-        match node.value {
-            Value::Bool(b) => Some(b),
-            _ => {
-                self.expected(node, &format!("{what} (true or false)"));
-                None
-            }
+        if let Value::Bool(b) = node.value {
+            Some(b)
+        } else {
+            self.expected(node, &format!("{what} (true or false)"));
+            None
         }
     }
 
@@ -449,7 +448,7 @@ impl Reader<'_> {
         let text = self.string(node, what)?;
         let tokens = crate::sql::lexer::tokenize(&text);
         let name = match tokens.as_slice() {
-            [one] => one.ident_value(&text).map(|v| v.into_owned()),
+            [one] => one.ident_value(&text).map(std::borrow::Cow::into_owned),
             _ => None,
         };
         match name {
@@ -483,21 +482,18 @@ impl Reader<'_> {
         let mut first_listed: HashMap<QualifiedName, SourceSpan> = HashMap::new();
         let read: Vec<PlanTable> = items.iter().filter_map(|item| self.table(item)).collect();
         for table in read {
-            match first_listed.get(&table.name) {
-                Some(&first) => {
-                    self.problem(
-                        Problem::new(
-                            table.span,
-                            format!("{} is listed twice", table.name),
-                            "listed again",
-                        )
-                        .also(first, "first listed here"),
-                    );
-                }
-                None => {
-                    first_listed.insert(table.name.clone(), table.span);
-                    tables.push(table);
-                }
+            if let Some(&first) = first_listed.get(&table.name) {
+                self.problem(
+                    Problem::new(
+                        table.span,
+                        format!("{} is listed twice", table.name),
+                        "listed again",
+                    )
+                    .also(first, "first listed here"),
+                );
+            } else {
+                first_listed.insert(table.name.clone(), table.span);
+                tables.push(table);
             }
         }
         tables

@@ -133,7 +133,7 @@ fn resolve_table(
             Some(attach) => {
                 let block = schema
                     .block(attach.id)
-                    .and_then(|b| b.attachment())
+                    .and_then(super::super::schema::Block::attachment)
                     .ok_or_else(|| {
                         Problem::new(
                             table.span,
@@ -314,7 +314,7 @@ fn sequences_of(
     // Defaults written inside CREATE TABLE, when the sequence existed before the table.
     for (column, sequence) in schema
         .block(table.id)
-        .map(|b| b.inline_nextval_defaults())
+        .map(super::super::schema::Block::inline_nextval_defaults)
         .unwrap_or_default()
     {
         if uses.iter().any(|u| u.sequence == sequence) {

@@ -98,7 +98,7 @@ impl<R: Read> Input<R> {
         }
         let n = loop {
             match self.reader.read(&mut self.buf[self.end..]) {
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
                 other => break other?,
             }
         };

@@ -38,7 +38,7 @@ impl fmt::Display for Refusal {
     }
 }
 
-pub enum Outcome {
+pub(super) enum Outcome {
     /// Send this text on as it is.
     Pass(String),
     /// The statement goes on on the next line.
@@ -54,13 +54,13 @@ pub enum Outcome {
 
 /// A statement that may span lines.
 #[derive(Default)]
-pub struct Pending {
+pub(super) struct Pending {
     text: String,
     first_line: usize,
 }
 
 impl Pending {
-    pub fn push(&mut self, line_text: &str, line: usize, mapping: &Mapping) -> Outcome {
+    pub(super) fn push(&mut self, line_text: &str, line: usize, mapping: &Mapping) -> Outcome {
         if self.text.is_empty() {
             let trimmed = line_text.trim_start();
             if trimmed.is_empty() || trimmed.starts_with("--") {
@@ -114,7 +114,7 @@ impl Pending {
     }
 
     /// The statement the input ended inside, if any.
-    pub fn unfinished(&self) -> Option<(usize, String)> {
+    pub(super) fn unfinished(&self) -> Option<(usize, String)> {
         (!self.text.trim().is_empty()).then(|| (self.first_line, shorten(self.text.trim())))
     }
 }

@@ -175,7 +175,7 @@ pub fn split(file: &str, text: &str) -> Result<SchemaSql, Box<SchemaError>> {
             }
             index += 1;
         }
-        block.sql = block.sql.trim().to_owned();
+        trim_in_place(&mut block.sql);
         if let Some(previous) = schema.blocks.insert(id, block) {
             return Err(fail(
                 number,
@@ -200,13 +200,20 @@ pub fn split(file: &str, text: &str) -> Result<SchemaSql, Box<SchemaError>> {
     Ok(schema)
 }
 
+/// Trims `text` without a copy: a block of a large schema is megabytes of SQL.
+fn trim_in_place(text: &mut String) {
+    text.truncate(text.trim_end().len());
+    let start = text.len() - text.trim_start().len();
+    text.drain(..start);
+}
+
 /// `<name>; Type: <type>; Schema: <schema>; Owner: <owner>`, read from the right: the owner is
 /// last, and a name may hold `; `.
 fn read_name_line(block: &mut Block, fields: &str) -> Option<()> {
     let (rest, owner) = fields.rsplit_once("; Owner: ")?;
     let (rest, schema) = rest.rsplit_once("; Schema: ")?;
     let (name, desc) = rest.rsplit_once("; Type: ")?;
-    block.name = name.to_owned();
+    name.clone_into(&mut block.name);
     block.desc = Desc::from_text(desc);
     block.schema = (schema != "-").then(|| schema.to_owned());
     block.owner = (!owner.is_empty()).then(|| owner.to_owned());

@@ -140,7 +140,11 @@ impl Block {
                         "LIKE",
                     ];
                     column = (!NOT_COLUMNS.iter().any(|w| token.is_word(&self.sql, w)))
-                        .then(|| token.ident_value(&self.sql).map(|v| v.into_owned()))
+                        .then(|| {
+                            token
+                                .ident_value(&self.sql)
+                                .map(std::borrow::Cow::into_owned)
+                        })
                         .flatten();
                     continue;
                 }

@@ -86,7 +86,7 @@ fn reads_identity_ownership_and_attachments() {
         Some("DEFAULT".into())
     );
     assert_eq!(
-        schema.block(3296).and_then(|b| b.nextval_default()),
+        schema.block(3296).and_then(super::Block::nextval_default),
         Some((
             "id".into(),
             QualifiedName::new("public", "event_base_id_seq")
@@ -211,22 +211,22 @@ fn statements_constraints_publications_and_routines() {
         Some("ALTER TABLE public.reading OWNER TO postgres;")
     );
     assert_eq!(
-        schema.block(219).and_then(|b| b.table_owner()),
+        schema.block(219).and_then(super::Block::table_owner),
         Some("postgres".to_owned())
     );
     assert_eq!(
-        schema.block(3351).and_then(|b| b.added_constraint()),
+        schema.block(3351).and_then(super::Block::added_constraint),
         Some((
             QualifiedName::new("public", "reading_annotation"),
             "reading_annotation_reading_id_fkey".to_owned()
         ))
     );
     assert_eq!(
-        schema.block(3504).and_then(|b| b.publication()),
+        schema.block(3504).and_then(super::Block::publication),
         Some("readings_pub".to_owned())
     );
     assert_eq!(
-        schema.block(241).and_then(|b| b.routine_signature()),
+        schema.block(241).and_then(super::Block::routine_signature),
         Some(("PROCEDURE", "app.noop(IN x integer)".to_owned()))
     );
     // SET lines pg_restore writes between entries are not part of any definition.

@@ -86,15 +86,12 @@ impl<'a> Cursor<'a> {
             .peek()
             .filter(|t| t.kind == Kind::Number)
             .and_then(|t| t.text(self.src).parse::<i64>().ok());
-        match value {
-            Some(v) => {
-                self.pos += 1;
-                Some(if negative { -v } else { v })
-            }
-            None => {
-                self.pos = start;
-                None
-            }
+        if let Some(v) = value {
+            self.pos += 1;
+            Some(if negative { -v } else { v })
+        } else {
+            self.pos = start;
+            None
         }
     }
 

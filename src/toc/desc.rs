@@ -145,7 +145,7 @@ static BY_FIRST_WORD: LazyLock<HashMap<&'static str, Vec<&'static (&'static str,
 
 /// The longest known desc at the start of `text` that is followed by a space, and the text
 /// after that space.
-pub fn match_known(text: &str) -> Option<(Desc, &str)> {
+pub(super) fn match_known(text: &str) -> Option<(Desc, &str)> {
     let first = text.split(' ').next()?;
     BY_FIRST_WORD.get(first)?.iter().find_map(|(known, desc)| {
         text.strip_prefix(known)

@@ -25,14 +25,14 @@ pub struct Names<'a> {
 
 /// Where schema, name and owner lie in a line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Split {
+pub(super) struct Split {
     schema: Option<Range<usize>>,
     name: Range<usize>,
     owner: Option<Range<usize>>,
 }
 
 impl Split {
-    pub fn read<'a>(&self, line: &'a str) -> Names<'a> {
+    pub(super) fn read<'a>(&self, line: &'a str) -> Names<'a> {
         Names {
             schema: self.schema.clone().map(|r| &line[r]),
             name: &line[self.name.clone()],
@@ -43,14 +43,14 @@ impl Split {
 
 /// Every split the listing supports for one entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Readings {
+pub(super) enum Readings {
     One(Split),
     /// Two or more.
     Many(Vec<Split>),
 }
 
 impl Readings {
-    pub fn as_slice(&self) -> &[Split] {
+    pub(super) fn as_slice(&self) -> &[Split] {
         match self {
             Readings::One(split) => std::slice::from_ref(split),
             Readings::Many(splits) => splits,
@@ -71,10 +71,10 @@ impl Readings {
 
 /// The schemas a listing knows by name.
 #[derive(Debug, Default)]
-pub struct KnownSchemas(HashSet<String>);
+pub(super) struct KnownSchemas(HashSet<String>);
 
 impl KnownSchemas {
-    pub fn new<'a>(listed: impl IntoIterator<Item = &'a str>) -> Self {
+    pub(super) fn new<'a>(listed: impl IntoIterator<Item = &'a str>) -> Self {
         let mut known: HashSet<String> = listed.into_iter().map(str::to_owned).collect();
         known.insert("public".to_owned());
         known.insert("pg_catalog".to_owned());
@@ -88,7 +88,7 @@ impl KnownSchemas {
 
 /// The byte length of what precedes the owner, and the owner's range: the owner is the last
 /// token, or none when the remainder ends in the space that precedes an empty owner.
-pub fn split_owner(remainder: &str) -> (usize, Option<Range<usize>>) {
+pub(super) fn split_owner(remainder: &str) -> (usize, Option<Range<usize>>) {
     match remainder.rfind(' ') {
         Some(at) if at + 1 == remainder.len() => (at, None),
         Some(at) => (at, Some(at + 1..remainder.len())),
@@ -97,7 +97,7 @@ pub fn split_owner(remainder: &str) -> (usize, Option<Range<usize>>) {
 }
 
 /// Every reading of `line[at..]` as `<schema> <name> <owner>`.
-pub fn resolve(line: &str, at: usize, known: &KnownSchemas) -> Readings {
+pub(super) fn resolve(line: &str, at: usize, known: &KnownSchemas) -> Readings {
     if let Some(readings) = resolve_known(line, at, known) {
         return readings;
     }
@@ -112,7 +112,7 @@ pub fn resolve(line: &str, at: usize, known: &KnownSchemas) -> Readings {
 }
 
 /// The readings whose schema is one the listing knows (or `-`); `None` when none fits.
-pub fn resolve_known(line: &str, at: usize, known: &KnownSchemas) -> Option<Readings> {
+pub(super) fn resolve_known(line: &str, at: usize, known: &KnownSchemas) -> Option<Readings> {
     let (body, owner) = body_and_owner(line, at);
     Readings::collect(splits(line, body, owner).filter(|s| {
         s.schema

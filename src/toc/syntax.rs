@@ -19,7 +19,7 @@ use super::desc::{self, Desc};
 
 /// Where a line stopped making sense, and what the grammar expected there.
 #[derive(Debug, PartialEq)]
-pub struct SyntaxError<'a> {
+pub(super) struct SyntaxError<'a> {
     pub at: &'a str,
     pub expected: &'static str,
 }
@@ -57,14 +57,14 @@ type Res<'a, O> = IResult<&'a str, O, SyntaxError<'a>>;
 
 /// An entry's desc: one pg_dump writes, or a word this parser does not know.
 #[derive(Debug, PartialEq)]
-pub enum ObjectType<'a> {
+pub(super) enum ObjectType<'a> {
     Known(Desc),
     Unknown(&'a str),
 }
 
 /// The part of an entry line that syntax alone can split.
 #[derive(Debug, PartialEq)]
-pub struct EntryLine<'a> {
+pub(super) struct EntryLine<'a> {
     pub id: u32,
     pub tableoid: u32,
     pub oid: u32,
@@ -74,7 +74,7 @@ pub struct EntryLine<'a> {
 }
 
 /// `<dumpId>; <tableoid> <oid> <desc> <remainder>`
-pub fn entry_line(input: &str) -> Result<EntryLine<'_>, SyntaxError<'_>> {
+pub(super) fn entry_line(input: &str) -> Result<EntryLine<'_>, SyntaxError<'_>> {
     let parser = (
         context("a dump id (a positive number)", dec_u32),
         context("\"; \" after the dump id", tag("; ")),
@@ -132,7 +132,7 @@ fn remainder(input: &str) -> Res<'_, &str> {
 }
 
 /// `;<TAB>depends on: 217 216 217`; `None` when the line is not a depends-on line.
-pub fn depends_line(input: &str) -> Option<Result<Vec<u32>, SyntaxError<'_>>> {
+pub(super) fn depends_line(input: &str) -> Option<Result<Vec<u32>, SyntaxError<'_>>> {
     let list = input.strip_prefix(";\tdepends on:")?;
     let mut parser = all_consuming((
         many0(preceded(char::<_, SyntaxError>(' '), dec_u32)),
@@ -157,12 +157,12 @@ pub fn depends_line(input: &str) -> Option<Result<Vec<u32>, SyntaxError<'_>>> {
 
 /// A header field: `;     <key>: <value>` (a `;` and exactly five spaces).
 #[derive(Debug, PartialEq)]
-pub struct HeaderField<'a> {
+pub(super) struct HeaderField<'a> {
     pub key: &'a str,
     pub value: &'a str,
 }
 
-pub fn header_field(input: &str) -> Option<HeaderField<'_>> {
+pub(super) fn header_field(input: &str) -> Option<HeaderField<'_>> {
     let parser = preceded(
         tag::<_, _, nom::error::Error<&str>>(";     "),
         (
@@ -180,12 +180,12 @@ pub fn header_field(input: &str) -> Option<HeaderField<'_>> {
 }
 
 /// `; Archive created at <timestamp>`
-pub fn created_at(input: &str) -> Option<&str> {
+pub(super) fn created_at(input: &str) -> Option<&str> {
     input.strip_prefix("; Archive created at ")
 }
 
 /// `<n> bytes`, the form of the Integer and Offset header fields.
-pub fn byte_count(input: &str) -> Result<u32, SyntaxError<'_>> {
+pub(super) fn byte_count(input: &str) -> Result<u32, SyntaxError<'_>> {
     all_consuming((context("a number of bytes", dec_u32), tag(" bytes")))
         .parse(input)
         .map(|(_, (n, _))| n)
@@ -201,7 +201,7 @@ pub fn byte_count(input: &str) -> Result<u32, SyntaxError<'_>> {
         })
 }
 
-pub fn whole_number(input: &str) -> Result<u32, SyntaxError<'_>> {
+pub(super) fn whole_number(input: &str) -> Result<u32, SyntaxError<'_>> {
     all_consuming(dec_u32::<_, SyntaxError>)
         .parse(input)
         .map(|(_, n)| n)

@@ -175,9 +175,10 @@ fn cycle(cluster: &Cluster, example: &Example) {
         rolled_back.tables, before.tables,
         "rollback restores production's rows"
     );
-    assert_eq!(
-        rolled_back.schema, before.schema,
-        "rollback restores production's schema"
+    assert_schema_eq(
+        &rolled_back.schema,
+        &before.schema,
+        "stage → … → cutover → rollback",
     );
     // Never behind what was handed out before the cutover, nor since.
     for (sequence, value) in before.sequences.iter().chain(&handed_out) {
@@ -223,17 +224,6 @@ fn cycle(cluster: &Cluster, example: &Example) {
         &before.schema,
         "stage → … → cutover → after-cutover → cleanup",
     );
-}
-
-/// The oracle of the fidelity issue: `pg_dump --schema-only` byte for byte.
-fn assert_schema_eq(actual: &str, expected: &str, path: &str) {
-    if actual != expected {
-        let diff = similar::TextDiff::from_lines(expected, actual)
-            .unified_diff()
-            .context_radius(4)
-            .to_string();
-        panic!("pg_dump --schema-only differs after {path}:\n{diff}");
-    }
 }
 
 #[test]

@@ -26,7 +26,7 @@ fn carries(setup: &str, tables: &str, swapped: &str, checks: &[(&str, &str)]) {
         assert_eq!(cluster.query("shop", query), *expected, "{query}");
     }
     run.ok_as_reviewed(&["70-cleanup.sh"]);
-    assert_schema(
+    assert_schema_eq(
         &State::of(&cluster, "shop").schema,
         &before.schema,
         "cutover and cleanup",
@@ -41,21 +41,11 @@ fn carries(setup: &str, tables: &str, swapped: &str, checks: &[(&str, &str)]) {
     );
     back.ok_as_reviewed(&["70-cleanup.sh"]);
     let restored = State::of(&cluster, "shop_back");
-    assert_schema(&restored.schema, &before.schema, "rollback and cleanup");
+    assert_schema_eq(&restored.schema, &before.schema, "rollback and cleanup");
     assert_eq!(
         restored.tables, before.tables,
         "rollback keeps production's rows"
     );
-}
-
-fn assert_schema(actual: &str, expected: &str, path: &str) {
-    if actual != expected {
-        let diff = similar::TextDiff::from_lines(expected, actual)
-            .unified_diff()
-            .context_radius(3)
-            .to_string();
-        panic!("pg_dump --schema-only differs after {path}:\n{diff}");
-    }
 }
 
 #[test]

@@ -16,7 +16,7 @@ use super::*;
 /// functions, and cannot be replaced.)
 fn mallory_objects(schema: &str) -> String {
     format!(
-        r#"
+        r"
         CREATE FUNCTION {schema}.setval(text, bigint) RETURNS bigint LANGUAGE plpgsql SET search_path = pg_catalog
             AS $$ BEGIN PERFORM public.mallory_trap('setval(text, bigint)'); RETURN pg_catalog.setval($1::pg_catalog.regclass, $2); END $$;
         CREATE FUNCTION {schema}.setval(text, bigint, boolean) RETURNS bigint LANGUAGE plpgsql SET search_path = pg_catalog
@@ -57,13 +57,13 @@ fn mallory_objects(schema: &str) -> String {
         CREATE FUNCTION {schema}.mallory_concat(text, text) RETURNS text LANGUAGE plpgsql SET search_path = pg_catalog
             AS $$ BEGIN PERFORM public.mallory_trap('|| (text, text)'); RETURN pg_catalog.textcat($1, $2); END $$;
         CREATE OPERATOR {schema}.|| (LEFTARG = text, RIGHTARG = text, FUNCTION = {schema}.mallory_concat);
-        "#
+        "
     )
 }
 
 /// The trap every look-alike springs. The test's own queries (application name
 /// `restage test harness`) are not what is under test, and are left alone.
-const MALLORY_TRAP: &str = r#"
+const MALLORY_TRAP: &str = r"
     CREATE TABLE public.mallory_log (what text NOT NULL);
     GRANT INSERT ON public.mallory_log TO PUBLIC;
     CREATE FUNCTION public.mallory_trap(what text) RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog AS $$
@@ -82,7 +82,7 @@ const MALLORY_TRAP: &str = r#"
             NULL;
         END;
     END $$;
-"#;
+";
 
 /// Lets `mallory` create objects in `schemas` and creates its look-alikes there, as mallory.
 fn plant_mallory(cluster: &Cluster, database: &str, schemas: &[&str]) {
@@ -250,10 +250,10 @@ fn scripts_never_inherit_settings_from_the_role() {
     run.ok(UP_TO_VERIFY);
     run.ok(&["50-cutover.sh", "55-after-cutover.sql"]);
     run.ok_with(&["70-cleanup.sql"], &["-v", &run.approve()]);
-    assert_eq!(
-        State::of(&cluster, "kitchen").schema,
-        before.schema,
-        "cutover, after-cutover and cleanup under the role's settings"
+    assert_schema_eq(
+        &State::of(&cluster, "kitchen").schema,
+        &before.schema,
+        "cutover, after-cutover and cleanup under the role's settings",
     );
 
     let back = run.on("kitchen_back");
@@ -261,9 +261,10 @@ fn scripts_never_inherit_settings_from_the_role() {
     back.ok(&["50-cutover.sh", "60-rollback.sql"]);
     back.ok_with(&["70-cleanup.sql"], &["-v", &back.approve()]);
     let after = State::of(&cluster, "kitchen_back");
-    assert_eq!(
-        after.schema, before.schema,
-        "rollback under the role's settings"
+    assert_schema_eq(
+        &after.schema,
+        &before.schema,
+        "rollback under the role's settings",
     );
     assert_eq!(
         after.tables, before.tables,

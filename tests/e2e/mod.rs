@@ -443,6 +443,16 @@ fn table_digest(cluster: &Cluster, database: &str, table: &str) -> String {
 }
 
 /// `pg_dump --schema-only` without restage's schemas and the per-run `\restrict` keys.
+/// The fidelity oracle: `pg_dump --schema-only` byte for byte, shown as a diff when it fails.
+#[track_caller]
+fn assert_schema_eq(actual: &str, expected: &str, path: &str) {
+    assert!(
+        actual == expected,
+        "pg_dump --schema-only differs after {path} (- before, + after):\n{}",
+        crate::test::diff(expected, actual)
+    );
+}
+
 fn schema_dump(cluster: &Cluster, database: &str) -> String {
     let out = cluster.client(
         "pg_dump",
@@ -484,6 +494,15 @@ impl Seeded {
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Uniform in 0..n.
+    fn below(&mut self, n: usize) -> usize {
+        let draw = self.next() * n as f64;
+        // In [0, n): neither negative nor past n.
+        #[expect(clippy::cast_sign_loss)]
+        let index = draw as usize;
+        index.min(n - 1)
     }
 }
 

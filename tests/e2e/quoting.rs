@@ -26,10 +26,10 @@ const WORDS: &[&str] = &[
 fn strings(random: &mut Seeded, count: usize, max_bytes: usize) -> Vec<String> {
     let mut out: Vec<String> = WORDS.iter().map(|w| (*w).to_owned()).collect();
     while out.len() < count {
-        let len = 1 + (random.next() * 16.0) as usize;
+        let len = 1 + random.below(16);
         let mut s = String::new();
         for _ in 0..len {
-            let c = ALPHABET[(random.next() * ALPHABET.len() as f64) as usize % ALPHABET.len()];
+            let c = ALPHABET[random.below(ALPHABET.len())];
             if s.len() + c.len_utf8() > max_bytes {
                 break;
             }

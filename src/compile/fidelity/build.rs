@@ -22,7 +22,7 @@ impl ParentParts {
     pub(super) fn of(table: &ResolvedTable, schema: &SchemaSql) -> Self {
         let create = schema
             .block(table.table_id)
-            .and_then(|b| b.create_table())
+            .and_then(Block::create_table)
             .unwrap_or_default();
         ParentParts {
             name: table.name.clone(),

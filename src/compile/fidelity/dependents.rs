@@ -13,7 +13,7 @@ pub(super) fn global(dependents: &Dependents, dump: &Dump) -> Global {
         .views
         .iter()
         .filter_map(|id| {
-            let name = dump.names.get(id)?.quoted();
+            let name = dump.names.get(*id)?.quoted();
             let create = dump
                 .statements(*id)
                 .into_iter()
@@ -26,7 +26,7 @@ pub(super) fn global(dependents: &Dependents, dump: &Dump) -> Global {
         .matviews
         .iter()
         .filter_map(|m| {
-            let name = dump.names.get(&m.id)?;
+            let name = dump.names.get(m.id)?;
             let create = std::iter::once(m.id)
                 .chain(m.indexes.iter().copied())
                 .chain(m.comments_and_grants.iter().copied())
@@ -53,7 +53,7 @@ pub(super) fn global(dependents: &Dependents, dump: &Dump) -> Global {
                 .flat_map(|id| dump.statements(id))
                 .collect();
             Some(FunctionSql {
-                schema: dump.names.get(&f.id)?.schema,
+                schema: dump.names.get(f.id)?.schema,
                 kind,
                 signature,
                 create,

@@ -228,7 +228,7 @@ impl Dump<'_> {
 }
 
 /// The SQL of every attachment of every unit, in unit order, and of the shared dependents.
-pub fn fidelity(
+pub(super) fn fidelity(
     resolved: &Resolved,
     toc: &Toc,
     schema: &SchemaSql,

@@ -21,9 +21,9 @@ impl<'a> Names<'a> {
         Names { schema, entries }
     }
 
-    pub(super) fn get(&self, id: &u32) -> Option<QualifiedName> {
-        self.schema.name_of(*id).or_else(|| {
-            let n = self.entries.get(id)?.names()?;
+    pub(super) fn get(&self, id: u32) -> Option<QualifiedName> {
+        self.schema.name_of(id).or_else(|| {
+            let n = self.entries.get(&id)?.names()?;
             Some(QualifiedName::new(n.schema?, n.name))
         })
     }
@@ -37,7 +37,7 @@ impl<'a> Names<'a> {
             .deps
             .iter()
             .filter(|d| self.entries.get(d).is_some_and(|e| e.desc == Desc::Table))
-            .filter_map(|d| self.get(d))
+            .filter_map(|d| self.get(*d))
             .collect();
         tables
             .iter()
@@ -63,7 +63,7 @@ pub(super) fn built_in_staging(resolved: &Resolved, dump: &Dump) -> NameMap {
             unit.attachments
                 .statistics
                 .iter()
-                .filter_map(|id| dump.names.get(id)),
+                .filter_map(|id| dump.names.get(*id)),
         );
         moved.extend(
             unit.sequences
@@ -76,7 +76,7 @@ pub(super) fn built_in_staging(resolved: &Resolved, dump: &Dump) -> NameMap {
                 .keys
                 .iter()
                 .filter_map(|id| match dump.block(*id) {
-                    Some(b) if b.desc == Desc::Index => dump.names.get(id),
+                    Some(b) if b.desc == Desc::Index => dump.names.get(*id),
                     Some(b) => b.added_constraint().map(|(_, name)| in_schema(name)),
                     None => None,
                 }),

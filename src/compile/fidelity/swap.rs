@@ -15,7 +15,7 @@ pub(super) fn around(fidelity: &mut UnitFidelity, dump: &Dump, unit: &Unit, pair
     fidelity.statistics_moves = a
         .statistics
         .iter()
-        .filter_map(|id| dump.names.get(id))
+        .filter_map(|id| dump.names.get(*id))
         .map(|name| statistics_move(&name, pair))
         .collect();
     fidelity.inbound = a
@@ -48,7 +48,7 @@ pub(super) fn around(fidelity: &mut UnitFidelity, dump: &Dump, unit: &Unit, pair
     fidelity.children = a
         .children
         .iter()
-        .filter_map(|id| dump.names.get(id))
+        .filter_map(|id| dump.names.get(*id))
         .map(|name| name.quoted())
         .collect();
 }
