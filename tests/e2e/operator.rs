@@ -194,13 +194,15 @@ fn the_cutover_waits_for_an_anti_wraparound_autovacuum() {
     cluster.query(
         "shop",
         "CREATE TABLE public.account (id bigserial PRIMARY KEY, name text NOT NULL);
-         INSERT INTO public.account (name) SELECT repeat('x', 100) || g FROM generate_series(1, 20000) g;",
+         INSERT INTO public.account (name) SELECT repeat('x', 100) || g FROM generate_series(1, 60000) g;",
     );
     let archive = Archive::make(&cluster, "shop");
     let run = archive.compile(&cluster, "shop", "wraparound", "  - public.account\n", "");
     run.ok(UP_TO_VERIFY);
 
-    // Production's table, vacuumed slowly, and old enough that autovacuum must freeze it.
+    // Production's table, vacuumed slowly (about 800 pages at one page per 20 ms: long enough
+    // to be still at work when the driver looks, on a busy machine too), and old enough that
+    // autovacuum must freeze it.
     cluster.query(
         "shop",
         "ALTER TABLE public.account SET (autovacuum_freeze_max_age = 100000, \
