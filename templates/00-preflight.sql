@@ -1,9 +1,12 @@
 {% import "macros.sql" as macros %}
-{{ macros.header(session, versions, version, plan, digest, "00-preflight", "read-only checks of production before anything is created.", "psql -X -f 00-preflight.sql") }}
+{{ macros.header(session, versions, version, plan, digest, "00-preflight", "checks of production before anything is created; changes nothing (the transaction is rolled back).", "psql -X -f 00-preflight.sql") }}
 
 -- Names in the catalog queries below print fully qualified, as in pg_dump (the header's empty
--- search_path).
-BEGIN READ ONLY;
+-- search_path). Not READ ONLY only because the drift check reads the dump's definitions back
+-- through scratch objects in this session's temporary schema; the transaction is rolled back.
+BEGIN;
+
+{{ macros.understood(tag) }}
 
 DO {{ tag }}
 DECLARE
@@ -78,8 +81,9 @@ BEGIN
     END IF;
 
     -- Drift: production's definitions of the restored tables (and of what the cutover
-    -- re-creates) against the schema SQL every definition is taken from. A difference means
-    -- production changed since the dump: swapping would silently undo it.
+    -- re-creates) against the schema SQL every definition is taken from, both as this server
+    -- reads them (pg_temp.restage_understood). A difference means production changed since
+    -- the dump: swapping would silently undo it.
     IF pg_catalog.cardinality(problems) = 0 THEN
         problems := problems || ARRAY(
             WITH expected (kind, tbl, name, definition) AS (
@@ -122,7 +126,7 @@ BEGIN
                 WHERE g.tgrelid IN (SELECT oid FROM restored) AND NOT g.tgisinternal AND g.tgparentid = 0
                 UNION ALL
                 SELECT 'policy', p.polrelid::pg_catalog.regclass::pg_catalog.text, p.polname::pg_catalog.text,
-                       pg_catalog.concat_ws(' | ', pg_catalog.pg_get_expr(p.polqual, p.polrelid), pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid))
+                       {{ macros.policy_expressions("p") }}
                 FROM pg_catalog.pg_policy p
                 WHERE p.polrelid IN (SELECT oid FROM restored)
                 UNION ALL
@@ -142,15 +146,20 @@ BEGIN
             )
             SELECT pg_catalog.format(
                        CASE
-                           WHEN a.kind IS NULL THEN '%s %s of %s is in the dump but no longer in production: %s'
-                           WHEN e.kind IS NULL THEN '%s %s of %s is in production but not in the dump (the swap would lose it): %s'
-                           ELSE E'%s %s of %s differs:\n      in the dump:       %s\n      in production: %s'
+                           WHEN a.kind IS NULL THEN '%s is in the dump but no longer in production: %s'
+                           WHEN e.kind IS NULL THEN '%s is in production but not in the dump (the swap would lose it): %s'
+                           ELSE E'%s differs:\n      in the dump:       %s\n      in production: %s'
                        END,
-                       coalesce(e.kind, a.kind), coalesce(e.name, a.name), coalesce(e.tbl, a.tbl),
+                       CASE kind WHEN 'view' THEN 'view ' || name ELSE pg_catalog.format('%s %s of %s', kind, name, tbl) END,
                        coalesce(e.definition, a.definition), a.definition) AS problem
             FROM expected e FULL JOIN actual a USING (kind, tbl, name)
-            WHERE e.definition IS DISTINCT FROM a.definition
-            ORDER BY coalesce(e.tbl, a.tbl), coalesce(e.kind, a.kind), coalesce(e.name, a.name)
+            WHERE CASE
+                      WHEN e.definition IS NOT DISTINCT FROM a.definition THEN false
+                      WHEN e.kind IS NULL OR a.kind IS NULL THEN true
+                      ELSE pg_temp.restage_understood(kind, tbl, name, e.definition)
+                           IS DISTINCT FROM pg_temp.restage_understood(kind, tbl, name, a.definition)
+                  END
+            ORDER BY tbl, kind, name
         );
     END IF;
 
@@ -167,4 +176,4 @@ BEGIN
 END
 {{ tag }};
 
-COMMIT;
+ROLLBACK;

@@ -344,3 +344,102 @@ SELECT CASE WHEN NOT EXISTS (SELECT FROM {{ run.run }} WHERE digest = {{ digest 
 {% macro wraparound_vacuums(relations) -%}
 SELECT pg_catalog.format('%s (pid %s, %s, %s%% of its heap scanned)', p.relid::pg_catalog.regclass, a.pid, p.phase, CASE WHEN p.heap_blks_total > 0 THEN 100 * p.heap_blks_scanned / p.heap_blks_total ELSE 0 END) FROM pg_catalog.pg_stat_progress_vacuum p JOIN pg_catalog.pg_stat_activity a ON a.pid = p.pid WHERE a.query LIKE 'autovacuum:%(to prevent wraparound)' AND p.relid IN (SELECT pg_catalog.to_regclass(t) FROM pg_catalog.unnest(ARRAY[{{ relations | join(", ") }}]::pg_catalog.text[]) AS t)
 {%- endmacro %}
+
+{#- A policy's expressions as the drift check compares them: USING (...) WITH CHECK (...). -#}
+{% macro policy_expressions(p) -%}
+pg_catalog.concat_ws(' ', 'USING (' || pg_catalog.pg_get_expr({{ p }}.polqual, {{ p }}.polrelid) || ')', 'WITH CHECK (' || pg_catalog.pg_get_expr({{ p }}.polwithcheck, {{ p }}.polrelid) || ')')
+{%- endmacro %}
+
+{#- pg_temp.restage_understood(kind, tbl, name, definition): a definition as this server
+    prints it once it has read it, so that two texts that mean the same compare equal
+    (PostgreSQL's deparse is not a fixed point: `NULL::integer` in a UNION arm comes back as
+    `NULL::integer AS int4`, an IN list over varchar moves its cast onto each element). The
+    definition is created on scratch objects in this session's temporary schema, an empty copy
+    of production's columns for what hangs off a table, and read back with the same
+    pg_get_*def function that prints production's; a subtransaction rolled back at once keeps
+    neither the objects nor their locks. A definition with no expression in it (a key, a
+    foreign key, a grant, a column's type) prints as it is read and is returned as it is, and
+    so is one the server cannot create on an empty copy (it then compares as written). Nothing
+    of it runs: the scratch table has no rows. -#}
+{% macro understood(tag) -%}
+CREATE FUNCTION pg_temp.restage_understood(kind pg_catalog.text, tbl pg_catalog.text, name pg_catalog.text, definition pg_catalog.text)
+RETURNS pg_catalog.text LANGUAGE plpgsql AS {{ tag }}
+DECLARE
+    -- One name serves every call: each call's objects are gone before the next is made.
+    scratch pg_catalog.text := 'restage_scratch';
+    scratch_table pg_catalog.text := 'pg_temp.restage_scratch';
+    printed pg_catalog.text;
+    clause pg_catalog.text;
+    at pg_catalog.int4;
+BEGIN
+    IF definition IS NULL
+       OR kind NOT IN ('view', 'constraint', 'index', 'trigger', 'policy')
+       OR (kind = 'constraint' AND definition !~ '^(CHECK|EXCLUDE) ')
+       OR (kind = 'trigger' AND pg_catalog.strpos(definition, ' WHEN (') = 0) THEN
+        RETURN definition;
+    END IF;
+    BEGIN
+        IF kind = 'view' THEN
+            EXECUTE pg_catalog.format('CREATE TEMPORARY VIEW %I AS %s', scratch, definition);
+            printed := pg_catalog.rtrim(pg_catalog.pg_get_viewdef(scratch_table::pg_catalog.regclass), ';');
+        ELSE
+            EXECUTE pg_catalog.format('CREATE TEMPORARY TABLE %I (LIKE %s)', scratch, tbl);
+        END IF;
+        IF kind = 'constraint' THEN
+            EXECUTE pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I %s', scratch_table, scratch, definition);
+            printed := (SELECT pg_catalog.pg_get_constraintdef(k.oid) FROM pg_catalog.pg_constraint k
+                        WHERE k.conrelid = scratch_table::pg_catalog.regclass AND k.conname = scratch);
+        ELSIF kind = 'index' THEN
+            -- CREATE [UNIQUE] INDEX name ON [ONLY] tbl USING ...: what follows USING is made on
+            -- the scratch table (under a name of its own: an index's name is its schema's).
+            clause := ' ON ' || tbl || ' USING ';
+            at := pg_catalog.strpos(definition, clause);
+            IF at = 0 THEN
+                clause := ' ON ONLY ' || tbl || ' USING ';
+                at := pg_catalog.strpos(definition, clause);
+            END IF;
+            IF at > 0 THEN
+                EXECUTE pg_catalog.format('CREATE %sINDEX %I ON %s USING %s',
+                    CASE WHEN definition LIKE 'CREATE UNIQUE INDEX %' THEN 'UNIQUE ' ELSE '' END,
+                    scratch || '_index', scratch_table, pg_catalog.substr(definition, at + pg_catalog.length(clause)));
+                printed := pg_catalog.pg_get_indexdef(pg_catalog.format('pg_temp.%I', scratch || '_index')::pg_catalog.regclass);
+                printed := pg_catalog.substr(definition, 1, at - 1) || clause
+                    || pg_catalog.substr(printed, pg_catalog.strpos(printed, ' USING ') + 7);
+            END IF;
+        ELSIF kind = 'trigger' THEN
+            -- CREATE [CONSTRAINT] TRIGGER name ... ON tbl ...: made on the scratch table under
+            -- its own name (trigger names are the table's), read back with tbl in its place.
+            clause := ' ON ' || tbl || ' ';
+            at := pg_catalog.strpos(definition, clause);
+            IF at > 0 THEN
+                EXECUTE pg_catalog.substr(definition, 1, at - 1) || ' ON ' || scratch_table || ' '
+                    || pg_catalog.substr(definition, at + pg_catalog.length(clause));
+                printed := (SELECT pg_catalog.pg_get_triggerdef(g.oid) FROM pg_catalog.pg_trigger g
+                            WHERE g.tgrelid = scratch_table::pg_catalog.regclass AND NOT g.tgisinternal);
+                -- pg_get_triggerdef names the temporary table pg_temp.name (15 and later) or
+                -- by its schema's own name, pg_temp_N.name (14).
+                clause := ' ON ' || scratch_table || ' ';
+                at := pg_catalog.strpos(printed, clause);
+                IF at = 0 THEN
+                    clause := pg_catalog.format(' ON %I.%I ',
+                        (SELECT n.nspname FROM pg_catalog.pg_namespace n WHERE n.oid = pg_catalog.pg_my_temp_schema()), scratch);
+                    at := pg_catalog.strpos(printed, clause);
+                END IF;
+                printed := CASE WHEN at > 0 THEN pg_catalog.substr(printed, 1, at - 1) || ' ON ' || tbl || ' '
+                    || pg_catalog.substr(printed, at + pg_catalog.length(clause)) END;
+            END IF;
+        ELSIF kind = 'policy' THEN
+            EXECUTE pg_catalog.format('CREATE POLICY %I ON %s %s', scratch, scratch_table, definition);
+            printed := (SELECT {{ policy_expressions("p") }} FROM pg_catalog.pg_policy p
+                        WHERE p.polrelid = scratch_table::pg_catalog.regclass);
+        END IF;
+        RAISE EXCEPTION USING ERRCODE = 'RSTG0';
+    EXCEPTION
+        WHEN SQLSTATE 'RSTG0' THEN
+            RETURN coalesce(printed, definition);
+        WHEN OTHERS THEN
+            RETURN definition;
+    END;
+END
+{{ tag }};
+{%- endmacro %}

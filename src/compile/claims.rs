@@ -48,7 +48,7 @@ pub(super) fn steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
         file: artifacts::PREFLIGHT,
         script: Some(artifacts::PREFLIGHT),
         what: format!(
-            "Read-only checks before anything is created: PostgreSQL {} to {}, the right to create schemas, every plan table present as the listing says and owned by a role this session can act as, the staging and retired schemas new, and production's definitions of the restored tables (and of what the cutover re-creates) unchanged since the dump.",
+            "Checks before anything is created, in a transaction it rolls back: PostgreSQL {} to {}, the right to create schemas, every plan table present as the listing says and owned by a role this session can act as, the staging and retired schemas new, and production's definitions of the restored tables (and of what the cutover re-creates) unchanged since the dump, compared as the server reads both (through scratch objects in the session's temporary schema), not as text.",
             VERSIONS.oldest, VERSIONS.newest
         ),
         production: "reads the catalog only".into(),

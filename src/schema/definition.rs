@@ -90,16 +90,17 @@ pub fn definitions(statement: &str, owner: &str, server_major: u32) -> Option<Ve
             let name = c.ident()?;
             c.word("ON").then_some(())?;
             let table = c.qualified_name()?;
+            // As the preflight prints production's: USING (...) WITH CHECK (...).
             let expressions = [
-                policy_part(statement, "USING"),
-                policy_part(statement, "CHECK"),
+                policy_part(statement, "USING").map(|e| format!("USING ({e})")),
+                policy_part(statement, "CHECK").map(|e| format!("WITH CHECK ({e})")),
             ];
             let definition: Vec<String> = expressions.into_iter().flatten().collect();
             return Some(vec![Definition::new(
                 "policy",
                 table.quoted(),
                 name,
-                definition.join(" | "),
+                definition.join(" "),
             )]);
         }
         return None;
@@ -260,7 +261,7 @@ mod tests {
                     "policy",
                     "public.ledger",
                     "audit",
-                    "true | (amount < (1000)::numeric)",
+                    "USING (true) WITH CHECK ((amount < (1000)::numeric))",
                 )],
             ),
             (

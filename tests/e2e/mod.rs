@@ -2,6 +2,7 @@
 //! a live system would, compile a plan, and run every artifact as the README tells a user.
 
 mod cycle;
+mod drift;
 mod faults;
 mod fidelity;
 mod hostile;
