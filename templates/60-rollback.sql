@@ -9,14 +9,8 @@
 \if :restage_rolled_back
 \echo 'restage: the rollback is already recorded; nothing to do'
 \else
-DO {{ tag }}
-BEGIN
-    IF NOT EXISTS (SELECT FROM {{ run.progress }} WHERE step = 'cutover') THEN
-        RAISE EXCEPTION 'restage rollback: no cutover is recorded, so there is nothing to roll back'
-            USING HINT = 'production still has its own tables; to abandon this restore, drop the staging and retired schemas';
-    END IF;
-END
-{{ tag }};
+{{ macros.progress_flag(run, "restage_cut_over", "cutover") }}
+\if :restage_cut_over
 
 -- Before any lock: what the swap back needs from the replaced tables, which have not changed
 -- since the cutover. Where each sequence must go, and the proof of each replaced partition's
@@ -116,4 +110,9 @@ COMMIT;
 -- replaced tables are validated, and the materialized views re-created empty are refreshed,
 -- each in a transaction of its own.
 {{ macros.validate_and_refresh(tag, cutover, units, dependents) }}
+\else
+-- No cutover is recorded (none was run, or every attempt failed and changed nothing):
+-- production is on its own tables, and there is nothing to undo.
+\echo 'restage: no cutover is recorded, so there is nothing to roll back: production is on its own tables. To abandon this restore, ./70-cleanup.sh -v approve={{ digest_short }} drops the staging tables and restage''s schemas'
+\endif
 \endif

@@ -1,4 +1,14 @@
 {% import "macros.sql" as macros %}
+{#- restage's own schemas and run record, once the copies in them are dropped. -#}
+{% macro drop_schemas() -%}
+{% for schema in retired_schemas %}
+DROP SCHEMA {{ schema }};
+{% endfor %}
+DROP TABLE {{ run.progress }}, {{ run.cutover_stats }}, {{ run.targets }}, {{ run.run }};
+{% for schema in staging_schemas | reverse %}
+DROP SCHEMA {{ schema }};
+{% endfor %}
+{%- endmacro %}
 {{ macros.header(session, versions, version, plan, digest, "70-cleanup", "drops the retired tables and the staging and retired schemas. After this, the cutover cannot be rolled back.", "./70-cleanup.sh -v approve=" ~ digest_short ~ " (retries when the locks are not all granted in time), or psql -X -v approve=" ~ digest_short ~ " -f 70-cleanup.sql") }}
 
 -- Dropping the retired tables is final: it needs an explicit approval on the command line.
@@ -22,15 +32,8 @@ SELECT pg_catalog.to_regnamespace({{ run.schema | literal }}) IS NOT NULL AS res
 \if :restage_staged
 {{ macros.check_digest(tag, run, plan, digest) }}
 
-DO {{ tag }}
-BEGIN
-    IF NOT EXISTS (SELECT FROM {{ run.progress }} WHERE step = 'cutover') THEN
-        RAISE EXCEPTION 'restage cleanup: no cutover is recorded; the retired schemas hold nothing to drop yet'
-            USING HINT = 'run 50-cutover.sh first; to abandon this restore instead, drop the staging and retired schemas';
-    END IF;
-END
-{{ tag }};
-
+{{ macros.progress_flag(run, "restage_cut_over", "cutover") }}
+\if :restage_cut_over
 -- Dropping a retired table that has foreign keys to production tables takes ACCESS EXCLUSIVE
 -- on those tables (their side of the keys goes too), held until this commits.
 BEGIN;
@@ -42,15 +45,24 @@ BEGIN;
 -- No CASCADE: if anything still depends on a retired table, the cleanup stops here. One
 -- statement, so that foreign keys among the retired tables do not matter.
 DROP TABLE {% for u in units %}{{ u.retired }}{% if u.attached.inheritance %}{% for shadow in u.attached.inheritance.shadows %}, {{ shadow.staging }}, {{ shadow.retired }}{% endfor %}{% endif %}{% if not loop.last %}, {% endif %}{% endfor %};
-{% for schema in retired_schemas %}
-DROP SCHEMA {{ schema }};
-{% endfor %}
-DROP TABLE {{ run.progress }}, {{ run.cutover_stats }}, {{ run.targets }}, {{ run.run }};
-{% for schema in staging_schemas | reverse %}
-DROP SCHEMA {{ schema }};
-{% endfor %}
+{{ drop_schemas() }}
 COMMIT;
 \echo 'restage: cleanup done'
+\else
+-- No cutover is recorded (none was run, or every attempt failed and changed nothing):
+-- production is on its own tables, and abandoning the restore drops what 10-stage.sql and the
+-- load made. Dropping a staging table drops its foreign keys to production tables too.
+BEGIN;
+{{ macros.lock_limits(cutover, true) }}
+{{ macros.before_locking(tag, abandon_locks) }}
+
+{{ macros.acquire(tag, abandon_locks, cutover, "the cleanup") }}
+
+DROP TABLE {% for u in units %}{{ u.staging }}{% if u.attached.inheritance %}{% for shadow in u.attached.inheritance.shadows %}, {{ shadow.staging }}, {{ shadow.retired }}{% endfor %}{% endif %}{% if not loop.last %}, {% endif %}{% endfor %};
+{{ drop_schemas() }}
+COMMIT;
+\echo 'restage: cleanup done: no cutover was recorded, so production never changed; the staging tables and restage''s schemas are dropped'
+\endif
 \else
 \echo 'restage: there is no staging schema from this plan; nothing to clean up'
 \endif

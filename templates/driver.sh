@@ -39,8 +39,8 @@ state() {
     return 1
 }
 
-# Says what state production is in and what to run next. Succeeds when that state is the one
-# this step is for.
+# Says what state production is in and what to run next. Succeeds when that state is one this
+# step ends in.
 report() {
     local now
     if ! now=$(state); then
@@ -53,7 +53,10 @@ report() {
 {% endfor %}
     *) echo "restage {{ driver.step }}: the run record says $now" >&2 ;;
     esac
-    [ "$now" = {{ driver.done }} ]
+    case $now in
+    {{ driver.done | join("|") }}) return 0 ;;
+    *) return 1 ;;
+    esac
 }
 
 # Waits while autovacuum works on a table this step locks to prevent wraparound.

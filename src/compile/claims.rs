@@ -146,7 +146,7 @@ pub(super) fn steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
     steps.push(Step {
         file: artifacts::ROLLBACK_DRIVER,
         script: Some(artifacts::ROLLBACK),
-        what: "Only after a cutover, instead of 55: swaps the replaced tables back in one transaction like the cutover's, then validates and refreshes as 55 does.".into(),
+        what: "Only after a cutover, instead of 55: swaps the replaced tables back in one transaction like the cutover's, then validates and refreshes as 55 does. With no cutover recorded it says there is nothing to undo, and changes nothing.".into(),
         production: "yes: the swap back".into(),
         locks: facts.swap_locks("from when it has taken all its locks (within lock_timeout, or it tries again) until COMMIT; then as 55-after-cutover.sql"),
         rerun: "yes: an attempt that does not get its locks in time changes nothing and is retried; once done, a rerun does nothing".into(),
@@ -156,14 +156,14 @@ pub(super) fn steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
         cleanup_locks.push(LockClaim {
             mode: LockMode::AccessExclusive,
             relations: facts.outbound.iter().cloned().collect(),
-            held: format!("dropping the retired tables drops their foreign keys to these tables: from when the cleanup has taken all its locks (within the acquisition bound, lock_timeout {timeout} at most, or it tries again) until it commits"),
+            held: format!("dropping the retired tables (or, with no cutover recorded, the staging tables) drops their foreign keys to these tables: from when the cleanup has taken all its locks (within the acquisition bound, lock_timeout {timeout} at most, or it tries again) until it commits"),
         });
     }
     steps.push(Step {
         file: artifacts::CLEANUP_DRIVER,
         script: Some(artifacts::CLEANUP),
         what: format!(
-            "Drops the retired tables and restage's schemas, once approved on the command line (`-v approve={}`). After it, nothing can be rolled back.",
+            "Drops the retired tables and restage's schemas, once approved on the command line (`-v approve={}`). After it, nothing can be rolled back. With no cutover recorded (the restore abandoned, or every cutover attempt failed) it drops the staging tables instead, and production never changed.",
             model.digest_short
         ),
         production: "drops the retired tables, which production no longer uses".into(),

@@ -21,8 +21,9 @@ pub struct DriverModel {
     pub retries: u32,
     /// The wait before each retry, in seconds.
     pub delays: Vec<u64>,
-    /// The state this step brings production to: reaching it is success.
-    pub done: &'static str,
+    /// The states this step ends in: reaching one is success (a rollback with no cutover to
+    /// undo has nothing to do).
+    pub done: &'static [&'static str],
     /// What the driver says in each state.
     pub states: Vec<StateMessage>,
     /// What the step locks, as literals: the driver waits while autovacuum works on any of
@@ -59,27 +60,28 @@ impl DriverModel {
     /// The driver of `driven`, which locks `relations` (literals).
     pub fn new(driven: Driven, facts: &DriverFacts, relations: &[String]) -> DriverModel {
         let cleanup = format!("./70-cleanup.sh -v approve={}", facts.digest_short);
-        let (name, script, step, usage, done) = match driven {
+        let (name, script, step, usage, done): (_, _, _, _, &'static [&'static str]) = match driven
+        {
             Driven::Cutover => (
                 artifacts::CUTOVER_DRIVER,
                 artifacts::CUTOVER,
                 "cutover",
                 String::new(),
-                "cut-over",
+                &["cut-over"],
             ),
             Driven::Rollback => (
                 artifacts::ROLLBACK_DRIVER,
                 artifacts::ROLLBACK,
                 "rollback",
                 String::new(),
-                "rolled-back",
+                &["rolled-back", "staged"],
             ),
             Driven::Cleanup => (
                 artifacts::CLEANUP_DRIVER,
                 artifacts::CLEANUP,
                 "cleanup",
                 format!(" -v approve={}", facts.digest_short),
-                "unstaged",
+                &["unstaged"],
             ),
         };
         let says = |state: &'static str, text: String| StateMessage {
@@ -101,14 +103,14 @@ impl DriverModel {
             Driven::Rollback => vec![
                 says("unstaged", "there is no staging from this plan: production has its own tables, there is nothing to roll back".into()),
                 other,
-                says("staged", "no cutover is recorded: production is on its own tables, there is nothing to roll back. Next: ./50-cutover.sh, or drop the staging and retired schemas to abandon the restore".into()),
+                says("staged", format!("no cutover is recorded: production is on its own tables, there is nothing to roll back. Next: ./50-cutover.sh, or {cleanup} to abandon the restore (it drops the staging tables and restage's schemas)")),
                 says("cut-over", "the rollback is not recorded: production is still on the restored tables. Next: once the cause above is dealt with, ./60-rollback.sh again".into()),
                 says("rolled-back", format!("the rollback is recorded: production is on its own tables again; the restored tables, with anything written to them since the cutover, are in the retired schemas. Next: {cleanup}")),
             ],
             Driven::Cleanup => vec![
                 says("unstaged", "nothing of this plan is left: the retired tables and restage's schemas are gone".into()),
                 other,
-                says("staged", "nothing was dropped: no cutover is recorded, production is on its own tables. Next: ./50-cutover.sh; to abandon the restore instead, drop the staging and retired schemas".into()),
+                says("staged", format!("nothing was dropped: no cutover is recorded, production is on its own tables. Next: ./50-cutover.sh; or, to abandon the restore, once the cause above is dealt with, {cleanup} again")),
                 says("cut-over", format!("nothing was dropped: production is on the restored tables, the replaced ones are still in the retired schemas, and a rollback is still possible. Next: once the cause above is dealt with, {cleanup}")),
                 says("rolled-back", format!("nothing was dropped: production is on its own tables, the restored copies are still in the retired schemas. Next: once the cause above is dealt with, {cleanup}")),
             ],

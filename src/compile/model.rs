@@ -126,6 +126,8 @@ pub struct Model {
     pub cutover_locks: Acquisition,
     pub rollback_locks: Acquisition,
     pub cleanup_locks: Acquisition,
+    /// What the cleanup locks when no cutover is recorded: it then drops the staging tables.
+    pub abandon_locks: Acquisition,
     /// The one session advisory lock every step of this plan holds while it runs.
     pub guard: Guard,
     /// The production partitions the cutover gives a proof of their bound before it detaches
@@ -386,7 +388,8 @@ impl Model {
         }
         let cutover_locks = swap_locks(analysis, &units, &dependents, Swap::Cutover);
         let rollback_locks = swap_locks(analysis, &units, &dependents, Swap::Rollback);
-        let cleanup_locks = cleanup_locks(&units);
+        let abandon_locks = cleanup_locks(&units, Leftover::Staging);
+        let cleanup_locks = cleanup_locks(&units, Leftover::Retired);
         let privileges = privileges(analysis, &units, &dependents, &cutover_locks);
         let retired_proofs = units
             .iter()
@@ -459,6 +462,7 @@ impl Model {
             cutover_locks,
             rollback_locks,
             cleanup_locks,
+            abandon_locks,
             guard: Guard::of(digest),
             retired_proofs,
             relations,
@@ -769,7 +773,17 @@ fn swap_locks(
 /// What the cleanup locks: the production tables the retired tables' foreign keys reference
 /// (dropping a key drops its triggers there), then the retired tables and the stand-ins for
 /// parents.
-fn cleanup_locks(units: &[UnitModel]) -> Acquisition {
+/// The copies of the plan's tables the cleanup drops: the retired ones after a cutover, the
+/// staging ones when none is recorded (the restore abandoned, or every cutover attempt failed).
+#[derive(Clone, Copy)]
+enum Leftover {
+    Retired,
+    Staging,
+}
+
+/// Dropping a copy drops its foreign keys, and with them their triggers on the production
+/// tables they reference: ACCESS EXCLUSIVE on those, whichever copy it is.
+fn cleanup_locks(units: &[UnitModel], leftover: Leftover) -> Acquisition {
     let exclusive = LockMode::AccessExclusive;
     let mut locks = AcquisitionBuilder::default();
     for fk in units.iter().flat_map(|u| &u.attached.foreign_keys) {
@@ -778,7 +792,11 @@ fn cleanup_locks(units: &[UnitModel]) -> Acquisition {
         }
     }
     for unit in units {
-        locks.lock(&unit.retired, exclusive, false);
+        let copy = match leftover {
+            Leftover::Retired => &unit.retired,
+            Leftover::Staging => &unit.staging,
+        };
+        locks.lock(copy, exclusive, false);
         for shadow in unit.attached.inheritance.iter().flat_map(|i| &i.shadows) {
             locks.lock(&shadow.staging, exclusive, false);
             locks.lock(&shadow.retired, exclusive, false);

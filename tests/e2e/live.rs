@@ -234,3 +234,100 @@ fn the_cutover_gives_up_on_a_lock_held_too_long() {
         "1\n"
     );
 }
+
+/// A cutover that gave up changed nothing, and leaves a way out: the rollback says there is
+/// nothing to undo, and the cleanup, once approved, drops the staging copies (one of them with a
+/// foreign key to a production table outside the plan) and restage's schemas. The same restore
+/// can then start over.
+#[test]
+fn a_failed_cutover_can_be_abandoned() {
+    let cluster = Cluster::start();
+    cluster.create_database("shop");
+    cluster.query(
+        "shop",
+        &format!("{SHOP} INSERT INTO public.entry (account_id, amount) SELECT g, 1 FROM generate_series(1, 100) g;"),
+    );
+    let archive = Archive::make(&cluster, "shop");
+    let run = archive.compile(
+        &cluster,
+        "shop",
+        "abandoned",
+        "  - public.entry\n  - name: public.audit\n    min_rows: 0\n",
+        "cutover:\n  lock_timeout: 100ms\n  retries: 0\n",
+    );
+    run.ok(UP_TO_VERIFY);
+    let before = State::of(&cluster, "shop");
+
+    let mut holder = cluster
+        .command(cluster.bindir().join("psql"), "shop")
+        .args([
+            "-X",
+            "-c",
+            "BEGIN; LOCK TABLE public.audit IN ACCESS SHARE MODE; SELECT pg_sleep(60); COMMIT;",
+        ])
+        .env("PGAPPNAME", "lock holder")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the lock holder starts");
+    wait_until(
+        "the holder locks public.audit",
+        Duration::from_secs(20),
+        || {
+            cluster.query(
+            "shop",
+            "SELECT count(*) FROM pg_locks WHERE relation = 'public.audit'::regclass AND granted AND pid <> pg_backend_pid()",
+        ) != "0\n"
+        },
+    );
+    let gave_up = run.fails("50-cutover.sh", &[]);
+    cluster.query(
+        "shop",
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'lock holder'",
+    );
+    let _ = holder.wait();
+    assert!(
+        gave_up.contains("the cutover is not recorded: production is unchanged"),
+        "{gave_up}"
+    );
+
+    let rollback = run.ok(&["60-rollback.sh"]);
+    let said = format!(
+        "{}{}",
+        stdout(&rollback),
+        String::from_utf8_lossy(&rollback.stderr)
+    );
+    assert!(
+        said.contains("no cutover is recorded, so there is nothing to roll back"),
+        "{said}"
+    );
+    assert_eq!(
+        State::of(&cluster, "shop"),
+        before,
+        "the rollback changed nothing"
+    );
+
+    let unapproved = run.fails("70-cleanup.sh", &[]);
+    assert!(unapproved.contains("must be approved"), "{unapproved}");
+    run.ok_as_reviewed(&["70-cleanup.sh"]);
+    assert_eq!(
+        cluster.query(
+            "shop",
+            "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'restore\\_%'"
+        ),
+        "0\n",
+        "the staging and retired schemas are gone"
+    );
+    assert_eq!(
+        State::of(&cluster, "shop"),
+        before,
+        "production never changed"
+    );
+    let again = run.ok_with(&["70-cleanup.sh"], &["-v", &run.approve()]);
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("nothing of this plan is left"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    run.ok_as_reviewed(&["00-preflight.sql"]);
+}
