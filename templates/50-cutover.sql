@@ -2,6 +2,8 @@
 {{ macros.header(session, versions, version, plan, digest, "50-cutover", "swaps the staging tables into production in one short transaction. The first script that changes production.", "./50-cutover.sh (retries when the locks are not all granted in time), or psql -X -f 50-cutover.sql") }}
 {{ macros.guard(tag, plan, guard) }}
 
+{{ macros.understood(tag) }}
+
 BEGIN;
 {{ macros.lock_limits(cutover, true) }}
 
@@ -31,6 +33,21 @@ END
 {{ macros.before_locking(tag, cutover_locks) }}
 
 {{ macros.acquire(tag, cutover_locks, cutover, "the cutover") }}
+
+-- Production as it is now, compared again under the locks that keep it so until COMMIT, before
+-- anything changes: what changed since the preflight (a deploy during the load: a column, an
+-- index, a grant) would be undone by the swap, so the cutover refuses and changes nothing.
+DO {{ tag }}
+DECLARE
+    problems text[] := {{ macros.drift_problems(drift, false) }};
+BEGIN
+    IF pg_catalog.cardinality(problems) > 0 THEN
+        RAISE EXCEPTION 'restage cutover: production changed since the dump, and the swap would undo it; % difference(s):%', pg_catalog.cardinality(problems),
+            E'\n  - ' || pg_catalog.array_to_string(problems, E'\n  - ')
+            USING HINT = 'nothing was changed: production is on its own tables. Take a new dump (listing and schema SQL), compile and start over, or bring production back in line with the dump; then run 50-cutover.sh again';
+    END IF;
+END
+{{ tag }};
 INSERT INTO {{ run.progress }} (step, item) VALUES ('cutover', 'locked');
 
 -- Write counters of each restored table, for the rollback report.

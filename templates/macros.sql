@@ -443,3 +443,92 @@ BEGIN
 END
 {{ tag }};
 {%- endmacro %}
+
+{#- What differs between production's definitions of the restored tables (and of what the
+    cutover re-creates) and the schema SQL's, each a line naming the object and showing both:
+    an array of text, for the preflight, and for the cutover and the rollback under their locks
+    (after_cutover: production is on the restored tables). Needs pg_temp.restage_understood. -#}
+{% macro drift_problems(drift, after_cutover) -%}
+ARRAY(
+    WITH expected (kind, tbl, name, definition) AS (
+        VALUES
+    {% for e in drift.expected %}
+            ({{ e.kind }}, {{ e.table }}, {{ e.name }}, {{ e.definition }}){% if not loop.last %},{% endif %}
+
+    {% endfor %}
+    ),
+    restored AS (
+        SELECT pg_catalog.to_regclass(t) AS oid FROM pg_catalog.unnest(ARRAY[{{ drift.tables | join(", ") }}]::pg_catalog.text[]) AS t
+    ),
+    parents AS (
+        SELECT pg_catalog.to_regclass(t) AS oid FROM pg_catalog.unnest(ARRAY[{{ drift.parents | join(", ") }}]::pg_catalog.text[]) AS t
+    ),
+    actual (kind, tbl, name, definition) AS (
+        SELECT 'column', a.attrelid::pg_catalog.regclass::pg_catalog.text, a.attname::pg_catalog.text,
+               pg_catalog.format_type(a.atttypid, a.atttypmod)
+        FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+        WHERE a.attrelid IN (SELECT oid FROM restored) AND a.attnum > 0 AND NOT a.attisdropped
+          AND (a.attislocal OR c.relispartition)
+        UNION ALL
+        SELECT 'index', i.indrelid::pg_catalog.regclass::pg_catalog.text, c.relname::pg_catalog.text,
+               pg_catalog.pg_get_indexdef(i.indexrelid)
+        FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+        WHERE i.indrelid IN (SELECT oid FROM restored)
+          AND NOT EXISTS (SELECT FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype IN ('p', 'u', 'x'))
+        UNION ALL
+        SELECT 'constraint', k.conrelid::pg_catalog.regclass::pg_catalog.text, k.conname::pg_catalog.text,
+               pg_catalog.pg_get_constraintdef(k.oid)
+        FROM pg_catalog.pg_constraint k
+        WHERE (k.conrelid IN (SELECT oid FROM restored)
+               AND (k.contype IN ('p', 'u', 'x') OR (k.contype = 'f' AND k.conparentid = 0) OR (k.contype = 'c' AND k.conislocal)))
+           OR (k.contype = 'f' AND k.conparentid = 0 AND k.conrelid NOT IN (SELECT oid FROM restored)
+               AND (k.conrelid IN (SELECT oid FROM parents) OR k.confrelid IN (SELECT oid FROM restored)))
+        UNION ALL
+        SELECT 'trigger', g.tgrelid::pg_catalog.regclass::pg_catalog.text, g.tgname::pg_catalog.text,
+               pg_catalog.pg_get_triggerdef(g.oid)
+        FROM pg_catalog.pg_trigger g
+        WHERE g.tgrelid IN (SELECT oid FROM restored) AND NOT g.tgisinternal AND g.tgparentid = 0
+        UNION ALL
+        SELECT 'policy', p.polrelid::pg_catalog.regclass::pg_catalog.text, p.polname::pg_catalog.text,
+               {{ policy_expressions("p") }}
+        FROM pg_catalog.pg_policy p
+        WHERE p.polrelid IN (SELECT oid FROM restored)
+        UNION ALL
+        SELECT 'grant', c.oid::pg_catalog.regclass::pg_catalog.text,
+               CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE g.grantee::pg_catalog.regrole::pg_catalog.text END
+                   || ' ' || g.privilege_type || CASE WHEN g.is_grantable THEN '*' ELSE '' END,
+               pg_catalog.format('GRANT %s ON TABLE %s TO %s%s', g.privilege_type, c.oid::pg_catalog.regclass,
+                   CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE g.grantee::pg_catalog.regrole::pg_catalog.text END,
+                   CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)
+        FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) g
+        WHERE c.oid IN (SELECT oid FROM restored) AND g.grantee <> c.relowner
+        UNION ALL
+        SELECT 'view', c.oid::pg_catalog.regclass::pg_catalog.text, c.oid::pg_catalog.regclass::pg_catalog.text,
+               pg_catalog.rtrim(pg_catalog.pg_get_viewdef(c.oid), ';')
+        FROM pg_catalog.pg_class c
+        WHERE c.oid IN (SELECT pg_catalog.to_regclass(t) FROM pg_catalog.unnest(ARRAY[{{ drift.views | join(", ") }}]::pg_catalog.text[]) AS t)
+    )
+    SELECT pg_catalog.format(
+               CASE
+                   WHEN a.kind IS NULL THEN '%s is in the dump but no longer in production: %s'
+                   WHEN e.kind IS NULL THEN '%s is in production but not in the dump (the swap would lose it): %s'
+                   ELSE E'%s differs:\n      in the dump:       %s\n      in production: %s'
+               END,
+               CASE kind WHEN 'view' THEN 'view ' || name ELSE pg_catalog.format('%s %s of %s', kind, name, tbl) END,
+               coalesce(e.definition, a.definition), a.definition) AS problem
+    FROM expected e FULL JOIN actual a USING (kind, tbl, name)
+    WHERE CASE
+              WHEN e.definition IS NOT DISTINCT FROM a.definition THEN false
+              WHEN e.kind IS NULL OR a.kind IS NULL THEN true
+{% if after_cutover %}
+              -- The cutover added the foreign keys of other tables back NOT VALID, and 55
+              -- validates them: either way they are the dump's.
+              WHEN kind = 'constraint' AND pg_catalog.to_regclass(tbl) NOT IN (SELECT oid FROM restored)
+                   AND pg_catalog.regexp_replace(e.definition, ' NOT VALID$', '') = pg_catalog.regexp_replace(a.definition, ' NOT VALID$', '') THEN false
+{% endif %}
+              ELSE pg_temp.restage_understood(kind, tbl, name, e.definition)
+                   IS DISTINCT FROM pg_temp.restage_understood(kind, tbl, name, a.definition)
+          END
+    ORDER BY tbl, kind, name
+)
+{%- endmacro %}

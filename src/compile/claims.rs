@@ -122,7 +122,7 @@ pub(super) fn steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
     steps.push(Step {
         file: artifacts::CUTOVER_DRIVER,
         script: Some(artifacts::CUTOVER),
-        what: "Swaps the staging tables into production in one short transaction (see *The cutover window*).".into(),
+        what: "Swaps the staging tables into production in one short transaction (see *The cutover window*). Once it holds its locks, and before it changes anything, it compares production with the dump again, as the preflight does, and refuses on any difference (a change since the preflight would be undone by the swap).".into(),
         production: "yes: the swap".into(),
         locks: facts.swap_locks("from when it has taken all its locks (within lock_timeout, or it tries again) until COMMIT"),
         rerun: format!(
@@ -146,7 +146,7 @@ pub(super) fn steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
     steps.push(Step {
         file: artifacts::ROLLBACK_DRIVER,
         script: Some(artifacts::ROLLBACK),
-        what: "Only after a cutover, instead of 55: swaps the replaced tables back in one transaction like the cutover's, then validates and refreshes as 55 does. With no cutover recorded it says there is nothing to undo, and changes nothing.".into(),
+        what: "Only after a cutover, instead of 55: swaps the replaced tables back in one transaction like the cutover's (comparing production with the dump again under its locks first: a change made to the restored tables since the cutover would be lost), then validates and refreshes as 55 does. With no cutover recorded it says there is nothing to undo, and changes nothing.".into(),
         production: "yes: the swap back".into(),
         locks: facts.swap_locks("from when it has taken all its locks (within lock_timeout, or it tries again) until COMMIT; then as 55-after-cutover.sql"),
         rerun: "yes: an attempt that does not get its locks in time changes nothing and is retried; once done, a rerun does nothing".into(),

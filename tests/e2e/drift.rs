@@ -96,3 +96,131 @@ fn a_changed_meaning_is_still_drift() {
     assert!(!stderr.contains("of public.v"), "{stderr}");
     assert!(stderr.contains("found 3 problem(s)"), "{stderr}");
 }
+
+/// A deploy between the preflight and the cutover (here after the build: a column, an index and
+/// a grant on the restored table) is found by the cutover under its locks, before it changes
+/// anything: it refuses, names each change with both definitions, and production stays as the
+/// deploy left it. Once the deploy is undone, the same cutover goes through.
+#[test]
+fn a_deploy_during_the_restore_stops_the_cutover() {
+    let cluster = Cluster::start();
+    cluster.create_database("shop");
+    cluster.query("shop", REPARSED);
+    let archive = Archive::make(&cluster, "shop");
+    let run = archive.compile(&cluster, "shop", "deploy", "  - public.a\n", "");
+    run.ok(UP_TO_VERIFY);
+    cluster.query(
+        "shop",
+        "CREATE ROLE reporting;
+         ALTER TABLE public.a ADD COLUMN loyalty_points int;
+         CREATE INDEX a_loyalty ON public.a (loyalty_points);
+         GRANT SELECT ON public.a TO reporting;",
+    );
+    let deployed = State::of(&cluster, "shop");
+    let refused = run.fails("50-cutover.sh", &[]);
+    for expected in [
+        "restage cutover: production changed since the dump, and the swap would undo it; 3 difference(s):",
+        "column loyalty_points of public.a is in production but not in the dump (the swap would lose it): integer",
+        "index a_loyalty of public.a is in production but not in the dump (the swap would lose it): CREATE INDEX a_loyalty ON public.a USING btree (loyalty_points)",
+        "grant reporting SELECT of public.a is in production but not in the dump (the swap would lose it): GRANT SELECT ON TABLE public.a TO reporting",
+        "the cutover is not recorded: production is unchanged",
+    ] {
+        assert!(
+            refused.contains(expected),
+            "missing `{expected}` in\n{refused}"
+        );
+    }
+    assert_eq!(
+        State::of(&cluster, "shop"),
+        deployed,
+        "the cutover changed nothing"
+    );
+
+    cluster.query(
+        "shop",
+        "REVOKE SELECT ON public.a FROM reporting;
+         DROP INDEX public.a_loyalty;
+         ALTER TABLE public.a DROP COLUMN loyalty_points;",
+    );
+    run.ok_as_reviewed(&["50-cutover.sh"]);
+}
+
+/// The same under the rollback's locks: a change made to a restored table since the cutover
+/// would be lost when the replaced table comes back, so the rollback refuses and changes
+/// nothing; once the change is undone, it goes through.
+#[test]
+fn a_deploy_after_the_cutover_stops_the_rollback() {
+    let cluster = Cluster::start();
+    cluster.create_database("shop");
+    cluster.query("shop", REPARSED);
+    let archive = Archive::make(&cluster, "shop");
+    let run = archive.compile(&cluster, "shop", "deploy", "  - public.a\n", "");
+    run.ok(UP_TO_VERIFY);
+    run.ok(&["50-cutover.sh", "55-after-cutover.sql"]);
+    cluster.query(
+        "shop",
+        "ALTER TABLE public.a ADD COLUMN loyalty_points int;
+         ALTER TABLE public.a DROP CONSTRAINT a_kind_check, ADD CONSTRAINT a_kind_check CHECK (kind IN ('a', 'b', 'c'));",
+    );
+    let deployed = State::of(&cluster, "shop");
+    let refused = run.fails("60-rollback.sh", &[]);
+    for expected in [
+        "restage rollback: production changed since the cutover, and putting the replaced tables back would undo it; 2 difference(s):",
+        "column loyalty_points of public.a is in production but not in the dump (the swap would lose it): integer",
+        "constraint a_kind_check of public.a differs:",
+        "the rollback is not recorded: production is still on the restored tables",
+    ] {
+        assert!(
+            refused.contains(expected),
+            "missing `{expected}` in\n{refused}"
+        );
+    }
+    assert_eq!(
+        State::of(&cluster, "shop"),
+        deployed,
+        "the rollback changed nothing"
+    );
+
+    cluster.query(
+        "shop",
+        "ALTER TABLE public.a DROP COLUMN loyalty_points;
+         ALTER TABLE public.a DROP CONSTRAINT a_kind_check, ADD CONSTRAINT a_kind_check CHECK (kind IN ('a', 'b'));",
+    );
+    run.ok_as_reviewed(&["60-rollback.sh"]);
+}
+
+/// An index made on a partitioned table during the restore makes one on each of its
+/// partitions: the cutover finds them under its locks and refuses, rather than build the index
+/// on every swapped partition while it holds them (or swap them without it).
+#[test]
+fn a_partitioned_index_made_during_the_restore_stops_the_cutover() {
+    let cluster = Cluster::start();
+    cluster.create_database("shop");
+    cluster.query(
+        "shop",
+        "CREATE TABLE public.ev (k text NOT NULL, v int) PARTITION BY LIST (k);
+         CREATE TABLE public.ev_a PARTITION OF public.ev FOR VALUES IN ('a');
+         CREATE TABLE public.ev_b PARTITION OF public.ev FOR VALUES IN ('b');
+         INSERT INTO public.ev SELECT (ARRAY['a', 'b'])[1 + g % 2], g FROM generate_series(1, 100) g;",
+    );
+    let archive = Archive::make(&cluster, "shop");
+    let run = archive.compile(&cluster, "shop", "partitioned", "  - public.ev\n", "");
+    run.ok(UP_TO_VERIFY);
+    cluster.query("shop", "CREATE INDEX ev_v ON public.ev (v);");
+    let deployed = State::of(&cluster, "shop");
+    let refused = run.fails("50-cutover.sh", &[]);
+    for partition in ["ev_a", "ev_b"] {
+        let expected = format!(
+            "index {partition}_v_idx of public.{partition} is in production but not in the dump (the swap would lose it): CREATE INDEX {partition}_v_idx ON public.{partition} USING btree (v)"
+        );
+        assert!(
+            refused.contains(&expected),
+            "missing `{expected}` in\n{refused}"
+        );
+    }
+    assert_eq!(
+        State::of(&cluster, "shop"),
+        deployed,
+        "the cutover changed nothing"
+    );
+}
