@@ -67,6 +67,10 @@ CREATE TABLE {{ shadow.retired }} (LIKE {{ shadow.parent }} INCLUDING DEFAULTS I
 {{ u.attached.inheritance.create }}
 {% else %}
 {{ create_table }} {{ u.staging }} (LIKE {{ u.production }} {{ u.like }});
+{% for column in u.attached.loaded_nullable %}
+-- NOT NULL NOT VALID in production, over rows that may be NULL: 30-build.sql adds it back so.
+ALTER TABLE {{ u.staging }} ALTER COLUMN {{ column }} DROP NOT NULL;
+{% endfor %}
 {% endif %}
 {% endfor %}
 \endif

@@ -117,6 +117,7 @@ BEGIN;
 {{ fk.add }}
 COMMIT;
 \endif
+{% if fk.validated %}
 {% if fk.validate_locks.items %}
 {{ macros.locked(tag, cutover, fk.validate_locks, "validating a foreign key") }}
 SET LOCAL statement_timeout = 0;
@@ -125,6 +126,9 @@ BEGIN;
 {% endif %}
 ALTER TABLE {{ u.staging }} VALIDATE CONSTRAINT {{ fk.name }};
 COMMIT;
+{% else %}
+-- {{ fk.name }} is not validated: production does not check it over its rows either.
+{% endif %}
 {% endfor %}
 {% endfor %}
 

@@ -283,7 +283,7 @@ BEGIN;
 
 {% macro validate_and_refresh(tag, cutover, units, dependents) -%}
 {% for u in units %}
-{% for fk in u.attached.inbound %}
+{% for fk in u.attached.inbound if fk.validated %}
 {{ locked(tag, cutover, fk.validate_locks, "validating a foreign key") }}
 SET LOCAL statement_timeout = 0;
 ALTER TABLE {{ fk.table }} VALIDATE CONSTRAINT {{ fk.name }};
@@ -480,7 +480,10 @@ ARRAY(
                pg_catalog.pg_get_constraintdef(k.oid)
         FROM pg_catalog.pg_constraint k
         WHERE (k.conrelid IN (SELECT oid FROM restored)
-               AND (k.contype IN ('p', 'u', 'x') OR (k.contype = 'f' AND k.conparentid = 0) OR (k.contype = 'c' AND k.conislocal)))
+               AND (k.contype IN ('p', 'u', 'x') OR (k.contype = 'f' AND k.conparentid = 0) OR (k.contype = 'c' AND k.conislocal)
+                    -- PostgreSQL 18's NOT NULL ... NOT VALID, which pg_dump states on its own (a
+                    -- valid NOT NULL is part of its column, compared as the column's).
+                    OR (k.contype = 'n' AND k.conislocal AND NOT k.convalidated)))
            OR (k.contype = 'f' AND k.conparentid = 0 AND k.conrelid NOT IN (SELECT oid FROM restored)
                AND (k.conrelid IN (SELECT oid FROM parents) OR k.confrelid IN (SELECT oid FROM restored)))
         UNION ALL

@@ -214,10 +214,11 @@ impl Facts {
             .collect();
         let mut referencing = BTreeSet::new();
         let mut referenced = BTreeSet::new();
-        for unit in analysis.resolved.tables.iter().flat_map(|t| &t.units) {
-            for (table, _) in unit.attachments.inbound_foreign_key_tables(schema) {
-                referencing.insert(table.quoted());
-                referenced.insert(unit.name.quoted());
+        // Only what 55 and the rollback validate: the keys production had checked.
+        for unit in &model.units {
+            for fk in unit.attached.inbound.iter().filter(|fk| fk.validated) {
+                referencing.insert(fk.table.clone());
+                referenced.insert(unit.production.clone());
             }
         }
         let refreshed = dependents

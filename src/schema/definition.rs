@@ -175,6 +175,23 @@ pub fn definitions(statement: &str, owner: &str, server_major: u32) -> Option<Ve
     None
 }
 
+/// The column of `ALTER TABLE [ONLY] t ADD CONSTRAINT name NOT NULL column NOT VALID;`: a NOT
+/// NULL that PostgreSQL 18 does not check over the rows the table had (pg_dump states it on its
+/// own, after the table). None for any other statement.
+pub fn not_valid_not_null(statement: &str) -> Option<String> {
+    let stmts = statements(statement);
+    let stmt = stmts.first()?;
+    let mut c = Cursor::new(statement, stmt);
+    c.words(&["ALTER", "TABLE"]).then_some(())?;
+    c.word("ONLY");
+    c.qualified_name()?;
+    c.words(&["ADD", "CONSTRAINT"]).then_some(())?;
+    c.ident()?;
+    c.words(&["NOT", "NULL"]).then_some(())?;
+    let column = c.ident()?;
+    c.words(&["NOT", "VALID"]).then_some(column)
+}
+
 /// The expression of a policy's `USING (...)` or `WITH CHECK (...)`, without its parentheses.
 fn policy_part(statement: &str, word: &str) -> Option<String> {
     let stmts = statements(statement);
@@ -218,6 +235,30 @@ pub fn view_query(statement: &str) -> Option<(QualifiedName, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn not_valid_not_null_names_its_column() {
+        assert_eq!(
+            not_valid_not_null(
+                "ALTER TABLE public.child\n    ADD CONSTRAINT child_v_present NOT NULL v NOT VALID;"
+            ),
+            Some("v".to_owned())
+        );
+        assert_eq!(
+            not_valid_not_null(
+                "ALTER TABLE ONLY public.t ADD CONSTRAINT \"n n\" NOT NULL \"Odd Col\" NOT VALID;"
+            ),
+            Some("Odd Col".to_owned())
+        );
+        assert_eq!(
+            not_valid_not_null("ALTER TABLE public.t ADD CONSTRAINT c CHECK (v > 0) NOT VALID;"),
+            None
+        );
+        assert_eq!(
+            not_valid_not_null("ALTER TABLE public.t ADD CONSTRAINT n NOT NULL v;"),
+            None
+        );
+    }
 
     type Row = Definition;
 

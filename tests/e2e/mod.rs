@@ -12,6 +12,7 @@ mod operator;
 mod quoting;
 mod replica;
 mod traffic;
+mod validity;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

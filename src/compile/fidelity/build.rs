@@ -5,6 +5,7 @@
 use super::{Dump, ForeignKey, IdentityColumn, Inheritance, Shadow, TableConstraint, UnitFidelity};
 use crate::compile::locks::{AcquisitionBuilder, LockMode};
 use crate::plan::{ResolvedTable, SchemaPair, SequenceKind, Unit};
+use crate::schema::definition::not_valid_not_null;
 use crate::schema::{Block, SchemaSql, opens_with};
 use crate::sql::QualifiedName;
 use crate::sql::quote::{ident, literal};
@@ -129,6 +130,13 @@ impl<'a> Builder<'a> {
             .collect();
         let a = &unit.attachments;
         fidelity.keys = built(&a.keys);
+        fidelity.loaded_nullable = a
+            .keys
+            .iter()
+            .flat_map(|id| dump.statements(*id))
+            .filter_map(|s| not_valid_not_null(&s))
+            .map(|column| ident(&column))
+            .collect();
         let mut foreign_keys: Vec<u32> = a.foreign_keys.clone();
         foreign_keys.extend(parent.iter().flat_map(|p| p.foreign_keys.iter().copied()));
         fidelity.foreign_keys = foreign_keys
@@ -185,6 +193,7 @@ impl<'a> Builder<'a> {
                 name: ident(&name),
                 catalog_name: literal(&name),
                 add: not_valid(&build(statement)),
+                validated: validated(statement),
                 add_locks: production_locks(LockMode::ShareRowExclusive),
                 validate_locks: production_locks(LockMode::RowShare),
                 references_outside: references_outside.clone(),
@@ -246,14 +255,24 @@ fn with_persistence(create: &str, unlogged: bool) -> String {
     }
 }
 
-/// `ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY ...;` with `NOT VALID` before its `;`.
+/// `ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY ...;` with `NOT VALID` before its `;`: added
+/// without reading the rows, so that its lock is short. One that production does not check
+/// (NOT VALID, or NOT ENFORCED on PostgreSQL 18) stays as the dump states it.
 pub(super) fn not_valid(statement: &str) -> String {
     let body = statement.trim_end().trim_end_matches(';').trim_end();
-    if body.ends_with("NOT VALID") {
-        format!("{body};")
-    } else {
+    if validated(statement) {
         format!("{body} NOT VALID;")
+    } else {
+        format!("{body};")
     }
+}
+
+/// Whether production has checked the dump's constraint over every row: not when pg_dump
+/// states it NOT VALID, or NOT ENFORCED (which PostgreSQL 18 never validates). Only those
+/// restage validates after adding them NOT VALID itself.
+pub(super) fn validated(statement: &str) -> bool {
+    let body = statement.trim_end().trim_end_matches(';').trim_end();
+    !(body.ends_with(" NOT VALID") || body.ends_with(" NOT ENFORCED"))
 }
 
 #[cfg(test)]
@@ -272,6 +291,29 @@ mod tests {
             not_valid("ALTER TABLE a ADD CONSTRAINT f FOREIGN KEY (x) REFERENCES b(id) NOT VALID;"),
             "ALTER TABLE a ADD CONSTRAINT f FOREIGN KEY (x) REFERENCES b(id) NOT VALID;"
         );
+        assert_eq!(
+            not_valid(
+                "ALTER TABLE a ADD CONSTRAINT f FOREIGN KEY (x) REFERENCES b(id) NOT ENFORCED;"
+            ),
+            "ALTER TABLE a ADD CONSTRAINT f FOREIGN KEY (x) REFERENCES b(id) NOT ENFORCED;"
+        );
+    }
+
+    #[test]
+    fn only_what_production_checked_is_validated() {
+        assert!(validated(
+            "ALTER TABLE a ADD CONSTRAINT f FOREIGN KEY (x) REFERENCES b(id);"
+        ));
+        assert!(!validated(
+            "ALTER TABLE a ADD CONSTRAINT f FOREIGN KEY (x) REFERENCES b(id) NOT VALID;"
+        ));
+        assert!(!validated(
+            "ALTER TABLE a ADD CONSTRAINT f FOREIGN KEY (x) REFERENCES b(id) NOT ENFORCED;\n"
+        ));
+        // A name that ends like an attribute is still a name.
+        assert!(validated(
+            "ALTER TABLE a ADD CONSTRAINT f FOREIGN KEY (x) REFERENCES \"NOT VALID\"(id);"
+        ));
     }
 
     #[test]

@@ -38,6 +38,10 @@ pub struct UnitFidelity {
     pub table: Vec<String>,
     /// Identity columns, exactly as production has them (sequence name and options).
     pub identity: Vec<IdentityColumn>,
+    /// Columns whose NOT NULL production has NOT VALID (PostgreSQL 18), quoted: the staging
+    /// copy's LIKE made them NOT NULL, which the dump's NULLs would break, so they are loaded
+    /// without it and 30-build adds it back NOT VALID, from the dump.
+    pub loaded_nullable: Vec<String>,
     /// Primary key, unique, check and exclusion constraints, indexes.
     pub keys: Vec<String>,
     pub foreign_keys: Vec<ForeignKey>,
@@ -108,6 +112,8 @@ pub struct ForeignKey {
     pub catalog_name: String,
     /// `ALTER TABLE ... ADD CONSTRAINT ... NOT VALID;`, with staging names.
     pub add: String,
+    /// Whether production checked it over every row, so that the build validates it too.
+    pub validated: bool,
     /// The production table it references, when that table is not restored: adding the key
     /// locks it against writes, and dropping the retired copy locks it entirely.
     pub references_outside: Option<String>,
@@ -139,6 +145,8 @@ pub struct Inbound {
     pub name: String,
     /// Its `ADD CONSTRAINT`, `NOT VALID`, so the lock is short; validated after the cutover.
     pub add: String,
+    /// Whether production checked it over every row, so that 55 and the rollback validate it.
+    pub validated: bool,
     /// What validating it locks: SHARE UPDATE EXCLUSIVE on the referencing table, ROW SHARE on
     /// the referenced one.
     pub validate_locks: Acquisition,

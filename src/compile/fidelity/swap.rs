@@ -30,6 +30,7 @@ pub(super) fn around(fidelity: &mut UnitFidelity, dump: &Dump, unit: &Unit, pair
             Some(Inbound {
                 table: table.quoted(),
                 name: ident(&name),
+                validated: super::build::validated(&add),
                 add: super::build::not_valid(&add),
                 validate_locks: validate_locks.build(),
             })
