@@ -11,6 +11,10 @@ DECLARE
     loaded bigint;
     found bigint;
     total bigint;
+    referencing text;
+    present text;
+    matches text;
+    orphans bigint;
 BEGIN
     IF NOT EXISTS (SELECT FROM {{ run.progress }} WHERE step = 'build') THEN
         problems := problems || 'the staging tables are not built: run 30-build.sql'::text;
@@ -34,6 +38,29 @@ BEGIN
     IF total < {{ t.min_rows }} THEN
         problems := problems || pg_catalog.format('%s: %s row(s) restored, expected at least {{ t.min_rows }}', {{ t.name | literal }}, total);
     END IF;
+{% endfor %}
+{% for u in units %}
+{% for fk in u.attached.inbound if fk.validated %}
+
+    -- A foreign key of another table that points at a restored one: its rows that point at
+    -- rows production's table has and the restored copy lacks (written since the dump) would
+    -- be left pointing at nothing.
+    {{ macros.foreign_key_match(fk) }}
+    IF referencing IS NOT NULL THEN
+        EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %s WHERE %s AND NOT EXISTS (SELECT FROM ONLY %s r WHERE %s)',
+            referencing, present, {{ u.staging | literal }}, matches) INTO orphans;
+        IF orphans > 0 THEN
+{% if fk.accept_orphans %}
+            RAISE NOTICE 'restage verify: % row(s) of % point at rows the restored % lacks (foreign key %); the plan accepts them: the key stays NOT VALID after the cutover',
+                orphans, {{ fk.table | literal }}, {{ u.production | literal }}, {{ fk.catalog_name }};
+{% else %}
+            problems := problems || pg_catalog.format(E'%s row(s) of %s point at rows the restored %s lacks (foreign key %s): after the cutover they would point at nothing, and the key could not be validated. List them:\n      SELECT c.* FROM %s WHERE %s AND NOT EXISTS (SELECT FROM ONLY %s r WHERE %s);\n    Restore those rows too (a new dump), remove or change the rows that point at them, or accept them with accept_orphans: true on %s in the plan',
+                orphans, {{ fk.table | literal }}, {{ u.production | literal }}, {{ fk.catalog_name }},
+                referencing, present, {{ u.staging | literal }}, matches, {{ u.production | literal }});
+{% endif %}
+        END IF;
+    END IF;
+{% endfor %}
 {% endfor %}
 
     IF pg_catalog.cardinality(problems) > 0 THEN

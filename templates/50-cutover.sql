@@ -2,10 +2,12 @@
 {{ macros.header(session, versions, version, plan, digest, "50-cutover", "swaps the staging tables into production in one short transaction. The first script that changes production.", "./50-cutover.sh (retries when the locks are not all granted in time), or psql -X -f 50-cutover.sql") }}
 {{ macros.guard(tag, plan, guard) }}
 
-{{ macros.understood(tag) }}
-
 BEGIN;
 {{ macros.lock_limits(cutover, true) }}
+
+-- Inside the transaction: on its own it would commit, and a commit waits for synchronous
+-- standbys before the check below has looked at them.
+{{ macros.understood(tag) }}
 
 {{ macros.check_digest(tag, run, plan, digest) }}
 

@@ -3,13 +3,13 @@
 
 {{ macros.guard(tag, plan, guard) }}
 
-{{ macros.understood(tag) }}
-
 {{ macros.check_digest(tag, run, plan, digest) }}
 
 {{ macros.progress_flag(run, "restage_rolled_back", "rollback") }}
+\set restage_finish false
 \if :restage_rolled_back
-\echo 'restage: the rollback is already recorded; nothing to do'
+\echo 'restage: the rollback is already recorded; nothing to do but what is left of its validations and refreshes'
+\set restage_finish true
 \else
 {{ macros.progress_flag(run, "restage_cut_over", "cutover") }}
 \if :restage_cut_over
@@ -31,6 +31,9 @@ ALTER TABLE {{ u.retired }} VALIDATE CONSTRAINT restage_partition_bound;
 
 BEGIN;
 {{ macros.lock_limits(cutover, true) }}
+-- Inside the transaction: on its own it would commit, and a commit waits for synchronous
+-- standbys before the check below has looked at them.
+{{ macros.understood(tag) }}
 {{ macros.before_locking(tag, rollback_locks) }}
 
 {{ macros.acquire(tag, rollback_locks, cutover, "the rollback") }}
@@ -122,14 +125,17 @@ ALTER TABLE {{ u.production }} DROP CONSTRAINT restage_partition_bound;
 INSERT INTO {{ run.progress }} (step) VALUES ('rollback');
 COMMIT;
 \echo 'restage: rolled back; the restored tables are in the retired schemas until 70-cleanup.sql'
-
--- After the commit, without exclusive locks on the tables: the foreign keys pointed back at the
--- replaced tables are validated, and the materialized views re-created empty are refreshed,
--- each in a transaction of its own.
-{{ macros.validate_and_refresh(tag, cutover, units, dependents) }}
+\set restage_finish true
 \else
 -- No cutover is recorded (none was run, or every attempt failed and changed nothing):
 -- production is on its own tables, and there is nothing to undo.
 \echo 'restage: no cutover is recorded, so there is nothing to roll back: production is on its own tables. To abandon this restore, ./70-cleanup.sh -v approve={{ digest_short }} drops the staging tables and restage''s schemas'
 \endif
+\endif
+
+\if :restage_finish
+-- After the commit, without exclusive locks on the tables: the foreign keys pointed back at the
+-- replaced tables are validated, and the materialized views re-created empty are refreshed,
+-- each in a transaction of its own.
+{{ macros.validate_and_refresh(tag, cutover, units, dependents, "rollback") }}
 \endif

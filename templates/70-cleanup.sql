@@ -34,6 +34,42 @@ SELECT pg_catalog.to_regnamespace({{ run.schema | literal }}) IS NOT NULL AS res
 
 {{ macros.progress_flag(run, "restage_cut_over", "cutover") }}
 \if :restage_cut_over
+-- Not while 55 (or the rollback) has work left: a foreign key it re-pointed still NOT VALID
+-- may have rows that point at rows only the retired copy holds, and a materialized view it
+-- re-created may be empty. Rows the plan accepts pointing at nothing are counted and named.
+DO {{ tag }}
+DECLARE
+    invalid text[];
+    accepted text[];
+    unpopulated text[];
+    referencing text;
+    present text;
+    matches text;
+    orphans bigint;
+BEGIN
+    {{ macros.unfinished(units, dependents) }}
+    IF invalid IS NOT NULL OR pg_catalog.cardinality(unpopulated) > 0 THEN
+        RAISE EXCEPTION 'restage cleanup: the restore is not finished: % foreign key(s) NOT VALID (%), % materialized view(s) not populated (%)',
+            coalesce(pg_catalog.cardinality(invalid), 0), coalesce(pg_catalog.array_to_string(invalid, ', '), 'none'),
+            pg_catalog.cardinality(unpopulated), coalesce(NULLIF(pg_catalog.array_to_string(unpopulated, ', '), ''), 'none')
+            USING HINT = 'nothing was dropped: the retired tables may hold the only copy of rows those keys point at. Run 55-after-cutover.sql (or 60-rollback.sh, after a rollback) until it finishes, then run this again';
+    END IF;
+{% for u in units %}
+{% for fk in u.attached.inbound if fk.validated and fk.accept_orphans %}
+    {{ macros.foreign_key_match(fk) }}
+    IF referencing IS NOT NULL THEN
+        EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %s WHERE %s AND NOT EXISTS (SELECT FROM ONLY %s r WHERE %s) AND EXISTS (SELECT FROM ONLY %s r WHERE %s)',
+            referencing, present, {{ u.production | literal }}, matches, {{ u.retired | literal }}, matches) INTO orphans;
+        IF orphans > 0 THEN
+            RAISE NOTICE 'restage cleanup: % row(s) of % point at rows that only the retired copy of % holds, which this drops: they point at nothing from now on (the plan accepts this; foreign key % stays NOT VALID)',
+                orphans, {{ fk.table | literal }}, {{ u.production | literal }}, {{ fk.catalog_name }};
+        END IF;
+    END IF;
+{% endfor %}
+{% endfor %}
+END
+{{ tag }};
+
 -- Dropping a retired table that has foreign keys to production tables takes ACCESS EXCLUSIVE
 -- on those tables (their side of the keys goes too), held until this commits.
 BEGIN;

@@ -90,6 +90,11 @@ while :; do
         attempt=$((attempt - 1))
         continue
     fi
+    # The step is done but what follows it is not (a foreign key left NOT VALID): say so, and fail.
+    if grep -Eq 'ERROR: +RSTG1:' <<<"$output"; then
+        report
+        exit 1
+    fi
     if ! grep -Eq '(ERROR|FATAL): +(55P03|40P01):' <<<"$output"; then
         echo "restage {{ driver.step }}: {{ driver.script }} failed (see above)" >&2
         report

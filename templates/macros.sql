@@ -281,23 +281,76 @@ BEGIN;
 {{ acquire(tag, locks, cutover, what) }}
 {%- endmacro %}
 
-{% macro validate_and_refresh(tag, cutover, units, dependents) -%}
+{#- What 55 (or the rollback) has left to do, into PL/pgSQL variables: the foreign keys it
+    re-pointed that production had valid and are still NOT VALID, those the plan accepts
+    (accept_orphans: NULL when none) and those it does not (NULL when none), and the
+    materialized views it re-created that are not populated. -#}
+{% macro unfinished(units, dependents) -%}
+SELECT pg_catalog.array_agg(pg_catalog.format('%s of %s', v.name, v.tbl) ORDER BY v.tbl, v.name) FILTER (WHERE NOT v.accepted),
+           pg_catalog.array_agg(pg_catalog.format('%s of %s', v.name, v.tbl) ORDER BY v.tbl, v.name) FILTER (WHERE v.accepted)
+    INTO invalid, accepted
+    FROM ROWS FROM (
+        pg_catalog.unnest(ARRAY[{% for u in units %}{% for fk in u.attached.inbound if fk.validated %}{{ fk.table | literal }}, {% endfor %}{% endfor %}NULL]::pg_catalog.text[]),
+        pg_catalog.unnest(ARRAY[{% for u in units %}{% for fk in u.attached.inbound if fk.validated %}{{ fk.catalog_name }}, {% endfor %}{% endfor %}NULL]::pg_catalog.text[]),
+        pg_catalog.unnest(ARRAY[{% for u in units %}{% for fk in u.attached.inbound if fk.validated %}{{ fk.accept_orphans }}, {% endfor %}{% endfor %}NULL]::pg_catalog.bool[])) AS v (tbl, name, accepted)
+    JOIN pg_catalog.pg_constraint k ON k.conrelid = pg_catalog.to_regclass(v.tbl) AND k.conname = v.name
+    WHERE NOT k.convalidated;
+    unpopulated := ARRAY(
+        SELECT c.oid::pg_catalog.regclass::pg_catalog.text
+        FROM pg_catalog.unnest(ARRAY[{% for m in dependents.matviews if m.populated %}{{ m.name | literal }}, {% endfor %}NULL]::pg_catalog.text[]) AS v (name)
+        JOIN pg_catalog.pg_class c ON c.oid = pg_catalog.to_regclass(v.name)
+        WHERE NOT c.relispopulated
+        ORDER BY 1);
+{%- endmacro %}
+{% macro validate_and_refresh(tag, cutover, units, dependents, step) -%}
+-- Each on its own: a key that cannot be validated (a row that points at a row the restored
+-- table lacks, a lock not granted in time) keeps neither the other keys nor the refreshes from
+-- being done. The errors say why; the report at the end names what is left, and fails.
+-- What is done already (a rerun) is not done again.
+\set ON_ERROR_STOP off
 {% for u in units %}
 {% for fk in u.attached.inbound if fk.validated %}
+\set restage_to_do true
+SELECT NOT convalidated AS restage_to_do FROM pg_catalog.pg_constraint WHERE conrelid = {{ fk.table | literal }}::pg_catalog.regclass AND conname = {{ fk.catalog_name }} \gset
+\if :restage_to_do
 {{ locked(tag, cutover, fk.validate_locks, "validating a foreign key") }}
 SET LOCAL statement_timeout = 0;
 ALTER TABLE {{ fk.table }} VALIDATE CONSTRAINT {{ fk.name }};
 COMMIT;
+\endif
 {% endfor %}
 {% endfor %}
-{% for m in dependents.matviews %}
-{% if m.populated %}
+{% for m in dependents.matviews if m.populated %}
+\set restage_to_do true
+SELECT NOT relispopulated AS restage_to_do FROM pg_catalog.pg_class WHERE oid = {{ m.name | literal }}::pg_catalog.regclass \gset
+\if :restage_to_do
 {{ locked(tag, cutover, m.refresh_locks, "refreshing a materialized view") }}
 SET LOCAL statement_timeout = 0;
 REFRESH MATERIALIZED VIEW {{ m.name }};
 COMMIT;
-{% endif %}
+\endif
 {% endfor %}
+\set ON_ERROR_STOP on
+DO {{ tag }}
+DECLARE
+    invalid text[];
+    accepted text[];
+    unpopulated text[];
+BEGIN
+    {{ unfinished(units, dependents) }}
+    IF accepted IS NOT NULL THEN
+        RAISE NOTICE 'restage {{ step }}: foreign key(s) % stay NOT VALID: rows of those tables point at rows the restored tables lack, which the plan accepts (accept_orphans)',
+            pg_catalog.array_to_string(accepted, ', ');
+    END IF;
+    IF invalid IS NOT NULL OR pg_catalog.cardinality(unpopulated) > 0 THEN
+        RAISE EXCEPTION 'restage {{ step }}: not finished: % foreign key(s) NOT VALID (%), % materialized view(s) not populated (%)',
+            coalesce(pg_catalog.cardinality(invalid), 0), coalesce(pg_catalog.array_to_string(invalid, ', '), 'none'),
+            pg_catalog.cardinality(unpopulated), coalesce(NULLIF(pg_catalog.array_to_string(unpopulated, ', '), ''), 'none')
+            USING ERRCODE = 'RSTG1',
+                  HINT = 'the errors above say why: rows that point at rows the restored tables lack (the query 40-verify.sql prints lists them, with the restored table''s production name in place of its staging one), or a lock not granted in time. Deal with them, then run this again: it validates and refreshes what is left';
+    END IF;
+END
+{{ tag }};
 {%- endmacro %}
 
 {#- The SQL the shell scripts send, each one text for `| shell`. -#}
@@ -535,3 +588,26 @@ ARRAY(
     ORDER BY tbl, kind, name
 )
 {%- endmacro %}
+
+{#- How rows of the table that has foreign key fk find the rows they point at, from
+    production's catalog: the referencing table as a FROM item (c), that every key column is
+    set, and the match with a table of the referenced columns (r), each column compared with
+    the key's own equality operator (the one its RI triggers use, reached by schema). Into
+    PL/pgSQL variables referencing, present and matches; all NULL when production has no such
+    key. -#}
+{% macro foreign_key_match(fk) -%}
+SELECT pg_catalog.format('%s%s c', CASE t.relkind WHEN 'p' THEN '' ELSE 'ONLY ' END, k.conrelid::pg_catalog.regclass),
+           pg_catalog.string_agg(pg_catalog.format('c.%I IS NOT NULL', f.attname), ' AND ' ORDER BY u.i),
+           pg_catalog.string_agg(pg_catalog.format('r.%I OPERATOR(%I.%s) c.%I', p.attname, n.nspname, o.oprname, f.attname), ' AND ' ORDER BY u.i)
+    INTO referencing, present, matches
+    FROM pg_catalog.pg_constraint k
+    JOIN pg_catalog.pg_class t ON t.oid = k.conrelid
+    CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(k.conkey), pg_catalog.unnest(k.confkey), pg_catalog.unnest(k.conpfeqop)) WITH ORDINALITY AS u (fk, pk, op, i)
+    JOIN pg_catalog.pg_attribute f ON f.attrelid = k.conrelid AND f.attnum = u.fk
+    JOIN pg_catalog.pg_attribute p ON p.attrelid = k.confrelid AND p.attnum = u.pk
+    JOIN pg_catalog.pg_operator o ON o.oid = u.op
+    JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
+    WHERE k.conrelid = pg_catalog.to_regclass({{ fk.table | literal }}) AND k.conname = {{ fk.catalog_name }}
+    GROUP BY t.relkind, k.conrelid;
+{%- endmacro %}
+

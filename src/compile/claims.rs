@@ -114,7 +114,7 @@ pub(super) fn steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
     steps.push(Step {
         file: artifacts::VERIFY,
         script: Some(artifacts::VERIFY),
-        what: format!("Read-only assertions on the staging tables: each holds the rows the load recorded, and each of the {tables} plan table(s) at least its `min_rows`."),
+        what: format!("Read-only assertions on the staging tables: each holds the rows the load recorded, each of the {tables} plan table(s) at least its `min_rows`, and no row of another table points at a row a restored table lacks (unless the plan accepts it: `accept_orphans`)."),
         production: "no".into(),
         locks: Vec::new(),
         rerun: "yes, any time before the cutover".into(),
@@ -134,7 +134,7 @@ pub(super) fn steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
     steps.push(Step {
         file: artifacts::AFTER_CUTOVER,
         script: Some(artifacts::AFTER_CUTOVER),
-        what: "Validates the foreign keys the cutover re-pointed, and refreshes the materialized views it re-created, without exclusive locks on the swapped tables.".into(),
+        what: "Validates the foreign keys the cutover re-pointed, and refreshes the materialized views it re-created, without exclusive locks on the swapped tables; each on its own, so that one that fails keeps none of the others from being done, and a report at the end that fails when anything is left.".into(),
         production: if after_cutover_locks.is_empty() {
             "no: nothing to validate or refresh for this plan".into()
         } else {
@@ -163,7 +163,7 @@ pub(super) fn steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
         file: artifacts::CLEANUP_DRIVER,
         script: Some(artifacts::CLEANUP),
         what: format!(
-            "Drops the retired tables and restage's schemas, once approved on the command line (`-v approve={}`). After it, nothing can be rolled back. With no cutover recorded (the restore abandoned, or every cutover attempt failed) it drops the staging tables instead, and production never changed.",
+            "Drops the retired tables and restage's schemas, once approved on the command line (`-v approve={}`), and only once 55 (or the rollback) has finished: a re-pointed foreign key still NOT VALID, or a re-created materialized view still empty, stops it. After it, nothing can be rolled back. With no cutover recorded (the restore abandoned, or every cutover attempt failed) it drops the staging tables instead, and production never changed.",
             model.digest_short
         ),
         production: "drops the retired tables, which production no longer uses".into(),

@@ -32,6 +32,8 @@ pub struct Review {
     inputs: Vec<Input>,
     listing: ListingFacts,
     tables: Vec<TableRow>,
+    /// The tables whose plan entry says `accept_orphans: true`, as code spans.
+    accepts_orphans: Vec<String>,
     graph: String,
     graph_fence: String,
     findings: Vec<FindingRow>,
@@ -323,6 +325,12 @@ impl Review {
             inputs,
             listing,
             tables,
+            accepts_orphans: resolved
+                .tables
+                .iter()
+                .filter(|t| t.accept_orphans)
+                .map(|t| code(&t.name.quoted()))
+                .collect(),
             graph_fence: fence(&graph),
             graph,
             findings: findings

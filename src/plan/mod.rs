@@ -79,6 +79,9 @@ pub struct PlanTable {
     pub span: SourceSpan,
     pub after: Vec<Located<QualifiedName>>,
     pub min_rows: Option<u64>,
+    /// Whether rows of other tables may keep pointing at rows the restored table lacks: their
+    /// foreign keys then stay NOT VALID after the cutover, instead of 40-verify.sql refusing.
+    pub accept_orphans: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

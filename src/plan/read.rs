@@ -508,11 +508,16 @@ impl Reader<'_> {
                     span: node.span,
                     after: Vec::new(),
                     min_rows: None,
+                    accept_orphans: false,
                 })
             }
             Value::Map(_) => {
-                let fields =
-                    self.fields(node, node.span, "a table", &["name", "after", "min_rows"])?;
+                let fields = self.fields(
+                    node,
+                    node.span,
+                    "a table",
+                    &["name", "after", "min_rows", "accept_orphans"],
+                )?;
                 let name_node = self.required(&fields, "name", "a table");
                 let name = name_node.and_then(|n| self.table_name(n));
                 let after = match fields.get("after") {
@@ -522,6 +527,9 @@ impl Reader<'_> {
                 let min_rows = fields
                     .get("min_rows")
                     .map(|n| self.integer(n, "min_rows", 0..=i128::from(u64::MAX)));
+                let accept_orphans = fields
+                    .get("accept_orphans")
+                    .map(|n| self.boolean(n, "accept_orphans"));
                 Some(PlanTable {
                     name: name?,
                     span: name_node?.span,
@@ -529,6 +537,10 @@ impl Reader<'_> {
                     min_rows: match min_rows {
                         Some(n) => Some(u64::try_from(n?).ok()?),
                         None => None,
+                    },
+                    accept_orphans: match accept_orphans {
+                        Some(accept) => accept?,
+                        None => false,
                     },
                 })
             }

@@ -171,6 +171,7 @@ fn resolve_table(
         span: table.span,
         table_id: entry.id,
         min_rows: table.min_rows,
+        accept_orphans: table.accept_orphans,
         units,
         kept_sequences,
         partitioned,

@@ -36,6 +36,7 @@ pub struct ResolvedTable {
     /// Its TABLE entry.
     pub table_id: u32,
     pub min_rows: Option<u64>,
+    pub accept_orphans: bool,
     /// What is staged, loaded and swapped: the table itself, or its leaf partitions.
     pub units: Vec<Unit>,
     /// Sequences of the table that stay where they are (identity of a partitioned table):

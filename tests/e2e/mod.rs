@@ -9,6 +9,7 @@ mod hostile;
 mod live;
 mod load;
 mod operator;
+mod orphans;
 mod quoting;
 mod replica;
 mod traffic;

@@ -145,8 +145,14 @@ pub struct Inbound {
     pub name: String,
     /// Its `ADD CONSTRAINT`, `NOT VALID`, so the lock is short; validated after the cutover.
     pub add: String,
-    /// Whether production checked it over every row, so that 55 and the rollback validate it.
+    /// Whether production checked it over every row, so that 55 and the rollback validate it,
+    /// and 40-verify.sql counts the rows it would find without the row they point at.
     pub validated: bool,
+    /// The name as `pg_constraint.conname` holds it, as a literal.
+    pub catalog_name: String,
+    /// Whether the plan accepts rows that point at rows the restored table lacks: the key
+    /// then stays NOT VALID, and 40-verify.sql and 70-cleanup.sql say so rather than refuse.
+    pub accept_orphans: bool,
     /// What validating it locks: SHARE UPDATE EXCLUSIVE on the referencing table, ROW SHARE on
     /// the referenced one.
     pub validate_locks: Acquisition,
@@ -258,7 +264,7 @@ pub(super) fn fidelity(
         for unit in &table.units {
             let pair = &resolved.schemas[&unit.name.schema];
             let mut fidelity = builder.unit(unit, pair, parent.as_ref());
-            swap::around(&mut fidelity, &dump, unit, pair);
+            swap::around(&mut fidelity, &dump, unit, pair, table.accept_orphans);
             units.push(fidelity);
         }
     }

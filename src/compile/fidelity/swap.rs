@@ -7,10 +7,16 @@ use crate::compile::locks::{AcquisitionBuilder, LockMode};
 use crate::plan::{SchemaPair, Unit};
 use crate::schema::Block;
 use crate::sql::QualifiedName;
-use crate::sql::quote::ident;
+use crate::sql::quote::{ident, literal};
 
 /// Fills in what the swap of `unit` carries along.
-pub(super) fn around(fidelity: &mut UnitFidelity, dump: &Dump, unit: &Unit, pair: &SchemaPair) {
+pub(super) fn around(
+    fidelity: &mut UnitFidelity,
+    dump: &Dump,
+    unit: &Unit,
+    pair: &SchemaPair,
+    accept_orphans: bool,
+) {
     let a = &unit.attachments;
     fidelity.statistics_moves = a
         .statistics
@@ -30,6 +36,8 @@ pub(super) fn around(fidelity: &mut UnitFidelity, dump: &Dump, unit: &Unit, pair
             Some(Inbound {
                 table: table.quoted(),
                 name: ident(&name),
+                catalog_name: literal(&name),
+                accept_orphans,
                 validated: super::build::validated(&add),
                 add: super::build::not_valid(&add),
                 validate_locks: validate_locks.build(),
