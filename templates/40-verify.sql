@@ -63,6 +63,10 @@ BEGIN
 {% endfor %}
 {% endfor %}
 
+    -- What the swap replaces, on the restored copy and in production: the same, or the swap
+    -- would undo a change made in production (or lose what the copy could not be given).
+    problems := problems || {{ macros.property_problems(units) }};
+
     IF pg_catalog.cardinality(problems) > 0 THEN
         RAISE EXCEPTION 'restage verify found % problem(s):%', pg_catalog.cardinality(problems),
             E'\n  - ' || pg_catalog.array_to_string(problems, E'\n  - ')

@@ -41,7 +41,7 @@ END
 -- index, a grant) would be undone by the swap, so the cutover refuses and changes nothing.
 DO {{ tag }}
 DECLARE
-    problems text[] := {{ macros.drift_problems(drift, false) }};
+    problems text[] := {{ macros.drift_problems(drift, false) }} || {{ macros.property_problems(units) }};
 BEGIN
     IF pg_catalog.cardinality(problems) > 0 THEN
         RAISE EXCEPTION 'restage cutover: production changed since the dump, and the swap would undo it; % difference(s):%', pg_catalog.cardinality(problems),

@@ -559,6 +559,18 @@ ARRAY(
         FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) g
         WHERE c.oid IN (SELECT oid FROM restored) AND g.grantee <> c.relowner
         UNION ALL
+        -- Inheritance parents in order (a partition's parent is its bound's business), and the
+        -- publications that name the table.
+        SELECT 'parents', i.inhrelid::pg_catalog.regclass::pg_catalog.text, '',
+               pg_catalog.string_agg(i.inhparent::pg_catalog.regclass::pg_catalog.text, ', ' ORDER BY i.inhseqno)
+        FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
+        WHERE i.inhrelid IN (SELECT oid FROM restored) AND NOT c.relispartition
+        GROUP BY i.inhrelid
+        UNION ALL
+        SELECT 'publication', r.prrelid::pg_catalog.regclass::pg_catalog.text, pg_catalog.quote_ident(p.pubname), 'member'
+        FROM pg_catalog.pg_publication_rel r JOIN pg_catalog.pg_publication p ON p.oid = r.prpubid
+        WHERE r.prrelid IN (SELECT oid FROM restored)
+        UNION ALL
         SELECT 'view', c.oid::pg_catalog.regclass::pg_catalog.text, c.oid::pg_catalog.regclass::pg_catalog.text,
                pg_catalog.rtrim(pg_catalog.pg_get_viewdef(c.oid), ';')
         FROM pg_catalog.pg_class c
@@ -570,7 +582,9 @@ ARRAY(
                    WHEN e.kind IS NULL THEN '%s is in production but not in the dump (the swap would lose it): %s'
                    ELSE E'%s differs:\n      in the dump:       %s\n      in production: %s'
                END,
-               CASE kind WHEN 'view' THEN 'view ' || name ELSE pg_catalog.format('%s %s of %s', kind, name, tbl) END,
+               CASE kind WHEN 'view' THEN 'view ' || name WHEN 'parents' THEN 'the parents (in order) of ' || tbl
+                   WHEN 'publication' THEN pg_catalog.format('membership of %s in publication %s', tbl, name)
+                   ELSE pg_catalog.format('%s %s of %s', kind, name, tbl) END,
                coalesce(e.definition, a.definition), a.definition) AS problem
     FROM expected e FULL JOIN actual a USING (kind, tbl, name)
     WHERE CASE
@@ -611,3 +625,106 @@ SELECT pg_catalog.format('%s%s c', CASE t.relkind WHEN 'p' THEN '' ELSE 'ONLY ' 
     GROUP BY t.relkind, k.conrelid;
 {%- endmacro %}
 
+
+{#- What the swap replaces that the drift check does not compare with the dump, compared
+    between production's table and the staging copy about to take its place (built from the
+    dump): the table's access method, persistence, storage options, replica identity, owner,
+    comment, row level security flags, row type (typed tables), CLUSTER ON; each column's type,
+    NOT NULL, default or generation expression, identity, collation, storage, compression,
+    statistics target, comment and grants; each trigger's firing state; each rule. An array of
+    text, one line per difference, for 40-verify.sql and for the cutover under its locks. -#}
+{% macro property_problems(units) -%}
+ARRAY(
+    WITH pair (item, production, staging, partition) AS (
+        SELECT * FROM ROWS FROM (
+            pg_catalog.unnest(ARRAY[{% for u in units %}{{ u.item }}, {% endfor %}NULL]::pg_catalog.text[]),
+            pg_catalog.unnest(ARRAY[{% for u in units %}pg_catalog.to_regclass({{ u.production | literal }}), {% endfor %}NULL]::pg_catalog.regclass[]),
+            pg_catalog.unnest(ARRAY[{% for u in units %}pg_catalog.to_regclass({{ u.staging | literal }}), {% endfor %}NULL]::pg_catalog.regclass[]),
+            pg_catalog.unnest(ARRAY[{% for u in units %}{{ "true" if u.partition else "false" }}, {% endfor %}NULL]::pg_catalog.bool[])) AS r (item, production, staging, partition)
+        WHERE r.item IS NOT NULL
+    ),
+    side (item, side, rel, production, partition) AS (
+        SELECT item, 'production', production, production, partition FROM pair
+        UNION ALL
+        SELECT item, 'staging', staging, production, partition FROM pair
+    ),
+    property (item, side, property, value) AS (
+        SELECT s.item, s.side, 'access method', am.amname::pg_catalog.text
+        FROM side s JOIN pg_catalog.pg_class c ON c.oid = s.rel LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam
+        UNION ALL
+        SELECT s.item, s.side, 'persistence', CASE c.relpersistence WHEN 'u' THEN 'unlogged' ELSE 'logged' END
+        FROM side s JOIN pg_catalog.pg_class c ON c.oid = s.rel
+        UNION ALL
+        SELECT s.item, s.side, 'storage options', NULLIF(pg_catalog.array_to_string(ARRAY(SELECT o FROM pg_catalog.unnest(c.reloptions) AS o ORDER BY 1), ', '), '')
+        FROM side s JOIN pg_catalog.pg_class c ON c.oid = s.rel
+        UNION ALL
+        SELECT s.item, s.side, 'replica identity',
+               CASE c.relreplident WHEN 'd' THEN 'default' WHEN 'n' THEN 'nothing' WHEN 'f' THEN 'full'
+                   ELSE 'index ' || (SELECT ic.relname::pg_catalog.text FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+                                     WHERE i.indrelid = c.oid AND i.indisreplident) END
+        FROM side s JOIN pg_catalog.pg_class c ON c.oid = s.rel
+        UNION ALL
+        SELECT s.item, s.side, 'owner', c.relowner::pg_catalog.regrole::pg_catalog.text
+        FROM side s JOIN pg_catalog.pg_class c ON c.oid = s.rel
+        UNION ALL
+        SELECT s.item, s.side, 'comment', pg_catalog.obj_description(c.oid, 'pg_class')
+        FROM side s JOIN pg_catalog.pg_class c ON c.oid = s.rel
+        UNION ALL
+        SELECT s.item, s.side, 'row level security',
+               pg_catalog.concat_ws(', ', CASE WHEN c.relrowsecurity THEN 'enabled' ELSE 'disabled' END, CASE WHEN c.relforcerowsecurity THEN 'forced' END)
+        FROM side s JOIN pg_catalog.pg_class c ON c.oid = s.rel
+        UNION ALL
+        SELECT s.item, s.side, 'row type', CASE WHEN c.reloftype <> 0 THEN 'OF ' || c.reloftype::pg_catalog.regtype::pg_catalog.text END
+        FROM side s JOIN pg_catalog.pg_class c ON c.oid = s.rel
+        UNION ALL
+        SELECT s.item, s.side, 'clustered on',
+               (SELECT ic.relname::pg_catalog.text FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+                WHERE i.indrelid = c.oid AND i.indisclustered)
+        FROM side s JOIN pg_catalog.pg_class c ON c.oid = s.rel
+        UNION ALL
+        SELECT s.item, s.side, 'column ' || pg_catalog.quote_ident(a.attname),
+               pg_catalog.concat_ws(' ',
+                   pg_catalog.format_type(a.atttypid, a.atttypmod),
+                   CASE WHEN a.attcollation <> t.typcollation THEN pg_catalog.format('COLLATE %I.%I', cn.nspname, co.collname) END,
+                   CASE WHEN a.attnotnull THEN 'NOT NULL' END,
+                   CASE WHEN a.attgenerated <> '' THEN 'GENERATED ALWAYS AS (' || pg_catalog.pg_get_expr(d.adbin, d.adrelid) || ')'
+                        WHEN d.adbin IS NOT NULL THEN 'DEFAULT ' || pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,
+                   CASE WHEN NOT s.partition THEN CASE a.attidentity WHEN 'a' THEN 'GENERATED ALWAYS AS IDENTITY' WHEN 'd' THEN 'GENERATED BY DEFAULT AS IDENTITY' END END,
+                   CASE WHEN a.attstorage <> t.typstorage THEN 'STORAGE ' || a.attstorage::pg_catalog.text END,
+                   CASE WHEN a.attcompression <> '' THEN 'COMPRESSION ' || a.attcompression::pg_catalog.text END,
+                   CASE WHEN coalesce(a.attstattarget, -1) <> -1 THEN 'STATISTICS ' || a.attstattarget::pg_catalog.text END,
+                   'COMMENT ' || pg_catalog.quote_literal(pg_catalog.col_description(c.oid, a.attnum)),
+                   'GRANTS ' || a.attacl::pg_catalog.text)
+        FROM side s
+        JOIN pg_catalog.pg_class c ON c.oid = s.rel
+        JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+        JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+        LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
+        LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
+        LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+        UNION ALL
+        SELECT s.item, s.side, 'firing of trigger ' || pg_catalog.quote_ident(g.tgname),
+               CASE g.tgenabled WHEN 'O' THEN 'on origin and local' WHEN 'D' THEN 'never (disabled)' WHEN 'R' THEN 'on replica' WHEN 'A' THEN 'always' END
+        FROM side s JOIN pg_catalog.pg_trigger g ON g.tgrelid = s.rel
+        WHERE NOT g.tgisinternal
+        UNION ALL
+        SELECT s.item, s.side, 'rule ' || pg_catalog.quote_ident(r.rulename),
+               pg_catalog.replace(pg_catalog.pg_get_ruledef(r.oid), ' TO ' || s.rel::pg_catalog.text || ' ', ' TO ' || s.production::pg_catalog.text || ' ')
+        FROM side s JOIN pg_catalog.pg_rewrite r ON r.ev_class = s.rel
+    )
+    SELECT pg_catalog.format(
+               CASE
+                   WHEN s.item IS NULL THEN '%1$s of %2$s is in production but not on the restored copy (the swap would lose it): %4$s'
+                   WHEN p.item IS NULL THEN '%1$s of %2$s is on the restored copy but not in production: %3$s'
+                   ELSE E'%1$s of %2$s differs:\n      on the restored copy: %3$s\n      in production:        %4$s'
+               END,
+               coalesce(p.property, s.property), coalesce(p.item, s.item),
+               coalesce(s.value, '(none)'), coalesce(p.value, '(none)'))
+    FROM (SELECT * FROM property WHERE side = 'production') p
+    FULL JOIN (SELECT * FROM property WHERE side = 'staging') s ON s.item = p.item AND s.property = p.property
+    WHERE p.value IS DISTINCT FROM s.value
+      -- A column or trigger on one side only is the drift check's to name.
+      AND NOT ((p.item IS NULL OR s.item IS NULL) AND coalesce(p.property, s.property) ~ '^(column|firing of trigger) ')
+    ORDER BY coalesce(p.item, s.item), coalesce(p.property, s.property)
+)
+{%- endmacro %}

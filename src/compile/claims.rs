@@ -114,7 +114,7 @@ pub(super) fn steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
     steps.push(Step {
         file: artifacts::VERIFY,
         script: Some(artifacts::VERIFY),
-        what: format!("Read-only assertions on the staging tables: each holds the rows the load recorded, each of the {tables} plan table(s) at least its `min_rows`, and no row of another table points at a row a restored table lacks (unless the plan accepts it: `accept_orphans`)."),
+        what: format!("Read-only assertions on the staging tables: each holds the rows the load recorded, each of the {tables} plan table(s) at least its `min_rows`, no row of another table points at a row a restored table lacks (unless the plan accepts it: `accept_orphans`), and each restored copy has what the swap replaces (owner, comment, storage options, replica identity, access method, column settings, trigger firing states, rules, ...) as production has it."),
         production: "no".into(),
         locks: Vec::new(),
         rerun: "yes, any time before the cutover".into(),
@@ -122,7 +122,7 @@ pub(super) fn steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
     steps.push(Step {
         file: artifacts::CUTOVER_DRIVER,
         script: Some(artifacts::CUTOVER),
-        what: "Swaps the staging tables into production in one short transaction (see *The cutover window*). Once it holds its locks, and before it changes anything, it compares production with the dump again, as the preflight does, and refuses on any difference (a change since the preflight would be undone by the swap).".into(),
+        what: "Swaps the staging tables into production in one short transaction (see *The cutover window*). Once it holds its locks, and before it changes anything, it compares production with the dump again, as the preflight does, and with the restored copies, as 40-verify.sql does, and refuses on any difference (a change since would be undone by the swap).".into(),
         production: "yes: the swap".into(),
         locks: facts.swap_locks("from when it has taken all its locks (within lock_timeout, or it tries again) until COMMIT"),
         rerun: format!(

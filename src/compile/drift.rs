@@ -9,7 +9,8 @@ use serde::Serialize;
 use crate::plan::Resolved;
 use crate::schema::definition::{Definition, definitions, view_query};
 use crate::schema::{Block, SchemaSql};
-use crate::sql::quote::literal;
+use crate::sql::QualifiedName;
+use crate::sql::quote::{ident, literal};
 
 /// One definition production must have, as SQL literals.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -69,6 +70,29 @@ pub(super) fn drift(resolved: &Resolved, schema: &SchemaSql, server_major: u32) 
             let create = block.create_table().unwrap_or_default();
             for (column, ty) in &create.columns {
                 rows.push(Definition::new("column", quoted.clone(), column, ty));
+            }
+            if !create.inherits.is_empty() {
+                let parents: Vec<String> =
+                    create.inherits.iter().map(QualifiedName::quoted).collect();
+                rows.push(Definition::new(
+                    "parents",
+                    quoted.clone(),
+                    "",
+                    parents.join(", "),
+                ));
+            }
+            for publication in unit
+                .attachments
+                .publications
+                .iter()
+                .filter_map(|id| schema.block(*id).and_then(Block::publication))
+            {
+                rows.push(Definition::new(
+                    "publication",
+                    quoted.clone(),
+                    ident(&publication),
+                    "member",
+                ));
             }
             for (constraint, definition) in &create.constraints {
                 rows.push(Definition::new(

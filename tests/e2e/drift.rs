@@ -224,3 +224,96 @@ fn a_partitioned_index_made_during_the_restore_stops_the_cutover() {
         "the cutover changed nothing"
     );
 }
+
+/// What the swap replaces beyond definitions, changed in production since the dump (storage
+/// options, replica identity, owner, comment, a column's statistics target, a trigger's firing
+/// state): 40-verify.sql finds each on the restored copy and in production and refuses, and so
+/// does the cutover under its locks; nothing is silently reverted.
+#[test]
+fn table_properties_changed_since_the_dump_stop_the_verify_and_the_cutover() {
+    let cluster = Cluster::start();
+    cluster.create_database("shop");
+    cluster.query("shop", REPARSED);
+    let archive = Archive::make(&cluster, "shop");
+    cluster.query(
+        "shop",
+        "CREATE ROLE app_owner;
+         ALTER TABLE public.a SET (fillfactor = 70, autovacuum_vacuum_scale_factor = 0.01);
+         ALTER TABLE public.a REPLICA IDENTITY FULL;
+         ALTER TABLE public.a OWNER TO app_owner;
+         COMMENT ON TABLE public.a IS 'accounts, since the migration';
+         ALTER TABLE public.a ALTER COLUMN c SET STATISTICS 500;
+         ALTER TABLE public.a DISABLE TRIGGER a_touch;",
+    );
+    let run = archive.compile(&cluster, "shop", "properties", "  - public.a\n", "");
+    run.ok(&[
+        "00-preflight.sql",
+        "10-stage.sql",
+        "20-load.sh",
+        "30-build.sql",
+    ]);
+    let expected = [
+        "storage options of public.a differs:\n      on the restored copy: (none)\n      in production:        autovacuum_vacuum_scale_factor=0.01, fillfactor=70",
+        "replica identity of public.a differs:\n      on the restored copy: default\n      in production:        full",
+        "owner of public.a differs:\n      on the restored copy: postgres\n      in production:        app_owner",
+        "comment of public.a differs:\n      on the restored copy: (none)\n      in production:        accounts, since the migration",
+        "column c of public.a differs:\n      on the restored copy: integer\n      in production:        integer STATISTICS 500",
+        "firing of trigger a_touch of public.a differs:\n      on the restored copy: on origin and local\n      in production:        never (disabled)",
+    ];
+    let refused = run.fails("40-verify.sql", &[]);
+    for line in expected {
+        assert!(refused.contains(line), "missing `{line}` in\n{refused}");
+    }
+    let before = State::of(&cluster, "shop");
+    let refused = run.fails("50-cutover.sh", &[]);
+    for line in expected {
+        assert!(refused.contains(line), "missing `{line}` in\n{refused}");
+    }
+    assert_eq!(
+        State::of(&cluster, "shop"),
+        before,
+        "the cutover changed nothing"
+    );
+}
+
+/// A table put into or taken out of a publication, or given another parent, since the dump:
+/// the swap would put back the dump's memberships and parents, so the preflight refuses.
+#[test]
+fn publications_and_parents_changed_since_the_dump_stop_the_preflight() {
+    let cluster = Cluster::start();
+    cluster.create_database("shop");
+    cluster.query(
+        "shop",
+        "CREATE TABLE public.a (id int PRIMARY KEY);
+         CREATE TABLE public.base (id int);
+         CREATE TABLE public.other (id int);
+         CREATE TABLE public.child (extra text) INHERITS (public.base);
+         CREATE PUBLICATION old_pub FOR TABLE public.a;
+         INSERT INTO public.a VALUES (1); INSERT INTO public.child VALUES (1, 'x');",
+    );
+    let archive = Archive::make(&cluster, "shop");
+    cluster.query(
+        "shop",
+        "CREATE PUBLICATION new_pub FOR TABLE public.a;
+         ALTER PUBLICATION old_pub DROP TABLE public.a;
+         ALTER TABLE public.child INHERIT public.other;",
+    );
+    let run = archive.compile(
+        &cluster,
+        "shop",
+        "memberships",
+        "  - public.a\n  - public.child\n",
+        "",
+    );
+    let refused = run.fails("00-preflight.sql", &[]);
+    for expected in [
+        "membership of public.a in publication new_pub is in production but not in the dump (the swap would lose it): member",
+        "membership of public.a in publication old_pub is in the dump but no longer in production: member",
+        "the parents (in order) of public.child differs:\n      in the dump:       public.base\n      in production: public.base, public.other",
+    ] {
+        assert!(
+            refused.contains(expected),
+            "missing `{expected}` in\n{refused}"
+        );
+    }
+}
