@@ -72,7 +72,7 @@ END
 
 -- 1. Let go of the tables being replaced: what points at them by OID would otherwise follow
 --    them to the retired schema.
-{{ macros.let_go(units, dependents, false) }}
+{{ macros.let_go(run, units, dependents, false) }}
 
 -- 3. The swap: production tables to the retired schemas, staging tables in their place.
 {% for u in units %}
@@ -108,7 +108,7 @@ ALTER TABLE {{ u.production }} DROP CONSTRAINT restage_partition_bound;
 
 -- 5. Point everything back at the new tables. Foreign keys come back NOT VALID (checked by
 --    55-after-cutover.sql); materialized views come back empty (refreshed there too).
-{{ macros.point_back(units, dependents) }}
+{{ macros.point_back(tag, units, dependents) }}
 
 -- 6. Sequences: past every restored value (the targets 30-build.sql worked out from staging),
 --    never behind where they were.

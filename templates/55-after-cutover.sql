@@ -34,7 +34,7 @@ ALTER TABLE {{ u.retired }} VALIDATE CONSTRAINT restage_partition_bound;
 -- materialized view is empty (readers get an error) until its refresh, which holds ACCESS
 -- EXCLUSIVE on the view only, not on the tables it reads. Each takes its locks within
 -- restage_lock_ms, in a transaction of its own.
-{{ macros.validate_and_refresh(tag, cutover, units, dependents, "after-cutover") }}
+{{ macros.validate_and_refresh(tag, run, cutover, units, dependents, "after-cutover") }}
 
 INSERT INTO {{ run.progress }} (step) VALUES ('after-cutover') ON CONFLICT (step, item) DO NOTHING;
 \echo 'restage: after-cutover done; when the restore is accepted: 70-cleanup.sql'

@@ -77,7 +77,7 @@ BEGIN
 END
 {{ tag }};
 -- 1. Let go of the restored tables.
-{{ macros.let_go(units, dependents, true) }}
+{{ macros.let_go(run, units, dependents, true) }}
 
 -- 3. The swap back, through the (now empty) staging schemas: restored tables to the retired
 --    schemas, the replaced tables back in production.
@@ -114,7 +114,7 @@ ALTER TABLE {{ u.production }} DROP CONSTRAINT restage_partition_bound;
 {% endfor %}
 
 -- 5. Point everything back at the replaced tables.
-{{ macros.point_back(units, dependents) }}
+{{ macros.point_back(tag, units, dependents) }}
 
 -- 6. Sequences: past every replaced value, never behind the values handed out since the
 --    cutover.
@@ -137,5 +137,5 @@ COMMIT;
 -- After the commit, without exclusive locks on the tables: the foreign keys pointed back at the
 -- replaced tables are validated, and the materialized views re-created empty are refreshed,
 -- each in a transaction of its own.
-{{ macros.validate_and_refresh(tag, cutover, units, dependents, "rollback") }}
+{{ macros.validate_and_refresh(tag, run, cutover, units, dependents, "rollback") }}
 \endif

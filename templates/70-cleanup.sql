@@ -47,7 +47,7 @@ DECLARE
     matches text;
     orphans bigint;
 BEGIN
-    {{ macros.unfinished(units, dependents) }}
+    {{ macros.unfinished(run, units, dependents) }}
     IF invalid IS NOT NULL OR pg_catalog.cardinality(unpopulated) > 0 THEN
         RAISE EXCEPTION 'restage cleanup: the restore is not finished: % foreign key(s) NOT VALID (%), % materialized view(s) not populated (%)',
             coalesce(pg_catalog.cardinality(invalid), 0), coalesce(pg_catalog.array_to_string(invalid, ', '), 'none'),

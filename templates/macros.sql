@@ -199,7 +199,75 @@ SELECT {{ s.key }}, pg_catalog.{{ s.extreme }}(v) FROM ({% for t in s.tables %}S
 ON CONFLICT (item) DO UPDATE SET target = EXCLUDED.target;
 {%- endmacro %}
 
-{% macro let_go(units, dependents, rollback) -%}
+{#- The functions and materialized views the swap drops and creates again, as production has
+    them now, under the locks: each one's definition, owner, grants, comments and (materialized
+    views) storage options and indexes, as statements kept in a temporary table for
+    recreate_as_production to run after the swap; and whether each materialized view is
+    populated, in the run record, for 55-after-cutover.sql (or the rollback) to refresh it. A
+    change made in production since the dump (a hotfix to a function's body, a REVOKE, an index
+    on a materialized view) is kept, not undone. -#}
+{% macro keep_as_production(run, dependents) -%}
+{% if dependents.functions or dependents.matviews %}
+CREATE TEMPORARY TABLE restage_recreate (phase pg_catalog.int4, n pg_catalog.int4 GENERATED ALWAYS AS IDENTITY, statement pg_catalog.text) ON COMMIT DROP;
+{% for f in dependents.functions %}
+INSERT INTO pg_temp.restage_recreate (phase, statement)
+SELECT 1, x.statement
+FROM pg_catalog.pg_proc p,
+     LATERAL (SELECT pg_catalog.format('%s %s', {{ f.kind | literal }}, {{ f.signature | literal }}) AS name) AS f,
+     LATERAL (
+         SELECT 1 AS o, pg_catalog.pg_get_functiondef(p.oid) AS statement
+         UNION ALL
+         SELECT 2, pg_catalog.format('ALTER %s OWNER TO %I', f.name, pg_catalog.pg_get_userbyid(p.proowner))
+         UNION ALL
+         SELECT 3, pg_catalog.format('REVOKE ALL ON %s FROM PUBLIC, %I', f.name, pg_catalog.pg_get_userbyid(p.proowner)) WHERE p.proacl IS NOT NULL
+         UNION ALL
+         SELECT 4, pg_catalog.format('GRANT %s ON %s TO %s%s', a.privilege_type, f.name,
+                    CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END,
+                    CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)
+         FROM pg_catalog.aclexplode(p.proacl) AS a
+         UNION ALL
+         SELECT 5, pg_catalog.format('COMMENT ON %s IS %L', f.name, d.description)
+         FROM pg_catalog.pg_description d WHERE d.objoid = p.oid AND d.classoid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objsubid = 0
+     ) AS x
+WHERE p.pronamespace = pg_catalog.to_regnamespace(pg_catalog.quote_ident({{ f.schema | literal }}))
+  AND {{ f.signature | literal }} = pg_catalog.format('%s(%s)', p.oid::pg_catalog.regproc, pg_catalog.pg_get_function_identity_arguments(p.oid))
+ORDER BY x.o, x.statement;
+{% endfor %}
+{% for m in dependents.matviews %}
+INSERT INTO pg_temp.restage_recreate (phase, statement)
+SELECT 2, x.statement
+FROM pg_catalog.pg_class c,
+     LATERAL (
+         SELECT 1 AS o, pg_catalog.format('CREATE MATERIALIZED VIEW %s%s%s AS %s WITH NO DATA', c.oid::pg_catalog.regclass,
+                    CASE WHEN am.amname <> 'heap' THEN ' USING ' || pg_catalog.quote_ident(am.amname) ELSE '' END,
+                    CASE WHEN c.reloptions IS NOT NULL THEN ' WITH (' || pg_catalog.array_to_string(c.reloptions, ', ') || ')' ELSE '' END,
+                    pg_catalog.rtrim(pg_catalog.pg_get_viewdef(c.oid), ';')) AS statement
+         FROM pg_catalog.pg_am am WHERE am.oid = c.relam
+         UNION ALL
+         SELECT 2, pg_catalog.format('ALTER MATERIALIZED VIEW %s OWNER TO %I', c.oid::pg_catalog.regclass, pg_catalog.pg_get_userbyid(c.relowner))
+         UNION ALL
+         SELECT 3, pg_catalog.pg_get_indexdef(i.indexrelid) FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid
+         UNION ALL
+         SELECT 4, pg_catalog.format('GRANT %s ON %s TO %s%s', a.privilege_type, c.oid::pg_catalog.regclass,
+                    CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END,
+                    CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)
+         FROM pg_catalog.aclexplode(c.relacl) AS a WHERE a.grantee <> c.relowner
+         UNION ALL
+         SELECT 5, CASE WHEN d.objsubid = 0
+                        THEN pg_catalog.format('COMMENT ON MATERIALIZED VIEW %s IS %L', c.oid::pg_catalog.regclass, d.description)
+                        ELSE pg_catalog.format('COMMENT ON COLUMN %s.%I IS %L', c.oid::pg_catalog.regclass,
+                                 (SELECT attname FROM pg_catalog.pg_attribute WHERE attrelid = c.oid AND attnum = d.objsubid), d.description) END
+         FROM pg_catalog.pg_description d WHERE d.objoid = c.oid AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass
+     ) AS x
+WHERE c.oid = {{ m.name | literal }}::pg_catalog.regclass
+ORDER BY x.o, x.statement;
+INSERT INTO {{ run.progress }} (step, item)
+SELECT 'populated', {{ m.name | literal }} FROM pg_catalog.pg_class WHERE oid = {{ m.name | literal }}::pg_catalog.regclass AND relispopulated
+ON CONFLICT (step, item) DO NOTHING;
+{% endfor %}
+{% endif %}
+{%- endmacro %}
+{% macro let_go(run, units, dependents, rollback) -%}
 {% for u in units %}
 {% set a = u.attached %}
 {% for fk in a.inbound %}
@@ -232,6 +300,7 @@ ALTER TABLE {{ u.production }} NO INHERIT {{ shadow.parent }};
 {% endfor %}
 {% endif %}
 {% endfor %}
+{{ keep_as_production(run, dependents) }}
 {% for m in dependents.matviews %}
 DROP MATERIALIZED VIEW {{ m.name }};
 {% endfor %}
@@ -250,7 +319,7 @@ ALTER TABLE {{ u.partition.parent }} DETACH PARTITION {{ u.production }};
 {% endfor %}
 {%- endmacro %}
 
-{% macro point_back(units, dependents) -%}
+{% macro point_back(tag, units, dependents) -%}
 {% for u in units %}
 {% for fk in u.attached.inbound %}
 {{ fk.add }}
@@ -262,16 +331,19 @@ ALTER TABLE {{ u.partition.parent }} DETACH PARTITION {{ u.production }};
 {% for view in dependents.views %}
 {{ view.create }}
 {% endfor %}
-{% for f in dependents.functions %}
-{% for statement in f.create %}
-{{ statement }}
-{% endfor %}
-{% endfor %}
-{% for m in dependents.matviews %}
-{% for statement in m.create %}
-{{ statement }}
-{% endfor %}
-{% endfor %}
+{% if dependents.functions or dependents.matviews %}
+-- The functions and materialized views dropped above, as production had them (kept by
+-- keep_as_production): functions first, which materialized views may call.
+DO {{ tag }}
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT statement FROM pg_temp.restage_recreate ORDER BY phase, n LOOP
+        EXECUTE r.statement;
+    END LOOP;
+END
+{{ tag }};
+{% endif %}
 {%- endmacro %}
 
 {% macro locked(tag, cutover, locks, what) -%}
@@ -285,7 +357,7 @@ BEGIN;
     re-pointed that production had valid and are still NOT VALID, those the plan accepts
     (accept_orphans: NULL when none) and those it does not (NULL when none), and the
     materialized views it re-created that are not populated. -#}
-{% macro unfinished(units, dependents) -%}
+{% macro unfinished(run, units, dependents) -%}
 SELECT pg_catalog.array_agg(pg_catalog.format('%s of %s', v.name, v.tbl) ORDER BY v.tbl, v.name) FILTER (WHERE NOT v.accepted),
            pg_catalog.array_agg(pg_catalog.format('%s of %s', v.name, v.tbl) ORDER BY v.tbl, v.name) FILTER (WHERE v.accepted)
     INTO invalid, accepted
@@ -297,12 +369,12 @@ SELECT pg_catalog.array_agg(pg_catalog.format('%s of %s', v.name, v.tbl) ORDER B
     WHERE NOT k.convalidated;
     unpopulated := ARRAY(
         SELECT c.oid::pg_catalog.regclass::pg_catalog.text
-        FROM pg_catalog.unnest(ARRAY[{% for m in dependents.matviews if m.populated %}{{ m.name | literal }}, {% endfor %}NULL]::pg_catalog.text[]) AS v (name)
-        JOIN pg_catalog.pg_class c ON c.oid = pg_catalog.to_regclass(v.name)
-        WHERE NOT c.relispopulated
+        FROM {{ run.progress }} v
+        JOIN pg_catalog.pg_class c ON c.oid = pg_catalog.to_regclass(v.item)
+        WHERE v.step = 'populated' AND NOT c.relispopulated
         ORDER BY 1);
 {%- endmacro %}
-{% macro validate_and_refresh(tag, cutover, units, dependents, step) -%}
+{% macro validate_and_refresh(tag, run, cutover, units, dependents, step) -%}
 -- Each on its own: a key that cannot be validated (a row that points at a row the restored
 -- table lacks, a lock not granted in time) keeps neither the other keys nor the refreshes from
 -- being done. The errors say why; the report at the end names what is left, and fails.
@@ -320,9 +392,10 @@ COMMIT;
 \endif
 {% endfor %}
 {% endfor %}
-{% for m in dependents.matviews if m.populated %}
+{% for m in dependents.matviews %}
 \set restage_to_do true
-SELECT NOT relispopulated AS restage_to_do FROM pg_catalog.pg_class WHERE oid = {{ m.name | literal }}::pg_catalog.regclass \gset
+SELECT NOT c.relispopulated AND EXISTS (SELECT FROM {{ run.progress }} WHERE step = 'populated' AND item = {{ m.name | literal }}) AS restage_to_do
+FROM pg_catalog.pg_class c WHERE c.oid = {{ m.name | literal }}::pg_catalog.regclass \gset
 \if :restage_to_do
 {{ locked(tag, cutover, m.refresh_locks, "refreshing a materialized view") }}
 SET LOCAL statement_timeout = 0;
@@ -337,7 +410,7 @@ DECLARE
     accepted text[];
     unpopulated text[];
 BEGIN
-    {{ unfinished(units, dependents) }}
+    {{ unfinished(run, units, dependents) }}
     IF accepted IS NOT NULL THEN
         RAISE NOTICE 'restage {{ step }}: foreign key(s) % stay NOT VALID: rows of those tables point at rows the restored tables lack, which the plan accepts (accept_orphans)',
             pg_catalog.array_to_string(accepted, ', ');

@@ -20,6 +20,9 @@ pub struct LockClaim {
     pub relations: Vec<String>,
     /// How long it is held.
     pub held: String,
+    /// Taken only when the run finds it needed (a materialized view is refreshed only when
+    /// production's was populated at the cutover): REVIEW.md's claim is then the most it takes.
+    pub conditional: bool,
 }
 
 /// One artifact a person runs.
@@ -94,6 +97,7 @@ pub(super) fn steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
             mode: LockMode::ShareRowExclusive,
             relations: facts.outbound.iter().cloned().collect(),
             held: format!("while a foreign key to it is added NOT VALID: one short transaction per key, taking its lock within the acquisition bound (lock_timeout {timeout}, at most three quarters of deadlock_timeout) or stopping, having changed nothing; then ROW SHARE while the key is validated"),
+            conditional: false,
         });
     }
     steps.push(Step {
@@ -157,6 +161,7 @@ pub(super) fn steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
             mode: LockMode::AccessExclusive,
             relations: facts.outbound.iter().cloned().collect(),
             held: format!("dropping the retired tables (or, with no cutover recorded, the staging tables) drops their foreign keys to these tables: from when the cleanup has taken all its locks (within the acquisition bound, lock_timeout {timeout} at most, or it tries again) until it commits"),
+            conditional: false,
         });
     }
     steps.push(Step {
@@ -186,7 +191,8 @@ struct Facts {
     /// Tables outside the plan whose foreign keys reference restored tables, and those.
     referencing: BTreeSet<String>,
     referenced: BTreeSet<String>,
-    /// Materialized views refreshed after the swap.
+    /// Materialized views re-created by the swap: refreshed after it when production's was
+    /// populated at the swap, which only the run can tell.
     refreshed: BTreeSet<String>,
 }
 
@@ -224,7 +230,6 @@ impl Facts {
         let refreshed = dependents
             .matviews
             .iter()
-            .filter(|m| m.data.is_some())
             .filter_map(|m| name(m.id))
             .collect();
         Facts {
@@ -242,12 +247,14 @@ impl Facts {
             mode: LockMode::AccessExclusive,
             relations: self.exclusive.iter().cloned().collect(),
             held: held.to_owned(),
+            conditional: false,
         }];
         if !self.parents.is_empty() {
             locks.push(LockClaim {
                 mode: LockMode::ShareUpdateExclusive,
                 relations: self.parents.iter().cloned().collect(),
                 held: "until COMMIT: restored children join and leave them".into(),
+                conditional: false,
             });
         }
         locks
@@ -259,8 +266,9 @@ impl Facts {
             locks.push(LockClaim {
                 mode: LockMode::AccessExclusive,
                 relations: self.refreshed.iter().cloned().collect(),
-                held: "while each materialized view is refreshed (it is empty, and errors on reads, until then)".into(),
-            });
+                held: "while each materialized view that was populated in production at the cutover is refreshed (it is empty, and errors on reads, until then)".into(),
+            conditional: true,
+        });
         }
         if !self.referencing.is_empty() {
             locks.push(LockClaim {
@@ -269,11 +277,13 @@ impl Facts {
                 held:
                     "while each re-pointed foreign key is validated, reading every row of its table"
                         .into(),
+                conditional: false,
             });
             locks.push(LockClaim {
                 mode: LockMode::RowShare,
                 relations: self.referenced.iter().cloned().collect(),
                 held: "while the foreign keys that reference them are validated".into(),
+                conditional: false,
             });
         }
         locks

@@ -317,3 +317,65 @@ fn publications_and_parents_changed_since_the_dump_stop_the_preflight() {
         );
     }
 }
+
+/// What the cutover drops and creates again is created as production has it at the cutover,
+/// not as the dump had it: a hotfix to a function's body and a REVOKE on it, a grant and an
+/// index on a materialized view, a materialized view refreshed since the dump (and so
+/// populated again by 55). pg_dump --schema-only after the cutover equals before it.
+#[test]
+fn what_the_cutover_re_creates_keeps_production_as_it_is() {
+    let cluster = Cluster::start();
+    cluster.create_database("shop");
+    cluster.query(
+        "shop",
+        "CREATE ROLE reporting;
+         CREATE TABLE public.customer (id int PRIMARY KEY, name text);
+         INSERT INTO public.customer SELECT g, 'c' || g FROM generate_series(1, 20) g;
+         CREATE FUNCTION public.best_customer() RETURNS public.customer LANGUAGE sql SECURITY DEFINER
+             AS $$ SELECT * FROM public.customer ORDER BY id LIMIT 1 $$;
+         CREATE MATERIALIZED VIEW public.customer_names AS SELECT id, name FROM public.customer;
+         CREATE MATERIALIZED VIEW public.customer_count AS SELECT count(*) AS n FROM public.customer WITH NO DATA;",
+    );
+    let archive = Archive::make(&cluster, "shop");
+    cluster.query(
+        "shop",
+        "CREATE OR REPLACE FUNCTION public.best_customer() RETURNS public.customer LANGUAGE sql SECURITY DEFINER
+             AS $$ SELECT * FROM public.customer ORDER BY id DESC LIMIT 1 $$;
+         REVOKE EXECUTE ON FUNCTION public.best_customer() FROM PUBLIC;
+         GRANT EXECUTE ON FUNCTION public.best_customer() TO reporting;
+         COMMENT ON FUNCTION public.best_customer() IS 'hotfix 42';
+         GRANT SELECT ON public.customer_names TO reporting;
+         CREATE INDEX customer_names_name ON public.customer_names (name);
+         REFRESH MATERIALIZED VIEW public.customer_count;",
+    );
+    let before = State::of(&cluster, "shop");
+    let run = archive.compile(&cluster, "shop", "as-it-is", "  - public.customer\n", "");
+    run.ok_as_reviewed(UP_TO_VERIFY);
+    run.ok_as_reviewed(&["50-cutover.sh", "55-after-cutover.sql"]);
+    assert_eq!(
+        cluster.query(
+            "shop",
+            "SELECT (public.best_customer()).id, has_function_privilege('public', 'public.best_customer()', 'EXECUTE'),
+                    has_function_privilege('reporting', 'public.best_customer()', 'EXECUTE'),
+                    obj_description('public.best_customer()'::regprocedure, 'pg_proc')"
+        ),
+        "20|f|t|hotfix 42\n"
+    );
+    assert_eq!(
+        cluster.query(
+            "shop",
+            "SELECT relname, relispopulated FROM pg_class WHERE relname IN ('customer_names', 'customer_count') ORDER BY 1"
+        ),
+        "customer_count|t\ncustomer_names|t\n"
+    );
+    assert_eq!(
+        cluster.query("shop", "SELECT n FROM public.customer_count"),
+        "20\n"
+    );
+    run.ok_as_reviewed(&["70-cleanup.sh"]);
+    assert_schema_eq(
+        &State::of(&cluster, "shop").schema,
+        &before.schema,
+        "cutover, after-cutover and cleanup",
+    );
+}

@@ -1,6 +1,8 @@
 //! What the cutover and the rollback re-create once for all tables: views, materialized views
 //! and functions that depend on a restored table, and the foreign keys of partitioned tables
-//! that stay.
+//! that stay. Views come from the dump (their queries are compared with production's);
+//! functions and materialized views are re-created as production has them at the swap, which
+//! the templates read from the catalog under its locks.
 
 use super::{Dump, FunctionSql, Global, MatviewSql, ParentForeignKey, ViewSql};
 use crate::compile::locks::AcquisitionBuilder;
@@ -27,18 +29,11 @@ pub(super) fn global(dependents: &Dependents, dump: &Dump) -> Global {
         .iter()
         .filter_map(|m| {
             let name = dump.names.get(m.id)?;
-            let create = std::iter::once(m.id)
-                .chain(m.indexes.iter().copied())
-                .chain(m.comments_and_grants.iter().copied())
-                .flat_map(|id| dump.statements(id))
-                .collect();
             let mut refresh_locks = AcquisitionBuilder::default();
             refresh_locks.own(&name.quoted());
             Some(MatviewSql {
                 name: name.quoted(),
                 schema: name.schema.clone(),
-                create,
-                populated: m.data.is_some(),
                 refresh_locks: refresh_locks.build(),
             })
         })
@@ -48,15 +43,10 @@ pub(super) fn global(dependents: &Dependents, dump: &Dump) -> Global {
         .iter()
         .filter_map(|f| {
             let (kind, signature) = dump.block(f.id)?.routine_signature()?;
-            let create = std::iter::once(f.id)
-                .chain(f.comments_and_grants.iter().copied())
-                .flat_map(|id| dump.statements(id))
-                .collect();
             Some(FunctionSql {
                 schema: dump.names.get(f.id)?.schema,
                 kind,
                 signature,
-                create,
             })
         })
         .collect();

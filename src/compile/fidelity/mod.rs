@@ -191,10 +191,6 @@ pub struct MatviewSql {
     pub name: String,
     /// The schema it is created in again, unquoted.
     pub schema: String,
-    /// The matview `WITH NO DATA`, its owner, indexes, comments and grants.
-    pub create: Vec<String>,
-    /// Whether production's is populated: then 55-after-cutover.sql and a rollback refresh it.
-    pub populated: bool,
     /// What the refresh locks: the materialized view, ACCESS EXCLUSIVE.
     pub refresh_locks: Acquisition,
 }
@@ -207,7 +203,6 @@ pub struct FunctionSql {
     pub kind: &'static str,
     /// Its qualified name and argument list, as its `CREATE` writes them.
     pub signature: String,
-    pub create: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
