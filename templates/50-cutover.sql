@@ -39,17 +39,9 @@ END
 -- Production as it is now, compared again under the locks that keep it so until COMMIT, before
 -- anything changes: what changed since the preflight (a deploy during the load: a column, an
 -- index, a grant) would be undone by the swap, so the cutover refuses and changes nothing.
-DO {{ tag }}
-DECLARE
-    problems text[] := {{ macros.drift_problems(drift, false) }} || {{ macros.property_problems(units) }};
-BEGIN
-    IF pg_catalog.cardinality(problems) > 0 THEN
-        RAISE EXCEPTION 'restage cutover: production changed since the dump, and the swap would undo it; % difference(s):%', pg_catalog.cardinality(problems),
-            E'\n  - ' || pg_catalog.array_to_string(problems, E'\n  - ')
-            USING HINT = 'nothing was changed: production is on its own tables. Take a new dump (listing and schema SQL), compile and start over, or bring production back in line with the dump; then run 50-cutover.sh again';
-    END IF;
-END
-{{ tag }};
+{{ macros.refuse_on(tag, macros.drift_problems(drift, false) ~ " || " ~ macros.property_problems(units),
+    "restage cutover: production changed since the dump, and the swap would undo it",
+    "nothing was changed: production is on its own tables. Take a new dump (listing and schema SQL), compile and start over, or bring production back in line with the dump; then run 50-cutover.sh again") }}
 INSERT INTO {{ run.progress }} (step, item) VALUES ('cutover', 'locked');
 
 -- Write counters of each restored table, for the rollback report.

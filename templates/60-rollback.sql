@@ -41,17 +41,9 @@ BEGIN;
 -- Production as it is now, compared again under the locks, before anything changes: what
 -- changed on the restored tables since the cutover (a deploy: a column, an index, a grant)
 -- would be lost when the replaced tables come back, so the rollback refuses and changes nothing.
-DO {{ tag }}
-DECLARE
-    problems text[] := {{ macros.drift_problems(drift, true) }};
-BEGIN
-    IF pg_catalog.cardinality(problems) > 0 THEN
-        RAISE EXCEPTION 'restage rollback: production changed since the cutover, and putting the replaced tables back would undo it; % difference(s):%', pg_catalog.cardinality(problems),
-            E'\n  - ' || pg_catalog.array_to_string(problems, E'\n  - ')
-            USING HINT = 'nothing was changed: production is on the restored tables. Undo those changes (and make them again after the rollback, if they are wanted), then run 60-rollback.sh again';
-    END IF;
-END
-{{ tag }};
+{{ macros.refuse_on(tag, macros.drift_problems(drift, true),
+    "restage rollback: production changed since the cutover, and putting the replaced tables back would undo it",
+    "nothing was changed: production is on the restored tables. Undo those changes (and make them again after the rollback, if they are wanted), then run 60-rollback.sh again") }}
 INSERT INTO {{ run.progress }} (step, item) VALUES ('rollback', 'locked');
 
 -- What was written to the restored tables since the cutover stays with them in the retired

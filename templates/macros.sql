@@ -199,6 +199,22 @@ SELECT {{ s.key }}, pg_catalog.{{ s.extreme }}(v) FROM ({% for t in s.tables %}S
 ON CONFLICT (item) DO UPDATE SET target = EXCLUDED.target;
 {%- endmacro %}
 
+{#- Stops the step, having changed nothing, when `problems` (an array of text) holds any:
+    one line each, after `what`. -#}
+{% macro refuse_on(tag, problems, what, hint) -%}
+DO {{ tag }}
+DECLARE
+    problems text[] := {{ problems }};
+BEGIN
+    IF pg_catalog.cardinality(problems) > 0 THEN
+        RAISE EXCEPTION '{{ what }}; % difference(s):%', pg_catalog.cardinality(problems),
+            E'\n  - ' || pg_catalog.array_to_string(problems, E'\n  - ')
+            USING HINT = '{{ hint }}';
+    END IF;
+END
+{{ tag }};
+{%- endmacro %}
+
 {#- The functions and materialized views the swap drops and creates again, as production has
     them now, under the locks: each one's definition, owner, grants, comments and (materialized
     views) storage options and indexes, as statements kept in a temporary table for

@@ -20,14 +20,19 @@ const REPARSED: &str = "
     INSERT INTO public.a SELECT g, g, 'a' FROM generate_series(1, 20) g;
     INSERT INTO public.b SELECT g FROM generate_series(1, 5) g;";
 
+/// A database `shop` made of REPARSED, and its dump.
+fn reparsed(cluster: &Cluster) -> Archive {
+    cluster.create_database("shop");
+    cluster.query("shop", REPARSED);
+    Archive::make(cluster, "shop")
+}
+
 /// After a cutover re-created the view from the dump and a rollback re-created it again, the
 /// same restore passes the preflight: the view prints differently now, but means the same.
 #[test]
 fn a_rollback_then_the_same_restore_passes_the_preflight() {
     let cluster = Cluster::start();
-    cluster.create_database("shop");
-    cluster.query("shop", REPARSED);
-    let archive = Archive::make(&cluster, "shop");
+    let archive = reparsed(&cluster);
     let run = archive.compile(&cluster, "shop", "again", "  - public.a\n", "");
     run.ok(UP_TO_VERIFY);
     run.ok(&["50-cutover.sh", "55-after-cutover.sql", "60-rollback.sh"]);
@@ -47,9 +52,7 @@ fn a_rollback_then_the_same_restore_passes_the_preflight() {
 #[test]
 fn a_production_restored_from_the_dump_passes_the_preflight() {
     let cluster = Cluster::start();
-    cluster.create_database("shop");
-    cluster.query("shop", REPARSED);
-    let archive = Archive::make(&cluster, "shop");
+    let archive = reparsed(&cluster);
     archive.restore_into(&cluster, "copy");
     let printed = |db: &str| {
         cluster.query(
@@ -71,9 +74,7 @@ fn a_production_restored_from_the_dump_passes_the_preflight() {
 #[test]
 fn a_changed_meaning_is_still_drift() {
     let cluster = Cluster::start();
-    cluster.create_database("shop");
-    cluster.query("shop", REPARSED);
-    let archive = Archive::make(&cluster, "shop");
+    let archive = reparsed(&cluster);
     cluster.query(
         "shop",
         "CREATE OR REPLACE VIEW public.v AS SELECT id, c FROM (SELECT id, c FROM public.a UNION ALL SELECT id, 0 FROM public.b) q;
@@ -82,17 +83,15 @@ fn a_changed_meaning_is_still_drift() {
     );
     let run = archive.compile(&cluster, "shop", "changed", "  - public.a\n", "");
     let stderr = run.fails("00-preflight.sql", &[]);
-    for expected in [
-        "view public.v differs:\n      in the dump:       ",
-        "\n            0\n",
-        "constraint a_kind_check of public.a differs:\n      in the dump:       CHECK (((kind)::text = ANY ((ARRAY['a'::character varying, 'b'::character varying])::text[])))\n      in production: CHECK (((kind)::text = ANY ((ARRAY['a'::character varying, 'b'::character varying, 'c'::character varying])::text[])))",
-        "index a_kind of public.a differs:\n      in the dump:       CREATE INDEX a_kind ON public.a USING btree (c) WHERE ((kind)::text = ANY ((ARRAY['a'::character varying, 'b'::character varying])::text[]))\n      in production: CREATE INDEX a_kind ON public.a USING btree (c) WHERE ((kind)::text = ANY ((ARRAY['a'::character varying, 'c'::character varying])::text[]))",
-    ] {
-        assert!(
-            stderr.contains(expected),
-            "missing `{expected}` in\n{stderr}"
-        );
-    }
+    assert_says(
+        &stderr,
+        &[
+            "view public.v differs:\n      in the dump:       ",
+            "\n            0\n",
+            "constraint a_kind_check of public.a differs:\n      in the dump:       CHECK (((kind)::text = ANY ((ARRAY['a'::character varying, 'b'::character varying])::text[])))\n      in production: CHECK (((kind)::text = ANY ((ARRAY['a'::character varying, 'b'::character varying, 'c'::character varying])::text[])))",
+            "index a_kind of public.a differs:\n      in the dump:       CREATE INDEX a_kind ON public.a USING btree (c) WHERE ((kind)::text = ANY ((ARRAY['a'::character varying, 'b'::character varying])::text[]))\n      in production: CREATE INDEX a_kind ON public.a USING btree (c) WHERE ((kind)::text = ANY ((ARRAY['a'::character varying, 'c'::character varying])::text[]))",
+        ],
+    );
     assert!(!stderr.contains("of public.v"), "{stderr}");
     assert!(stderr.contains("found 3 problem(s)"), "{stderr}");
 }
@@ -104,9 +103,7 @@ fn a_changed_meaning_is_still_drift() {
 #[test]
 fn a_deploy_during_the_restore_stops_the_cutover() {
     let cluster = Cluster::start();
-    cluster.create_database("shop");
-    cluster.query("shop", REPARSED);
-    let archive = Archive::make(&cluster, "shop");
+    let archive = reparsed(&cluster);
     let run = archive.compile(&cluster, "shop", "deploy", "  - public.a\n", "");
     run.ok(UP_TO_VERIFY);
     cluster.query(
@@ -118,18 +115,16 @@ fn a_deploy_during_the_restore_stops_the_cutover() {
     );
     let deployed = State::of(&cluster, "shop");
     let refused = run.fails("50-cutover.sh", &[]);
-    for expected in [
-        "restage cutover: production changed since the dump, and the swap would undo it; 3 difference(s):",
-        "column loyalty_points of public.a is in production but not in the dump (the swap would lose it): integer",
-        "index a_loyalty of public.a is in production but not in the dump (the swap would lose it): CREATE INDEX a_loyalty ON public.a USING btree (loyalty_points)",
-        "grant reporting SELECT of public.a is in production but not in the dump (the swap would lose it): GRANT SELECT ON TABLE public.a TO reporting",
-        "the cutover is not recorded: production is unchanged",
-    ] {
-        assert!(
-            refused.contains(expected),
-            "missing `{expected}` in\n{refused}"
-        );
-    }
+    assert_says(
+        &refused,
+        &[
+            "restage cutover: production changed since the dump, and the swap would undo it; 3 difference(s):",
+            "column loyalty_points of public.a is in production but not in the dump (the swap would lose it): integer",
+            "index a_loyalty of public.a is in production but not in the dump (the swap would lose it): CREATE INDEX a_loyalty ON public.a USING btree (loyalty_points)",
+            "grant reporting SELECT of public.a is in production but not in the dump (the swap would lose it): GRANT SELECT ON TABLE public.a TO reporting",
+            "the cutover is not recorded: production is unchanged",
+        ],
+    );
     assert_eq!(
         State::of(&cluster, "shop"),
         deployed,
@@ -151,9 +146,7 @@ fn a_deploy_during_the_restore_stops_the_cutover() {
 #[test]
 fn a_deploy_after_the_cutover_stops_the_rollback() {
     let cluster = Cluster::start();
-    cluster.create_database("shop");
-    cluster.query("shop", REPARSED);
-    let archive = Archive::make(&cluster, "shop");
+    let archive = reparsed(&cluster);
     let run = archive.compile(&cluster, "shop", "deploy", "  - public.a\n", "");
     run.ok(UP_TO_VERIFY);
     run.ok(&["50-cutover.sh", "55-after-cutover.sql"]);
@@ -164,17 +157,15 @@ fn a_deploy_after_the_cutover_stops_the_rollback() {
     );
     let deployed = State::of(&cluster, "shop");
     let refused = run.fails("60-rollback.sh", &[]);
-    for expected in [
-        "restage rollback: production changed since the cutover, and putting the replaced tables back would undo it; 2 difference(s):",
-        "column loyalty_points of public.a is in production but not in the dump (the swap would lose it): integer",
-        "constraint a_kind_check of public.a differs:",
-        "the rollback is not recorded: production is still on the restored tables",
-    ] {
-        assert!(
-            refused.contains(expected),
-            "missing `{expected}` in\n{refused}"
-        );
-    }
+    assert_says(
+        &refused,
+        &[
+            "restage rollback: production changed since the cutover, and putting the replaced tables back would undo it; 2 difference(s):",
+            "column loyalty_points of public.a is in production but not in the dump (the swap would lose it): integer",
+            "constraint a_kind_check of public.a differs:",
+            "the rollback is not recorded: production is still on the restored tables",
+        ],
+    );
     assert_eq!(
         State::of(&cluster, "shop"),
         deployed,
@@ -232,9 +223,7 @@ fn a_partitioned_index_made_during_the_restore_stops_the_cutover() {
 #[test]
 fn table_properties_changed_since_the_dump_stop_the_verify_and_the_cutover() {
     let cluster = Cluster::start();
-    cluster.create_database("shop");
-    cluster.query("shop", REPARSED);
-    let archive = Archive::make(&cluster, "shop");
+    let archive = reparsed(&cluster);
     cluster.query(
         "shop",
         "CREATE ROLE app_owner;
@@ -261,14 +250,10 @@ fn table_properties_changed_since_the_dump_stop_the_verify_and_the_cutover() {
         "firing of trigger a_touch of public.a differs:\n      on the restored copy: on origin and local\n      in production:        never (disabled)",
     ];
     let refused = run.fails("40-verify.sql", &[]);
-    for line in expected {
-        assert!(refused.contains(line), "missing `{line}` in\n{refused}");
-    }
+    assert_says(&refused, &expected);
     let before = State::of(&cluster, "shop");
     let refused = run.fails("50-cutover.sh", &[]);
-    for line in expected {
-        assert!(refused.contains(line), "missing `{line}` in\n{refused}");
-    }
+    assert_says(&refused, &expected);
     assert_eq!(
         State::of(&cluster, "shop"),
         before,
@@ -306,16 +291,14 @@ fn publications_and_parents_changed_since_the_dump_stop_the_preflight() {
         "",
     );
     let refused = run.fails("00-preflight.sql", &[]);
-    for expected in [
-        "membership of public.a in publication new_pub is in production but not in the dump (the swap would lose it): member",
-        "membership of public.a in publication old_pub is in the dump but no longer in production: member",
-        "the parents (in order) of public.child differs:\n      in the dump:       public.base\n      in production: public.base, public.other",
-    ] {
-        assert!(
-            refused.contains(expected),
-            "missing `{expected}` in\n{refused}"
-        );
-    }
+    assert_says(
+        &refused,
+        &[
+            "membership of public.a in publication new_pub is in production but not in the dump (the swap would lose it): member",
+            "membership of public.a in publication old_pub is in the dump but no longer in production: member",
+            "the parents (in order) of public.child differs:\n      in the dump:       public.base\n      in production: public.base, public.other",
+        ],
+    );
 }
 
 /// What the cutover drops and creates again is created as production has it at the cutover,

@@ -250,18 +250,16 @@ fn drift_stops_the_preflight() {
     );
     let run = archive.compile(&cluster, "shop", "drift", "  - public.item\n", "");
     let stderr = run.fails("00-preflight.sql", &[]);
-    for expected in [
-        "index item_price of public.item is in production but not in the dump (the swap would lose it): CREATE INDEX item_price ON public.item USING btree (price)",
-        "index item_name of public.item differs:\n      in the dump:       CREATE INDEX item_name ON public.item USING btree (name)\n      in production: CREATE INDEX item_name ON public.item USING btree (lower(name))",
-        "column stock of public.item is in production but not in the dump (the swap would lose it): integer",
-        "grant auditor SELECT of public.item is in production but not in the dump (the swap would lose it): GRANT SELECT ON TABLE public.item TO auditor",
-        "constraint item_tag_item_id_fkey of public.item_tag differs:\n      in the dump:       FOREIGN KEY (item_id) REFERENCES public.item(id)\n      in production: FOREIGN KEY (item_id) REFERENCES public.item(id) ON DELETE CASCADE",
-    ] {
-        assert!(
-            stderr.contains(expected),
-            "missing `{expected}` in\n{stderr}"
-        );
-    }
+    assert_says(
+        &stderr,
+        &[
+            "index item_price of public.item is in production but not in the dump (the swap would lose it): CREATE INDEX item_price ON public.item USING btree (price)",
+            "index item_name of public.item differs:\n      in the dump:       CREATE INDEX item_name ON public.item USING btree (name)\n      in production: CREATE INDEX item_name ON public.item USING btree (lower(name))",
+            "column stock of public.item is in production but not in the dump (the swap would lose it): integer",
+            "grant auditor SELECT of public.item is in production but not in the dump (the swap would lose it): GRANT SELECT ON TABLE public.item TO auditor",
+            "constraint item_tag_item_id_fkey of public.item_tag differs:\n      in the dump:       FOREIGN KEY (item_id) REFERENCES public.item(id)\n      in production: FOREIGN KEY (item_id) REFERENCES public.item(id) ON DELETE CASCADE",
+        ],
+    );
     assert_eq!(
         cluster.query(
             "shop",

@@ -35,6 +35,52 @@ fn shop(cluster: &Cluster) -> Archive {
     Archive::make(cluster, "shop")
 }
 
+/// A session of database `shop` that holds ACCESS SHARE on a table for a minute, or until
+/// released: long enough for every attempt of a step that needs more to time out behind it.
+struct LockHolder<'a> {
+    cluster: &'a Cluster,
+    psql: Child,
+}
+
+impl<'a> LockHolder<'a> {
+    fn start(cluster: &'a Cluster, table: &str) -> Self {
+        let psql = cluster
+            .command(cluster.bindir().join("psql"), "shop")
+            .args([
+                "-X",
+                "-c",
+                &format!(
+                    "BEGIN; LOCK TABLE {table} IN ACCESS SHARE MODE; SELECT pg_sleep(60); COMMIT;"
+                ),
+            ])
+            .env("PGAPPNAME", "lock holder")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the lock holder starts");
+        wait_until(
+            &format!("the holder locks {table}"),
+            Duration::from_secs(20),
+            || {
+                cluster.query(
+                "shop",
+                &format!("SELECT count(*) FROM pg_locks WHERE relation = '{table}'::regclass AND granted AND pid <> pg_backend_pid()"),
+            ) != "0\n"
+            },
+        );
+        LockHolder { cluster, psql }
+    }
+
+    /// Ends the holder's server session, not just its psql: only then is the lock gone.
+    fn release(mut self) {
+        self.cluster.query(
+            "shop",
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'lock holder'",
+        );
+        let _ = self.psql.wait();
+    }
+}
+
 fn pgbench(cluster: &Cluster, dir: &Path, seconds: u32) -> Child {
     let script = dir.join("writer.sql");
     std::fs::write(&script, WRITER).expect("pgbench script");
@@ -175,35 +221,10 @@ fn the_cutover_gives_up_on_a_lock_held_too_long() {
     run.ok(UP_TO_VERIFY);
     let before = State::of(&cluster, "shop");
 
-    let mut holder = cluster
-        .command(cluster.bindir().join("psql"), "shop")
-        .args([
-            "-X",
-            "-c",
-            "BEGIN; SELECT count(*) FROM public.audit; SELECT pg_sleep(60); COMMIT;",
-        ])
-        .env("PGAPPNAME", "lock holder")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the lock holder starts");
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while cluster.query(
-        "shop",
-        "SELECT count(*) FROM pg_locks WHERE relation = 'public.audit'::regclass AND granted AND pid <> pg_backend_pid()",
-    ) == "0\n"
-    {
-        assert!(std::time::Instant::now() < deadline, "the holder never locked the table");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let holder = LockHolder::start(&cluster, "public.audit");
 
     let gave_up = run.fails("50-cutover.sh", &[]);
-    // Its server session, not just psql, must go for the lock to go.
-    cluster.query(
-        "shop",
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'lock holder'",
-    );
-    let _ = holder.wait();
+    holder.release();
     assert!(
         gave_up.contains("restage cutover: gave up after 3 attempts: each time a session held, or waited for, a lock it needs; find the sessions in pg_stat_activity and pg_locks"),
         "{gave_up}"
@@ -258,34 +279,9 @@ fn a_failed_cutover_can_be_abandoned() {
     run.ok(UP_TO_VERIFY);
     let before = State::of(&cluster, "shop");
 
-    let mut holder = cluster
-        .command(cluster.bindir().join("psql"), "shop")
-        .args([
-            "-X",
-            "-c",
-            "BEGIN; LOCK TABLE public.audit IN ACCESS SHARE MODE; SELECT pg_sleep(60); COMMIT;",
-        ])
-        .env("PGAPPNAME", "lock holder")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the lock holder starts");
-    wait_until(
-        "the holder locks public.audit",
-        Duration::from_secs(20),
-        || {
-            cluster.query(
-            "shop",
-            "SELECT count(*) FROM pg_locks WHERE relation = 'public.audit'::regclass AND granted AND pid <> pg_backend_pid()",
-        ) != "0\n"
-        },
-    );
+    let holder = LockHolder::start(&cluster, "public.audit");
     let gave_up = run.fails("50-cutover.sh", &[]);
-    cluster.query(
-        "shop",
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'lock holder'",
-    );
-    let _ = holder.wait();
+    holder.release();
     assert!(
         gave_up.contains("the cutover is not recorded: production is unchanged"),
         "{gave_up}"

@@ -381,6 +381,14 @@ const UP_TO_VERIFY: &[&str] = &[
     "40-verify.sql",
 ];
 
+/// Fails unless `text` says each of `expected`, naming the first it does not.
+#[track_caller]
+fn assert_says(text: &str, expected: &[&str]) {
+    for line in expected {
+        assert!(text.contains(line), "missing `{line}` in\n{text}");
+    }
+}
+
 /// Polls `done` until it holds, failing the test after `limit`.
 fn wait_until(what: &str, limit: std::time::Duration, mut done: impl FnMut() -> bool) {
     let deadline = std::time::Instant::now() + limit;
