@@ -45,7 +45,7 @@ pub fn resolve(
     }
     problems.extend(overlapping_partitions(&tables));
     problems.extend(check_after(plan));
-    let schemas = staging_schemas(plan, &index, &mut problems);
+    let schemas = staging_schemas(plan, &tables, &index, &mut problems);
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -392,8 +392,11 @@ fn check_after(plan: &Plan) -> Vec<Problem> {
 }
 
 /// The staging and retired twin of each production schema, checked against the listing.
+/// The staging and retired twin of every schema a staged table lives in: the plan's tables',
+/// and their partitions', which may live in other schemas than their parents.
 fn staging_schemas(
     plan: &Plan,
+    tables: &[ResolvedTable],
     index: &Index,
     problems: &mut Vec<Problem>,
 ) -> BTreeMap<String, SchemaPair> {
@@ -415,8 +418,13 @@ fn staging_schemas(
         }
     }
     let mut schemas = BTreeMap::new();
-    for table in &plan.tables {
-        let schema = &table.name.schema;
+    let staged: BTreeSet<&String> = plan
+        .tables
+        .iter()
+        .map(|t| &t.name.schema)
+        .chain(tables.iter().flat_map(|t| &t.units).map(|u| &u.name.schema))
+        .collect();
+    for schema in staged {
         let twin = |base: &str| format!("{base}__{schema}");
         let pair = SchemaPair {
             staging: twin(&staging.value),

@@ -411,3 +411,22 @@ fn hostile_names() {
         ],
     );
 }
+
+/// A partition in another schema than its partitioned table, as large applications lay them
+/// out: staged and retired in that schema's own twins (compile panicked on it before).
+#[test]
+fn a_partition_in_another_schema() {
+    carries(
+        "CREATE SCHEMA parts;
+         CREATE TABLE public.ev (id int NOT NULL, k text NOT NULL, v int, PRIMARY KEY (k, id)) PARTITION BY LIST (k);
+         CREATE TABLE parts.ev_a PARTITION OF public.ev FOR VALUES IN ('a');
+         CREATE TABLE public.ev_b PARTITION OF public.ev FOR VALUES IN ('b');
+         INSERT INTO public.ev SELECT g, (ARRAY['a', 'b'])[1 + g % 2], g FROM generate_series(1, 100) g;",
+        "  - public.ev\n",
+        "parts.ev_a",
+        &[
+            ("SELECT count(*) FROM parts.ev_a", "50\n"),
+            ("SELECT inhparent::regclass FROM pg_inherits WHERE inhrelid = 'parts.ev_a'::regclass", "ev\n"),
+        ],
+    );
+}
