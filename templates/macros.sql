@@ -222,7 +222,7 @@ END
     populated, in the run record, for 55-after-cutover.sql (or the rollback) to refresh it. A
     change made in production since the dump (a hotfix to a function's body, a REVOKE, an index
     on a materialized view) is kept, not undone. -#}
-{% macro keep_as_production(run, dependents) -%}
+{% macro keep_as_production(tag, run, dependents) -%}
 {% if dependents.functions or dependents.matviews %}
 CREATE TEMPORARY TABLE restage_recreate (phase pg_catalog.int4, n pg_catalog.int4 GENERATED ALWAYS AS IDENTITY, statement pg_catalog.text) ON COMMIT DROP;
 {% for f in dependents.functions %}
@@ -281,9 +281,20 @@ INSERT INTO {{ run.progress }} (step, item)
 SELECT 'populated', {{ m.name | literal }} FROM pg_catalog.pg_class WHERE oid = {{ m.name | literal }}::pg_catalog.regclass AND relispopulated
 ON CONFLICT (step, item) DO NOTHING;
 {% endfor %}
+-- Each one found, or nothing is dropped: one the catalog lookup missed would be dropped below
+-- and never created again.
+DO {{ tag }}
+BEGIN
+    IF (SELECT pg_catalog.count(*) FROM pg_temp.restage_recreate WHERE phase = 1 AND statement LIKE 'CREATE OR REPLACE %') <> {{ dependents.functions | length }}
+       OR (SELECT pg_catalog.count(*) FROM pg_temp.restage_recreate WHERE phase = 2 AND statement LIKE 'CREATE MATERIALIZED VIEW %') <> {{ dependents.matviews | length }} THEN
+        RAISE EXCEPTION 'restage: a function or materialized view the swap re-creates was not found in production as the dump names it'
+            USING HINT = 'nothing was changed; take a new dump and compile again';
+    END IF;
+END
+{{ tag }};
 {% endif %}
 {%- endmacro %}
-{% macro let_go(run, units, dependents, rollback) -%}
+{% macro let_go(tag, run, units, dependents, rollback) -%}
 {% for u in units %}
 {% set a = u.attached %}
 {% for fk in a.inbound %}
@@ -316,7 +327,7 @@ ALTER TABLE {{ u.production }} NO INHERIT {{ shadow.parent }};
 {% endfor %}
 {% endif %}
 {% endfor %}
-{{ keep_as_production(run, dependents) }}
+{{ keep_as_production(tag, run, dependents) }}
 {% for m in dependents.matviews %}
 DROP MATERIALIZED VIEW {{ m.name }};
 {% endfor %}

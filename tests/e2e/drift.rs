@@ -362,3 +362,45 @@ fn what_the_cutover_re_creates_keeps_production_as_it_is() {
         "cutover, after-cutover and cleanup",
     );
 }
+
+/// A function the swap re-creates that production no longer has as the dump names it (its
+/// argument renamed since: DROP would still find it, by its types): the cutover refuses and
+/// changes nothing, rather than drop it and never create it again.
+#[test]
+fn a_function_the_dump_names_otherwise_stops_the_cutover() {
+    let cluster = Cluster::start();
+    cluster.create_database("shop");
+    cluster.query(
+        "shop",
+        "CREATE TABLE public.customer (id int PRIMARY KEY);
+         INSERT INTO public.customer SELECT g FROM generate_series(1, 5) g;
+         CREATE FUNCTION public.customer_by(n int) RETURNS public.customer LANGUAGE sql
+             AS $$ SELECT * FROM public.customer WHERE id = n $$;",
+    );
+    let archive = Archive::make(&cluster, "shop");
+    cluster.query(
+        "shop",
+        "DROP FUNCTION public.customer_by(int);
+         CREATE FUNCTION public.customer_by(wanted int) RETURNS public.customer LANGUAGE sql
+             AS $$ SELECT * FROM public.customer WHERE id = wanted $$;",
+    );
+    let run = archive.compile(&cluster, "shop", "renamed", "  - public.customer\n", "");
+    run.ok(UP_TO_VERIFY);
+    let before = State::of(&cluster, "shop");
+    let refused = run.fails("50-cutover.sh", &[]);
+    assert_says(
+        &refused,
+        &[
+            "a function or materialized view the swap re-creates was not found in production as the dump names it",
+        ],
+    );
+    assert_eq!(
+        State::of(&cluster, "shop"),
+        before,
+        "the cutover changed nothing"
+    );
+    assert_eq!(
+        cluster.query("shop", "SELECT (public.customer_by(3)).id"),
+        "3\n"
+    );
+}
