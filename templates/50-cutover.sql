@@ -94,6 +94,9 @@ ALTER STATISTICS {{ m.staging }} SET SCHEMA {{ m.production_schema }};
 {% if u.partition and u.partition.default == default %}
 ALTER TABLE {{ u.partition.parent }} ATTACH PARTITION {{ u.production }} {{ u.partition.bound }};
 ALTER TABLE {{ u.production }} DROP CONSTRAINT restage_partition_bound;
+{% for statement in u.attached.after_attach %}
+{{ statement }}
+{% endfor %}
 {% endif %}
 {% endfor %}
 {% endfor %}

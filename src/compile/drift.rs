@@ -94,7 +94,16 @@ pub(super) fn drift(resolved: &Resolved, schema: &SchemaSql, server_major: u32) 
                     "member",
                 ));
             }
-            for (constraint, definition) in &create.constraints {
+            let inherited = unit
+                .partition
+                .as_ref()
+                .map(|p| &p.inherited_constraints[..])
+                .unwrap_or_default();
+            for (constraint, definition) in create
+                .constraints
+                .iter()
+                .filter(|(name, _)| !inherited.contains(name))
+            {
                 rows.push(Definition::new(
                     "constraint",
                     quoted.clone(),

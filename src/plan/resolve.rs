@@ -144,9 +144,23 @@ fn resolve_table(
                             "bound not found",
                         )
                     })?;
+                let inherited_constraints = index
+                    .tables_named(&block.parent)
+                    .first()
+                    .and_then(|parent| schema.block(parent.id))
+                    .and_then(super::super::schema::Block::create_table)
+                    .map(|create| {
+                        create
+                            .constraints
+                            .into_iter()
+                            .map(|(name, _)| name)
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 Some(Partition {
                     parent: block.parent,
                     bound: block.bound,
+                    inherited_constraints,
                 })
             }
             None => None,

@@ -75,6 +75,10 @@ pub struct Partition {
     pub parent: QualifiedName,
     /// `FOR VALUES ...` or `DEFAULT`, from the schema SQL.
     pub bound: String,
+    /// The table constraints the partition has from its parent. pg_dump writes them in the
+    /// partition's own `CREATE TABLE` too (ATTACH PARTITION requires them), but in the catalog
+    /// they are inherited, not the partition's own.
+    pub inherited_constraints: Vec<String>,
 }
 
 /// A sequence a unit's column takes values from.

@@ -430,3 +430,82 @@ fn a_partition_in_another_schema() {
         ],
     );
 }
+
+/// Hash partitions: the bound the staging partition is checked against before it is attached is
+/// a call of `satisfies_hash_partition`, which needs its own parentheses in a CHECK.
+#[test]
+fn hash_partitions() {
+    carries(
+        "CREATE TABLE public.h (id int PRIMARY KEY, v text) PARTITION BY HASH (id);
+         CREATE TABLE public.h0 PARTITION OF public.h FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+         CREATE TABLE public.h1 PARTITION OF public.h FOR VALUES WITH (MODULUS 2, REMAINDER 1);
+         INSERT INTO public.h SELECT g, 'v' || g FROM generate_series(1, 100) g;",
+        "  - public.h\n",
+        "public.h0",
+        &[("SELECT count(*) FROM public.h", "100\n")],
+    );
+}
+
+/// A CHECK on a partitioned table is inherited by every partition: it is neither drift on the
+/// partitions nor added to them a second time.
+#[test]
+fn a_check_on_a_partitioned_table() {
+    carries(
+        "CREATE TABLE public.m (id int NOT NULL, v int CHECK (v >= 0)) PARTITION BY RANGE (id);
+         CREATE TABLE public.m1 PARTITION OF public.m FOR VALUES FROM (0) TO (100);
+         CREATE TABLE public.m2 PARTITION OF public.m FOR VALUES FROM (100) TO (200);
+         INSERT INTO public.m SELECT g, g FROM generate_series(0, 199) g;",
+        "  - public.m\n",
+        "public.m1",
+        &[(
+            "SELECT string_agg(conrelid::regclass || ':' || conislocal || ':' || coninhcount, ',' ORDER BY conrelid::regclass::text) FROM pg_constraint WHERE conname = 'm_v_check' AND connamespace = 'public'::regnamespace",
+            "m:true:0,m1:false:1,m2:false:1\n",
+        )],
+    );
+}
+
+/// A partition whose copy of the partitioned table's trigger is disabled, or fires on replicas:
+/// the state is set on the trigger the attach creates, so after it.
+#[test]
+fn trigger_state_on_a_partition() {
+    carries(
+        "CREATE FUNCTION public.touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+         CREATE TABLE public.m (id int NOT NULL, v int) PARTITION BY RANGE (id);
+         CREATE TABLE public.m1 PARTITION OF public.m FOR VALUES FROM (0) TO (100);
+         CREATE TABLE public.m2 PARTITION OF public.m FOR VALUES FROM (100) TO (200);
+         CREATE TABLE public.m3 PARTITION OF public.m FOR VALUES FROM (200) TO (300);
+         CREATE TRIGGER tg BEFORE INSERT ON public.m FOR EACH ROW EXECUTE FUNCTION public.touch();
+         ALTER TABLE public.m1 DISABLE TRIGGER tg;
+         ALTER TABLE public.m2 ENABLE REPLICA TRIGGER tg;
+         ALTER TABLE public.m3 ENABLE ALWAYS TRIGGER tg;
+         INSERT INTO public.m SELECT g, g FROM generate_series(0, 299) g;",
+        "  - public.m\n",
+        "public.m1",
+        &[(
+            "SELECT string_agg(tgrelid::regclass || ':' || tgenabled::text, ',' ORDER BY tgrelid::regclass::text) FROM pg_trigger WHERE tgname = 'tg'",
+            "m:O,m1:D,m2:R,m3:A\n",
+        )],
+    );
+}
+
+/// A table without columns, and a child whose columns all come from its parent: nothing to list
+/// where the preflight lists columns.
+#[test]
+fn tables_without_columns_of_their_own() {
+    carries(
+        "CREATE TABLE public.nothing ();
+         CREATE TABLE public.base (id int, v text);
+         CREATE TABLE public.copy () INHERITS (public.base);
+         INSERT INTO public.nothing DEFAULT VALUES;
+         INSERT INTO public.nothing DEFAULT VALUES;
+         INSERT INTO public.base VALUES (1, 'a');
+         INSERT INTO public.copy VALUES (2, 'b');",
+        "  - public.nothing\n  - public.base\n  - public.copy\n",
+        "public.copy",
+        &[
+            ("SELECT count(*) FROM public.nothing", "2\n"),
+            ("SELECT count(*) FROM public.base", "2\n"),
+            ("SELECT count(*) FROM ONLY public.copy", "1\n"),
+        ],
+    );
+}

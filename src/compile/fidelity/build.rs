@@ -96,9 +96,11 @@ impl<'a> Builder<'a> {
         } else {
             &create.constraints[..]
         };
+        // A partition's `CREATE TABLE` repeats what it has from its parent; built once.
         let inherited = parent.map(|p| &p.constraints[..]).unwrap_or_default();
         fidelity.constraints = own
             .iter()
+            .filter(|(name, _)| !inherited.iter().any(|(parent_name, _)| parent_name == name))
             .chain(inherited)
             .map(|(name, definition)| TableConstraint {
                 name: ident(name),
@@ -143,7 +145,21 @@ impl<'a> Builder<'a> {
             .into_iter()
             .flat_map(|id| self.foreign_keys(id, &build))
             .collect();
-        fidelity.behaviour = built(&a.behaviour);
+        // A partition's entry for a trigger cloned from its parent holds only the ALTER TABLE
+        // that sets its firing state.
+        let (after_attach, behaviour): (Vec<u32>, Vec<u32>) = a.behaviour.iter().partition(|id| {
+            unit.partition.is_some()
+                && dump.block(**id).is_some_and(|b| b.desc == Desc::Trigger)
+                && dump
+                    .statements(**id)
+                    .iter()
+                    .all(|s| opens_with(s, &["ALTER", "TABLE"]))
+        });
+        fidelity.behaviour = built(&behaviour);
+        fidelity.after_attach = after_attach
+            .iter()
+            .flat_map(|id| dump.statements(*id))
+            .collect();
         fidelity.statistics = built(&a.statistics);
         // Comments and grants on identity sequences, which are re-created in staging.
         let identity_extras: Vec<u32> = unit

@@ -47,6 +47,10 @@ pub struct UnitFidelity {
     pub foreign_keys: Vec<ForeignKey>,
     /// Triggers, rules, policies, row level security.
     pub behaviour: Vec<String>,
+    /// A partition's firing state of a trigger it has from its partitioned table (`ALTER TABLE
+    /// p DISABLE TRIGGER t`), in production names: the trigger exists only once the partition
+    /// is attached, so the cutover and the rollback set it right after their ATTACH PARTITION.
+    pub after_attach: Vec<String>,
     pub statistics: Vec<String>,
     pub comments_and_grants: Vec<String>,
     /// Extended statistics: moved along at cutover, back at rollback.
