@@ -58,6 +58,9 @@ CREATE TABLE {{ run.targets }} (
 
 {% for u in units %}
 -- {{ u.label }}
+{% if u.attached.access_method %}
+SET LOCAL default_table_access_method = {{ u.attached.access_method }};
+{% endif %}
 {% if u.attached.inheritance %}
 {% for shadow in u.attached.inheritance.shadows %}
 -- Stands in for {{ shadow.parent }} until cutover, empty.
@@ -67,6 +70,9 @@ CREATE TABLE {{ shadow.retired }} (LIKE {{ shadow.parent }} INCLUDING DEFAULTS I
 {{ u.attached.inheritance.create }}
 {% else %}
 {{ create_table }} {{ u.staging }} (LIKE {{ u.production }} {{ u.like }});
+{% if u.attached.of_type %}
+ALTER TABLE {{ u.staging }} OF {{ u.attached.of_type }};
+{% endif %}
 {% for column in u.attached.loaded_nullable %}
 -- NOT NULL NOT VALID in production, over rows that may be NULL: 30-build.sql adds it back so.
 ALTER TABLE {{ u.staging }} ALTER COLUMN {{ column }} DROP NOT NULL;

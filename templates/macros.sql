@@ -621,7 +621,12 @@ ARRAY(
                pg_catalog.format_type(a.atttypid, a.atttypmod)
         FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
         WHERE a.attrelid IN (SELECT oid FROM restored) AND a.attnum > 0 AND NOT a.attisdropped
-          AND (a.attislocal OR c.relispartition)
+          AND (a.attislocal OR c.relispartition) AND c.reloftype = 0
+        UNION ALL
+        -- A typed table's columns are its type's, which pg_dump does not repeat.
+        SELECT 'row type', c.oid::pg_catalog.regclass::pg_catalog.text, '', 'OF ' || c.reloftype::pg_catalog.regtype::pg_catalog.text
+        FROM pg_catalog.pg_class c
+        WHERE c.oid IN (SELECT oid FROM restored) AND c.reloftype <> 0
         UNION ALL
         SELECT 'index', i.indrelid::pg_catalog.regclass::pg_catalog.text, c.relname::pg_catalog.text,
                pg_catalog.pg_get_indexdef(i.indexrelid)
@@ -683,6 +688,7 @@ ARRAY(
                    ELSE E'%s differs:\n      in the dump:       %s\n      in production: %s'
                END,
                CASE kind WHEN 'view' THEN 'view ' || name WHEN 'parents' THEN 'the parents (in order) of ' || tbl
+                   WHEN 'row type' THEN 'the row type of ' || tbl
                    WHEN 'publication' THEN pg_catalog.format('membership of %s in publication %s', tbl, name)
                    ELSE pg_catalog.format('%s %s of %s', kind, name, tbl) END,
                coalesce(e.definition, a.definition), a.definition) AS problem

@@ -71,6 +71,14 @@ pub(super) fn drift(resolved: &Resolved, schema: &SchemaSql, server_major: u32) 
             for (column, ty) in &create.columns {
                 rows.push(Definition::new("column", quoted.clone(), column, ty));
             }
+            if let Some(of_type) = &create.of_type {
+                rows.push(Definition::new(
+                    "row type",
+                    quoted.clone(),
+                    "",
+                    format!("OF {}", of_type.quoted()),
+                ));
+            }
             if !create.inherits.is_empty() {
                 let parents: Vec<String> =
                     create.inherits.iter().map(QualifiedName::quoted).collect();

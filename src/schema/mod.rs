@@ -13,7 +13,8 @@ use thiserror::Error;
 
 use crate::diagnostic::{Diagnostic, Source};
 use crate::sql::QualifiedName;
-use crate::sql::lexer::{Statement, statements};
+use crate::sql::lexer::{Kind, Statement, statements, tokenize};
+use crate::sql::quote::ident;
 use crate::toc::Desc;
 
 pub use sequence::{Identity, Ownership};
@@ -39,6 +40,9 @@ pub struct Block {
     pub owner: Option<String>,
     /// The statements, psql meta-commands (`\restrict`) left out.
     pub sql: String,
+    /// The `default_table_access_method` in effect for this entry: pg_restore sets it between
+    /// entries, only when it changes, so a `CREATE TABLE` relies on the last one before it.
+    pub table_access_method: Option<String>,
 }
 
 impl Block {
@@ -91,6 +95,21 @@ impl SchemaSql {
 
 const HEADER: &str = "-- TOC entry ";
 
+/// The access method of a `SET default_table_access_method = heap2;` line, quoted again: the
+/// scripts write it, so nothing but one name is taken.
+fn access_method_set(line: &str) -> Option<String> {
+    let value = line
+        .strip_prefix("SET default_table_access_method = ")?
+        .trim_end()
+        .strip_suffix(';')?;
+    match &tokenize(value)[..] {
+        [token] if matches!(token.kind, Kind::Word | Kind::QuotedIdent) => {
+            token.ident_value(value).map(|name| ident(&name))
+        }
+        _ => None,
+    }
+}
+
 /// Splits `text` into blocks at its `-- TOC entry N` headers.
 pub fn split(file: &str, text: &str) -> Result<SchemaSql, Box<SchemaError>> {
     let fail = |line: usize, offset: usize, len: usize, message: String| {
@@ -112,10 +131,12 @@ pub fn split(file: &str, text: &str) -> Result<SchemaSql, Box<SchemaError>> {
         })
         .collect();
     let mut schema = SchemaSql::default();
+    let mut table_access_method = None;
     let mut index = 0;
     while index < lines.len() {
         let (offset, line) = lines[index];
         let Some(header) = line.strip_prefix(HEADER) else {
+            table_access_method = access_method_set(line).or(table_access_method);
             index += 1;
             continue;
         };
@@ -140,6 +161,7 @@ pub fn split(file: &str, text: &str) -> Result<SchemaSql, Box<SchemaError>> {
             schema: None,
             owner: None,
             sql: String::new(),
+            table_access_method: table_access_method.clone(),
         };
         index += 1;
         // The rest of the header: comment lines up to the `--` that closes it.
@@ -173,6 +195,7 @@ pub fn split(file: &str, text: &str) -> Result<SchemaSql, Box<SchemaError>> {
             if !line.starts_with('\\') {
                 block.sql.push_str(line);
             }
+            table_access_method = access_method_set(line).or(table_access_method);
             index += 1;
         }
         trim_in_place(&mut block.sql);

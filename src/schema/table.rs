@@ -15,6 +15,9 @@ pub struct CreateTable {
     /// Table constraints written inside the table: name and definition (`CHECK (...)`).
     pub constraints: Vec<(String, String)>,
     pub inherits: Vec<QualifiedName>,
+    /// The composite type of a typed table (`CREATE TABLE t OF ct`), whose columns it has: its
+    /// own list holds only their options (`id NOT NULL`), no types.
+    pub of_type: Option<QualifiedName>,
     /// `PARTITION BY RANGE (taken_on)`: the strategy and the key, as written.
     pub partition_by: Option<String>,
     /// The storage parameters of `WITH (...)`, as written.
@@ -47,12 +50,21 @@ impl Block {
             let unlogged = c.word("UNLOGGED");
             c.word("TABLE").then_some(())?;
             let name = c.qualified_name();
+            let of_type = if c.word("OF") {
+                c.qualified_name()
+            } else {
+                None
+            };
             let words: Vec<&Token> = stmt.words().collect();
-            let open = words.iter().position(|t| t.is_punct(sql, '('))?;
             let mut table = CreateTable {
                 name,
                 unlogged,
+                of_type,
                 ..CreateTable::default()
+            };
+            let Some(open) = words.iter().position(|t| t.is_punct(sql, '(')) else {
+                // `CREATE TABLE t OF ct;`: no list of its own.
+                return table.of_type.is_some().then_some(table);
             };
             let close = group_end(sql, &words, open);
             let inner_end = close.unwrap_or(words.len());
@@ -105,6 +117,10 @@ impl CreateTable {
         let Some(name) = first.ident_value(sql) else {
             return;
         };
+        if self.of_type.is_some() {
+            // `id WITH OPTIONS NOT NULL`, `PRIMARY KEY (id)`: the type's columns, no types.
+            return;
+        }
         let type_end = tokens[1..]
             .iter()
             .position(|t| AFTER_TYPE.iter().any(|w| t.is_word(sql, w)))

@@ -273,6 +273,7 @@ fn unique_keys_are_read_from_their_statements() {
         schema: None,
         owner: None,
         sql: sql.to_owned(),
+        table_access_method: None,
     };
     assert!(
         block("ALTER TABLE ONLY public.t\n    ADD CONSTRAINT t_pkey PRIMARY KEY (id);")
@@ -304,4 +305,18 @@ fn statement_openings() {
         "CREATE MATERIALIZED VIEW m",
         &["CREATE", "VIEW"]
     ));
+}
+
+#[test]
+fn each_table_knows_the_access_method_set_before_it() {
+    let schema = split(
+        "schema.sql",
+        "SET default_table_access_method = heap;\n\n--\n-- TOC entry 1 (class 1259 OID 1)\n-- Name: a; Type: TABLE; Schema: public; Owner: o\n--\n\nCREATE TABLE public.a (x int);\n\nSET default_table_access_method = \"Heap 2\";\n\n--\n-- TOC entry 2 (class 1259 OID 2)\n-- Name: b; Type: TABLE; Schema: public; Owner: o\n--\n\nCREATE TABLE public.b (x int);\n\nSET default_table_access_method = heap; DROP TABLE x;\n\n--\n-- TOC entry 3 (class 1259 OID 3)\n-- Name: c; Type: TABLE; Schema: public; Owner: o\n--\n\nCREATE TABLE public.c (x int);\n",
+    )
+    .unwrap();
+    let am = |id| schema.block(id).unwrap().table_access_method.clone();
+    assert_eq!(am(1).as_deref(), Some("heap"));
+    assert_eq!(am(2).as_deref(), Some("\"Heap 2\""));
+    // Not one name: not taken, and the last one taken stays in effect.
+    assert_eq!(am(3).as_deref(), Some("\"Heap 2\""));
 }

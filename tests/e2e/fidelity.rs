@@ -509,3 +509,45 @@ fn tables_without_columns_of_their_own() {
         ],
     );
 }
+
+/// A table access method other than heap: pg_restore sets `default_table_access_method` before
+/// the `CREATE TABLE`, and the staging copy is created under the same setting (it was heap,
+/// and only the copy-versus-production check at 40-verify noticed).
+#[test]
+fn a_table_access_method() {
+    carries(
+        "CREATE ACCESS METHOD heap2 TYPE TABLE HANDLER heap_tableam_handler;
+         CREATE TABLE public.t (id int PRIMARY KEY, v text) USING heap2;
+         CREATE TABLE public.p (id int NOT NULL) PARTITION BY RANGE (id);
+         CREATE TABLE public.p1 PARTITION OF public.p FOR VALUES FROM (0) TO (100) USING heap2;
+         CREATE TABLE public.p2 PARTITION OF public.p FOR VALUES FROM (100) TO (200);
+         INSERT INTO public.t SELECT g, 'v' || g FROM generate_series(1, 10) g;
+         INSERT INTO public.p SELECT g FROM generate_series(0, 199) g;",
+        "  - public.t\n  - public.p\n",
+        "public.t",
+        &[(
+            "SELECT string_agg(c.relname || ':' || a.amname, ',' ORDER BY c.relname) FROM pg_class c JOIN pg_am a ON a.oid = c.relam WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'",
+            "p1:heap2,p2:heap,t:heap2\n",
+        )],
+    );
+}
+
+/// A typed table (`CREATE TABLE t OF ct`): its columns come from the composite type, which
+/// pg_dump does not repeat, and the copy is typed too.
+#[test]
+fn a_typed_table() {
+    carries(
+        "CREATE TYPE public.ct AS (id int, v text);
+         CREATE TABLE public.t OF public.ct (PRIMARY KEY (id), v WITH OPTIONS DEFAULT 'x');
+         INSERT INTO public.t SELECT g, 'v' || g FROM generate_series(1, 10) g;",
+        "  - public.t\n",
+        "public.t",
+        &[
+            (
+                "SELECT reloftype::regtype FROM pg_class WHERE oid = 'public.t'::regclass",
+                "ct\n",
+            ),
+            ("INSERT INTO public.t (id) VALUES (11) RETURNING v", "x\n"),
+        ],
+    );
+}

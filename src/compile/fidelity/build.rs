@@ -88,6 +88,10 @@ impl<'a> Builder<'a> {
                 _ => None,
             },
             storage_options: create.options.clone().filter(|_| !inherits),
+            of_type: create.of_type.as_ref().map(QualifiedName::quoted),
+            access_method: dump
+                .block(unit.table_id)
+                .and_then(|b| b.table_access_method.clone()),
             ..UnitFidelity::default()
         };
         // A child's own constraints are part of the `CREATE TABLE` it is staged with.

@@ -27,6 +27,11 @@ use names::Names;
 /// its swap.
 #[derive(Debug, Default, Serialize)]
 pub struct UnitFidelity {
+    /// The table access method the dump creates it with (`heap2`), as pg_dump wrote it: the
+    /// staging copy is created with it too.
+    pub access_method: Option<String>,
+    /// The composite type of a typed table, quoted: the staging copy is made of that type too.
+    pub of_type: Option<String>,
     /// `SET LOGGED` or `SET UNLOGGED` when staging and production differ.
     pub persistence: Option<&'static str>,
     /// The storage parameters of its `CREATE TABLE ... WITH (...)`, set on the staging copy.
