@@ -262,6 +262,22 @@ FROM pg_catalog.pg_class c,
          UNION ALL
          SELECT 2, pg_catalog.format('ALTER MATERIALIZED VIEW %s OWNER TO %I', c.oid::pg_catalog.regclass, pg_catalog.pg_get_userbyid(c.relowner))
          UNION ALL
+         -- Column settings: compression, storage, statistics target, options.
+         SELECT 2, pg_catalog.format('ALTER MATERIALIZED VIEW %s ALTER COLUMN %I %s', c.oid::pg_catalog.regclass, a.attname, x.setting)
+         FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid,
+              LATERAL (
+                  SELECT 'SET COMPRESSION ' || CASE a.attcompression WHEN 'p' THEN 'pglz' WHEN 'l' THEN 'lz4' END AS setting
+                  WHERE a.attcompression IN ('p', 'l')
+                  UNION ALL
+                  SELECT 'SET STORAGE ' || CASE a.attstorage WHEN 'p' THEN 'PLAIN' WHEN 'e' THEN 'EXTERNAL' WHEN 'm' THEN 'MAIN' ELSE 'EXTENDED' END
+                  WHERE a.attstorage <> t.typstorage
+                  UNION ALL
+                  SELECT 'SET STATISTICS ' || a.attstattarget WHERE COALESCE(a.attstattarget, -1) <> -1
+                  UNION ALL
+                  SELECT 'SET (' || pg_catalog.array_to_string(a.attoptions, ', ') || ')' WHERE a.attoptions IS NOT NULL
+              ) AS x
+         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+         UNION ALL
          SELECT 3, pg_catalog.pg_get_indexdef(i.indexrelid) FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid
          UNION ALL
          SELECT 4, pg_catalog.format('GRANT %s ON %s TO %s%s', a.privilege_type, c.oid::pg_catalog.regclass,
@@ -328,7 +344,7 @@ ALTER TABLE {{ u.production }} NO INHERIT {{ shadow.parent }};
 {% endif %}
 {% endfor %}
 {{ keep_as_production(tag, run, dependents) }}
-{% for m in dependents.matviews %}
+{% for m in dependents.matviews | reverse %}
 DROP MATERIALIZED VIEW {{ m.name }};
 {% endfor %}
 {% for f in dependents.functions %}
@@ -639,9 +655,19 @@ ARRAY(
         FROM pg_catalog.pg_constraint k
         WHERE (k.conrelid IN (SELECT oid FROM restored)
                AND (k.contype IN ('p', 'u', 'x') OR (k.contype = 'f' AND k.conparentid = 0) OR (k.contype = 'c' AND k.conislocal)
-                    -- PostgreSQL 18's NOT NULL ... NOT VALID, which pg_dump states on its own (a
-                    -- valid NOT NULL is part of its column, compared as the column's).
-                    OR (k.contype = 'n' AND k.conislocal AND NOT k.convalidated)))
+                    -- PostgreSQL 18's NOT NULL ... NOT VALID, which pg_dump states on its own;
+                    -- and, as pg_dump does, a valid NOT NULL on a column a table inherits, where
+                    -- the table has it of its own or no parent has it valid (any other valid NOT
+                    -- NULL is part of its column, compared as the column's).
+                    OR (k.contype = 'n' AND k.conislocal AND NOT k.convalidated)
+                    OR (k.contype = 'n' AND k.convalidated AND EXISTS (
+                            SELECT FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+                            WHERE a.attrelid = k.conrelid AND a.attnum = k.conkey[1] AND NOT a.attislocal AND NOT c.relispartition
+                              AND (k.conislocal OR NOT EXISTS (
+                                  SELECT FROM pg_catalog.pg_inherits i
+                                  JOIN pg_catalog.pg_attribute pa ON pa.attrelid = i.inhparent AND pa.attname = a.attname
+                                  JOIN pg_catalog.pg_constraint pk ON pk.conrelid = i.inhparent AND pk.contype = 'n' AND pk.conkey[1] = pa.attnum
+                                  WHERE i.inhrelid = k.conrelid AND pk.convalidated))))))
            OR (k.contype = 'f' AND k.conparentid = 0 AND k.conrelid NOT IN (SELECT oid FROM restored)
                AND (k.conrelid IN (SELECT oid FROM parents) OR k.confrelid IN (SELECT oid FROM restored)))
         UNION ALL

@@ -223,7 +223,14 @@ impl Facts {
         // Only what 55 and the rollback validate: the keys production had checked.
         for unit in &model.units {
             for fk in unit.attached.inbound.iter().filter(|fk| fk.validated) {
-                referencing.insert(fk.table.clone());
+                // The referencing table, and a partitioned one's partitions.
+                referencing.extend(
+                    fk.validate_locks
+                        .claims
+                        .iter()
+                        .filter(|(_, mode)| *mode == LockMode::ShareUpdateExclusive)
+                        .map(|(name, _)| name.clone()),
+                );
                 referenced.insert(unit.production.clone());
             }
         }

@@ -13,7 +13,6 @@ use crate::analysis::Analysis;
 use crate::plan::{Resolved, ResolvedTable, SchemaPair, SequenceKind, SequenceUse, Unit};
 use crate::sql::QualifiedName;
 use crate::sql::quote::{ident, literal, shell_word};
-use crate::toc::Toc;
 
 /// A setting every session of every script pins, as pg_dump's own output pins them: none of
 /// what the scripts do may depend on the role's or the database's defaults. (Each transaction
@@ -470,20 +469,9 @@ impl Model {
             new_schemas,
             load,
             dependents,
-            drift: drift::drift(resolved, schema, dumped_from_major(toc)),
+            drift: drift::drift(resolved, schema, toc.header.dumped_from_major()),
         }
     }
-}
-
-/// The major version of the server the dump was made from (`15.18 (Debian ...)` → 15); 18
-/// when the listing does not say.
-fn dumped_from_major(toc: &Toc) -> u32 {
-    toc.header
-        .dumped_from
-        .as_deref()
-        .and_then(|v| v.split(|c: char| !c.is_ascii_digit()).next())
-        .and_then(|major| major.parse().ok())
-        .unwrap_or(18)
 }
 
 /// `$restage$`, or `$restage_N$` when an input holds `$restage$`: a DO block's body must not
@@ -718,6 +706,15 @@ fn swap_locks(
     for unit in resolved.tables.iter().flat_map(|t| &t.units) {
         for (table, _) in unit.attachments.inbound_foreign_key_tables(schema) {
             locks.lock(&table.quoted(), exclusive, true);
+        }
+        for partition in unit
+            .attachments
+            .inbound_partitions
+            .values()
+            .flatten()
+            .filter_map(|id| schema.name_of(*id))
+        {
+            locks.lock(&partition.quoted(), exclusive, true);
         }
     }
     for child in units.iter().flat_map(|u| &u.attached.children) {

@@ -5,7 +5,7 @@
 //! Dependent objects point at a table's OID, not its name, so after a swap they still point at
 //! the replaced table. Each kind of dependent has its own way across; anything else refuses.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::error::Problem;
 use super::listing::{Index, fk_tables};
@@ -39,13 +39,14 @@ pub(super) fn classify(
         .collect();
     let mut problems = Vec::new();
     let mut views = BTreeSet::new();
-    let mut matviews = BTreeSet::new();
-    let mut functions = BTreeSet::new();
+    // Each re-created object, with the plan table it was found through (named in a refusal).
+    let mut matviews: BTreeMap<u32, usize> = BTreeMap::new();
+    let mut functions: BTreeMap<u32, usize> = BTreeMap::new();
     let mut parent_foreign_keys = BTreeSet::new();
     let mut attachments = Vec::new();
     let mut foreign_keys = Vec::new();
 
-    for table in tables {
+    for (table_index, table) in tables.iter().enumerate() {
         let mut own_foreign_keys = Vec::new();
         let mut unit_attachments = Vec::new();
         let span = table.span;
@@ -116,7 +117,25 @@ pub(super) fn classify(
                         }
                         Some((owner, _)) if unit_ids.contains(&owner) => {}
                         Some((owner, _)) if parent_ids.contains(&owner) => {}
-                        Some(_) => found.inbound_foreign_keys.push(entry.id),
+                        Some((owner, _))
+                            if index.toc.header.dumped_from_major() < 18
+                                && schema
+                                    .block(owner)
+                                    .and_then(super::super::schema::Block::create_table)
+                                    .is_some_and(|t| t.partition_by.is_some()) =>
+                        {
+                            problems.push(refuse(
+                                entry,
+                                "it belongs to a partitioned table, and before PostgreSQL 18 a foreign key cannot be added to one NOT VALID: the cutover would have to check every row of that table while it holds its locks",
+                            ));
+                        }
+                        Some((owner, _)) => {
+                            found.inbound_foreign_keys.push(entry.id);
+                            let partitions = index.partitions(owner);
+                            if !partitions.is_empty() {
+                                found.inbound_partitions.insert(entry.id, partitions);
+                            }
+                        }
                         None => problems.push(refuse(
                             entry,
                             "restage cannot tell which tables it connects",
@@ -131,10 +150,10 @@ pub(super) fn classify(
                         views.insert(entry.id);
                     }
                     Desc::MaterializedView => {
-                        matviews.insert(entry.id);
+                        matviews.entry(entry.id).or_insert(table_index);
                     }
                     Desc::Function | Desc::Procedure => {
-                        functions.insert(entry.id);
+                        functions.entry(entry.id).or_insert(table_index);
                     }
                     Desc::Table
                         if schema
@@ -176,7 +195,19 @@ pub(super) fn classify(
         parent_foreign_keys: in_listing_order(index, parent_foreign_keys),
         ..Dependents::default()
     };
-    for id in in_listing_order(index, matviews) {
+    // A materialized view over one the cutover re-creates is dropped and re-created with it:
+    // dropped before it, created after it (pg_dump lists them in that order), refreshed after.
+    let mut pending: Vec<(u32, usize)> = matviews.iter().map(|(id, t)| (*id, *t)).collect();
+    while let Some((id, table_index)) = pending.pop() {
+        for entry in index.all_dependents(id) {
+            if entry.desc == Desc::MaterializedView && !matviews.contains_key(&entry.id) {
+                matviews.insert(entry.id, table_index);
+                pending.push((entry.id, table_index));
+            }
+        }
+    }
+    for id in in_listing_order(index, matviews.keys().copied().collect()) {
+        let table = &tables[matviews[&id]];
         let mut matview = Matview {
             id,
             data: None,
@@ -196,10 +227,10 @@ pub(super) fn classify(
                     );
                 }
                 Desc::Comment | Desc::Acl => matview.comments_and_grants.push(entry.id),
-                Desc::StatisticsData => {}
+                Desc::StatisticsData | Desc::MaterializedView => {}
                 _ => problems.push(refused_dependent(
                     index,
-                    tables,
+                    table,
                     id,
                     entry,
                     "it would be dropped with the materialized view, which the cutover re-creates",
@@ -208,7 +239,8 @@ pub(super) fn classify(
         }
         dependents.matviews.push(matview);
     }
-    for id in in_listing_order(index, functions) {
+    for id in in_listing_order(index, functions.keys().copied().collect()) {
+        let table = &tables[functions[&id]];
         let mut function = Function {
             id,
             comments_and_grants: Vec::new(),
@@ -218,7 +250,7 @@ pub(super) fn classify(
                 Desc::Comment | Desc::Acl => function.comments_and_grants.push(entry.id),
                 _ => problems.push(refused_dependent(
                     index,
-                    tables,
+                    table,
                     id,
                     entry,
                     "it would be dropped with the function, which the cutover re-creates",
@@ -244,19 +276,28 @@ fn in_listing_order(index: &Index, ids: BTreeSet<u32>) -> Vec<u32> {
     ids
 }
 
+/// A refusal of `entry`, which depends on `object`, which the cutover re-creates because it
+/// depends on `table` (or on another such object that does).
 fn refused_dependent(
     index: &Index,
-    tables: &[ResolvedTable],
+    table: &ResolvedTable,
     object: u32,
     entry: &Entry,
     why: &str,
 ) -> Problem {
-    let span = tables.first().map_or_else(|| (0, 0).into(), |t| t.span);
     let object = index
         .by_id
         .get(&object)
         .map_or_else(|| format!("entry {object}"), |e| describe(e));
-    Problem::new(span, format!("{} depends on {object}, which depends on a restored table: {why}", describe(entry)), "depended on")
+    Problem::new(
+        table.span,
+        format!(
+            "{} depends on {object}, which depends on restored table {}: {why}",
+            describe(entry),
+            table.name
+        ),
+        "depended on",
+    )
         .help("leave the tables it reads out of the plan, or drop those objects before the restore and create them again after")
 }
 

@@ -78,6 +78,29 @@ impl<'t> Index<'t> {
         self.tables.get(name).cloned().unwrap_or_default()
     }
 
+    /// A relation that is not a table but is named `name` (a foreign table, a view): what a plan
+    /// that names it is told.
+    pub(super) fn other_relation_named(&self, name: &QualifiedName) -> Option<&'t Entry> {
+        self.toc.entries.iter().find(|entry| {
+            matches!(
+                entry.desc,
+                Desc::ForeignTable | Desc::View | Desc::MaterializedView
+            ) && self.qualified(entry).as_ref() == Some(name)
+        })
+    }
+
+    /// Every partition below table `id`, each partitioned one before its own partitions.
+    pub(super) fn partitions(&self, id: u32) -> Vec<u32> {
+        let mut found = Vec::new();
+        for attach in self.dependents(id, Desc::TableAttach) {
+            if let Some(child) = attach_child(self, attach).filter(|child| *child != id) {
+                found.push(child);
+                found.extend(self.partitions(child));
+            }
+        }
+        found
+    }
+
     /// The tables a table inherits from, as its `CREATE TABLE ... INHERITS (...)` says.
     pub(super) fn inherits_of(&self, id: u32) -> Vec<QualifiedName> {
         self.schema

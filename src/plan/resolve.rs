@@ -98,6 +98,31 @@ fn resolve_table(
     let listing = &plan.source.listing.value;
     let entry = match index.tables_named(&table.name).as_slice() {
         [one] => *one,
+        [] if let Some(other) = index.other_relation_named(&table.name) => {
+            let (what, help) = match other.desc {
+                Desc::ForeignTable => (
+                    "a foreign table: its rows live on a foreign server, and the dump holds none",
+                    "leave it out of the plan; its data is restored where the foreign server keeps it",
+                ),
+                Desc::MaterializedView => (
+                    "a materialized view, not a table: its rows are computed from the tables it reads",
+                    "name the tables it reads; the cutover re-creates it over them, and 55-after-cutover.sql refreshes it",
+                ),
+                _ => (
+                    "a view, not a table: it holds no rows of its own",
+                    "name the tables it reads; the cutover re-creates the views over them",
+                ),
+            };
+            return Err(Problem::new(
+                table.span,
+                format!(
+                    "{} is {what} ({} on listing line {})",
+                    table.name, other.desc, other.line
+                ),
+                "not a table",
+            )
+            .help(help));
+        }
         [] => {
             let problem = Problem::new(
                 table.span,

@@ -122,6 +122,9 @@ pub struct UnitAttachments {
     pub inbound_foreign_keys: Vec<u32>,
     /// Publication memberships: moved at cutover.
     pub publications: Vec<u32>,
+    /// For each inbound foreign key of a partitioned table, that table's partitions:
+    /// re-pointing or validating the key changes each of them too.
+    pub inbound_partitions: BTreeMap<u32, Vec<u32>>,
     /// Tables outside the plan that inherit from this one: moved to the new parent at cutover.
     pub children: Vec<u32>,
     /// Column defaults stated apart from `CREATE TABLE` (inherited columns of a child table).

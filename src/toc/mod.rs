@@ -77,6 +77,16 @@ pub struct Header {
 }
 
 impl Header {
+    /// The major version of the server the dump was made from (`15.18 (Debian ...)` → 15); 18
+    /// when the listing does not say.
+    pub fn dumped_from_major(&self) -> u32 {
+        self.dumped_from
+            .as_deref()
+            .and_then(|v| v.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|major| major.parse().ok())
+            .unwrap_or(18)
+    }
+
     /// The compression algorithm, whichever form the header used: up to PostgreSQL 15 pg_restore
     /// prints the zlib level (`-1` default, `0` none, `1`–`9`), from 16 the algorithm's name.
     pub fn compression_algorithm(&self) -> Option<&str> {

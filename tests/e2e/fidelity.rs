@@ -551,3 +551,114 @@ fn a_typed_table() {
         ],
     );
 }
+
+/// Materialized views over one over a plan table, as reports stack them: dropped from the top,
+/// re-created from the bottom, refreshed in that order (they were refused).
+#[test]
+fn nested_materialized_views() {
+    carries(
+        "CREATE TABLE public.sale (id int PRIMARY KEY, amount int NOT NULL);
+         CREATE MATERIALIZED VIEW public.daily AS SELECT id % 7 AS day, sum(amount) AS total FROM public.sale GROUP BY 1;
+         CREATE MATERIALIZED VIEW public.weekly AS SELECT sum(total) AS total FROM public.daily;
+         CREATE MATERIALIZED VIEW public.best AS SELECT max(total) AS best FROM public.daily;
+         CREATE UNIQUE INDEX weekly_one ON public.weekly (total);
+         INSERT INTO public.sale SELECT g, g FROM generate_series(1, 100) g;
+         REFRESH MATERIALIZED VIEW public.daily;
+         REFRESH MATERIALIZED VIEW public.weekly;
+         REFRESH MATERIALIZED VIEW public.best;",
+        "  - public.sale\n",
+        "public.sale",
+        &[
+            ("SELECT total FROM public.weekly", "5050\n"),
+            ("SELECT best FROM public.best", "765\n"),
+            ("SELECT count(*) FROM pg_class WHERE relname IN ('daily', 'weekly', 'best', 'weekly_one') AND relispopulated", "4\n"),
+        ],
+    );
+}
+
+/// A refusal puts its label on the plan table the refused object depends on, and names it.
+#[test]
+fn refusals_name_the_table_concerned() {
+    let cluster = Cluster::start();
+    cluster.create_database("shop");
+    cluster.query(
+        "shop",
+        "CREATE TABLE public.first (id int PRIMARY KEY);
+         CREATE TABLE public.second (id int PRIMARY KEY, v text);
+         CREATE TABLE public.third (id int PRIMARY KEY);
+         CREATE FUNCTION public.seconds() RETURNS SETOF public.second LANGUAGE sql AS 'SELECT * FROM public.second';
+         CREATE VIEW public.second_view AS SELECT * FROM public.seconds();
+         CREATE MATERIALIZED VIEW public.third_counts AS SELECT count(*) AS n FROM public.third;
+         CREATE VIEW public.third_report AS SELECT n FROM public.third_counts;
+         CREATE FOREIGN DATA WRAPPER nowhere;
+         CREATE SERVER elsewhere FOREIGN DATA WRAPPER nowhere;
+         CREATE FOREIGN TABLE public.remote (id int) SERVER elsewhere;",
+    );
+    let archive = Archive::make(&cluster, "shop");
+    let said = archive.refusal(
+        "refused",
+        "  - public.first\n  - public.second\n  - public.third\n",
+    );
+    for (line, table, object) in [
+        (9, "public.second", "VIEW public.second_view"),
+        (10, "public.third", "VIEW public.third_report"),
+    ] {
+        let at = said
+            .find(&format!("{object} (listing line"))
+            .unwrap_or_else(|| panic!("{object} is not refused:\n{said}"));
+        let message = &said[at..];
+        assert!(
+            message.contains(&format!("depends on restored table {table}")),
+            "{said}"
+        );
+        assert!(
+            message.contains(&format!(" {line} │   - {table}")),
+            "{said}"
+        );
+    }
+    let said = archive.refusal("remote", "  - public.remote\n");
+    assert!(
+        said.contains("public.remote is a foreign table: its rows live on a foreign server, and the dump holds none"),
+        "{said}"
+    );
+}
+
+/// A foreign key from a partitioned table into a plan table: re-pointed NOT VALID at cutover on
+/// PostgreSQL 18; before 18 a partitioned table cannot take one NOT VALID, so compile refuses
+/// (every cutover failed after the load).
+#[test]
+fn an_inbound_foreign_key_from_a_partitioned_table() {
+    let setup = "CREATE TABLE public.account (id int PRIMARY KEY);
+         CREATE TABLE public.ev (id int PRIMARY KEY, account int REFERENCES public.account) PARTITION BY RANGE (id);
+         CREATE TABLE public.ev1 PARTITION OF public.ev FOR VALUES FROM (0) TO (100);
+         INSERT INTO public.account SELECT generate_series(1, 10);
+         INSERT INTO public.ev SELECT g, 1 + g % 10 FROM generate_series(0, 99) g;";
+    let cluster = Cluster::start();
+    if cluster.major() >= 18 {
+        drop(cluster);
+        carries(
+            setup,
+            "  - public.account\n",
+            "public.account",
+            &[(
+                "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND confrelid = 'public.account'::regclass AND convalidated",
+                "2\n",
+            )],
+        );
+        return;
+    }
+    cluster.create_database("shop");
+    cluster.query("shop", setup);
+    let said = Archive::make(&cluster, "shop").refusal("refused", "  - public.account\n");
+    // The message as one line, as the terminal-width wrapping drew it on several.
+    let said = said
+        .split_whitespace()
+        .filter(|word| *word != "│")
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        said.contains("FK CONSTRAINT public.ev ev_account_fkey (listing line")
+            && said.contains("cannot be carried across the swap of public.account: it belongs to a partitioned table, and before PostgreSQL 18"),
+        "{said}"
+    );
+}

@@ -12,6 +12,7 @@ mod operator;
 mod orphans;
 mod quoting;
 mod replica;
+mod suites;
 mod traffic;
 mod validity;
 
@@ -83,6 +84,18 @@ impl Archive {
         self.dir.path().join(name)
     }
 
+    /// Writes plan `name` over this archive with `tables` (YAML list items) and `extra` (more
+    /// plan keys); returns its path and its output folder.
+    fn plan(&self, name: &str, tables: &str, extra: &str) -> (PathBuf, PathBuf) {
+        let plan = format!(
+            "restage: 1\nname: {name}\nsource:\n  listing: db.list\n  schema: db-schema.sql\n  dump: {}\ntables:\n{tables}{extra}",
+            self.path("db.dump").display()
+        );
+        let plan_path = self.path(&format!("{name}.yaml"));
+        std::fs::write(&plan_path, plan).expect("plan written");
+        (plan_path, self.path(&format!("out-{name}")))
+    }
+
     /// Writes plan `name` over this archive with `tables` (YAML list items) and compiles it
     /// into its own folder.
     fn compile<'a>(
@@ -93,17 +106,11 @@ impl Archive {
         tables: &str,
         extra: &str,
     ) -> Artifacts<'a> {
-        let plan = format!(
-            "restage: 1\nname: {name}\nsource:\n  listing: db.list\n  schema: db-schema.sql\n  dump: {}\ntables:\n{tables}{extra}",
-            self.path("db.dump").display()
-        );
-        let plan_path = self.path(&format!("{name}.yaml"));
-        std::fs::write(&plan_path, plan).expect("plan written");
-        let out = self.path(&format!("out-{name}"));
+        let (plan, out) = self.plan(name, tables, extra);
         crate::test::Test::new()
             .args([
                 "compile".as_ref(),
-                plan_path.as_os_str(),
+                plan.as_os_str(),
                 "--out".as_ref(),
                 out.as_os_str(),
             ])
@@ -112,9 +119,26 @@ impl Archive {
             cluster,
             database,
             user: "postgres",
-            plan: plan_path,
+            plan,
             out,
         }
+    }
+
+    /// What compile says, refusing plan `name` over this archive with `tables` (exit status 2).
+    #[track_caller]
+    fn refusal(&self, name: &str, tables: &str) -> String {
+        let (plan, out) = self.plan(name, tables, "");
+        crate::test::Test::new()
+            .args([
+                "compile".as_ref(),
+                plan.as_os_str(),
+                "--out".as_ref(),
+                out.as_os_str(),
+            ])
+            .env("NO_COLOR", "1")
+            .status(2)
+            .run()
+            .stderr
     }
 }
 

@@ -32,6 +32,16 @@ pub(super) fn around(
             let add = dump.statements(*id).into_iter().next()?;
             let mut validate_locks = AcquisitionBuilder::default();
             validate_locks.lock(&table.quoted(), LockMode::ShareUpdateExclusive, true);
+            // Validating a partitioned table's key validates it on each partition.
+            for partition in a
+                .inbound_partitions
+                .get(id)
+                .into_iter()
+                .flatten()
+                .filter_map(|p| dump.names.get(*p))
+            {
+                validate_locks.lock(&partition.quoted(), LockMode::ShareUpdateExclusive, true);
+            }
             validate_locks.lock(&unit.name.quoted(), LockMode::RowShare, true);
             Some(Inbound {
                 table: table.quoted(),
