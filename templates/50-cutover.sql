@@ -64,7 +64,7 @@ END
 
 -- 1. Let go of the tables being replaced: what points at them by OID would otherwise follow
 --    them to the retired schema.
-{{ macros.let_go(tag, run, units, dependents, false) }}
+{{ macros.let_go(tag, run, units, dependents, inheritance_order.cutover, false) }}
 
 -- 3. The swap: production tables to the retired schemas, staging tables in their place.
 {% for u in units %}

@@ -69,7 +69,7 @@ BEGIN
 END
 {{ tag }};
 -- 1. Let go of the restored tables.
-{{ macros.let_go(tag, run, units, dependents, true) }}
+{{ macros.let_go(tag, run, units, dependents, inheritance_order.rollback, true) }}
 
 -- 3. The swap back, through the (now empty) staging schemas: restored tables to the retired
 --    schemas, the replaced tables back in production.

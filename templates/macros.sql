@@ -310,7 +310,7 @@ END
 {{ tag }};
 {% endif %}
 {%- endmacro %}
-{% macro let_go(tag, run, units, dependents, rollback) -%}
+{% macro let_go(tag, run, units, dependents, reorders, rollback) -%}
 {% for u in units %}
 {% set a = u.attached %}
 {% for fk in a.inbound %}
@@ -320,10 +320,10 @@ ALTER TABLE {{ fk.table }} DROP CONSTRAINT {{ fk.name }};
 ALTER PUBLICATION {{ p.name }} DROP TABLE {{ u.production }};
 {% endfor %}
 {% for child in a.children %}
--- {{ child }} inherits from the table coming in before it stops inheriting from the one going
--- out, so its inherited columns stay inherited.
-ALTER TABLE {{ child }} INHERIT {{ u.retired if rollback else u.staging }};
-ALTER TABLE {{ child }} NO INHERIT {{ u.production }};
+-- {{ child.name }} inherits from the table coming in before it stops inheriting from the one
+-- going out, so its inherited columns stay inherited.
+ALTER TABLE {{ child.name }} INHERIT {{ u.retired if rollback else u.staging }};
+ALTER TABLE {{ child.name }} NO INHERIT {{ u.production }};
 {% endfor %}
 {% if a.inheritance %}
 {% for shadow in a.inheritance.shadows %}
@@ -342,6 +342,18 @@ ALTER TABLE {{ u.production }} NO INHERIT {{ shadow.parent }};
 {% endif %}
 {% endfor %}
 {% endif %}
+{% endfor %}
+{% for r in reorders %}
+-- {{ r.child }} has its parents in the dump's order again: each of the last ones is taken once
+-- more, an empty stand-in inheriting meanwhile, so that nothing inherited becomes its own.
+{% for parent in r.parents %}
+CREATE TABLE {{ r.stand_in }} (LIKE {{ parent }} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED);
+ALTER TABLE {{ r.child }} INHERIT {{ r.stand_in }};
+ALTER TABLE {{ r.child }} NO INHERIT {{ parent }};
+ALTER TABLE {{ r.child }} INHERIT {{ parent }};
+ALTER TABLE {{ r.child }} NO INHERIT {{ r.stand_in }};
+DROP TABLE {{ r.stand_in }};
+{% endfor %}
 {% endfor %}
 {{ keep_as_production(tag, run, dependents) }}
 {% for m in dependents.matviews | reverse %}
@@ -424,7 +436,7 @@ SELECT pg_catalog.array_agg(pg_catalog.format('%s of %s', v.name, v.tbl) ORDER B
 -- What is done already (a rerun) is not done again.
 \set ON_ERROR_STOP off
 {% for u in units %}
-{% for fk in u.attached.inbound if fk.validated %}
+{% for fk in u.attached.inbound if fk.validated and not fk.checked_at_cutover %}
 \set restage_to_do true
 SELECT NOT convalidated AS restage_to_do FROM pg_catalog.pg_constraint WHERE conrelid = {{ fk.table | literal }}::pg_catalog.regclass AND conname = {{ fk.catalog_name }} \gset
 \if :restage_to_do

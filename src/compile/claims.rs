@@ -220,9 +220,15 @@ impl Facts {
             .collect();
         let mut referencing = BTreeSet::new();
         let mut referenced = BTreeSet::new();
-        // Only what 55 and the rollback validate: the keys production had checked.
+        // Only what 55 and the rollback validate: the keys production had checked, and that
+        // the cutover did not add back valid.
         for unit in &model.units {
-            for fk in unit.attached.inbound.iter().filter(|fk| fk.validated) {
+            for fk in unit
+                .attached
+                .inbound
+                .iter()
+                .filter(|fk| fk.validated && !fk.checked_at_cutover)
+            {
                 // The referencing table, and a partitioned one's partitions.
                 referencing.extend(
                     fk.validate_locks
@@ -260,7 +266,7 @@ impl Facts {
             locks.push(LockClaim {
                 mode: LockMode::ShareUpdateExclusive,
                 relations: self.parents.iter().cloned().collect(),
-                held: "until COMMIT: restored children join and leave them".into(),
+                held: "until COMMIT: tables that inherit from them join and leave them, or take them once more to keep their parents in order".into(),
                 conditional: false,
             });
         }

@@ -5,6 +5,7 @@ mod claims;
 mod drift;
 mod drivers;
 mod fidelity;
+mod inheritance;
 pub mod locks;
 pub mod manifest;
 mod model;

@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::drift::{self, Drift};
 use super::drivers::{Driven, DriverFacts, DriverModel};
 use super::fidelity::{self, Global, UnitFidelity};
+use super::inheritance::{self, InheritanceOrder, Reorder};
 use super::locks::LockMode;
 use super::locks::{Acquisition, AcquisitionBuilder};
 use crate::analysis::Analysis;
@@ -61,6 +62,13 @@ const SESSION: &[Setting] = &[
     Setting {
         name: "idle_in_transaction_session_timeout",
         value: "0",
+    },
+    // The scripts' queries read the catalog; where its tables are bloated (DDL rolled back
+    // by a failed attempt) their cost estimates pass jit_above_cost, and compiling them took
+    // seconds inside the cutover's window (GitLab's schema, PostgreSQL 15).
+    Setting {
+        name: "jit",
+        value: "off",
     },
 ];
 
@@ -143,6 +151,8 @@ pub struct Model {
     /// Views, materialized views, functions and partitioned tables' foreign keys that the
     /// cutover and rollback re-create.
     pub dependents: Global,
+    /// Tables whose parents the cutover and the rollback put back in the dump's order.
+    pub inheritance_order: InheritanceOrder,
     /// What production must still have, for the preflight to compare.
     pub drift: Drift,
 }
@@ -385,8 +395,21 @@ impl Model {
         for (unit, attached) in units.iter_mut().zip(attached) {
             unit.attached = attached;
         }
-        let cutover_locks = swap_locks(analysis, &units, &dependents, Swap::Cutover);
-        let rollback_locks = swap_locks(analysis, &units, &dependents, Swap::Rollback);
+        let inheritance_order = inheritance::order(&units, &run.schema);
+        let cutover_locks = swap_locks(
+            analysis,
+            &units,
+            &dependents,
+            &inheritance_order.cutover,
+            Swap::Cutover,
+        );
+        let rollback_locks = swap_locks(
+            analysis,
+            &units,
+            &dependents,
+            &inheritance_order.rollback,
+            Swap::Rollback,
+        );
         let abandon_locks = cleanup_locks(&units, Leftover::Staging);
         let cleanup_locks = cleanup_locks(&units, Leftover::Retired);
         let privileges = privileges(analysis, &units, &dependents, &cutover_locks);
@@ -469,6 +492,7 @@ impl Model {
             new_schemas,
             load,
             dependents,
+            inheritance_order,
             drift: drift::drift(resolved, schema, toc.header.dumped_from_major()),
         }
     }
@@ -687,6 +711,7 @@ fn swap_locks(
     analysis: &Analysis,
     units: &[UnitModel],
     dependents: &Global,
+    reorders: &[Reorder],
     swap: Swap,
 ) -> Acquisition {
     let Analysis {
@@ -718,7 +743,23 @@ fn swap_locks(
         }
     }
     for child in units.iter().flat_map(|u| &u.attached.children) {
-        locks.lock(child, exclusive, true);
+        locks.lock(&child.name, exclusive, true);
+    }
+    // Parents outside the plan that a table takes once more, to keep its parents in order.
+    let shadows = units
+        .iter()
+        .filter_map(|u| u.attached.inheritance.as_ref())
+        .flat_map(|i| &i.shadows)
+        .flat_map(|s| [&s.staging, &s.retired]);
+    let own: Vec<&String> = units
+        .iter()
+        .flat_map(|u| [&u.production, &u.staging, &u.retired])
+        .chain(shadows)
+        .collect();
+    for parent in reorders.iter().flat_map(|r| &r.parents) {
+        if !own.contains(&parent) {
+            locks.lock(parent, LockMode::ShareUpdateExclusive, true);
+        }
     }
     // Parents outside the plan that a restored child joins and leaves.
     for shadow in units

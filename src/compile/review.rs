@@ -116,6 +116,8 @@ struct Window {
     statements_fence: String,
     /// The columns whose sequences the cutover moves past the restored rows.
     sequences: Vec<String>,
+    /// Foreign keys the cutover adds back valid, reading every row of their tables.
+    checked: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -283,6 +285,13 @@ impl Review {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
+        let checked = model
+            .units
+            .iter()
+            .flat_map(|u| &u.attached.inbound)
+            .filter(|fk| fk.checked_at_cutover)
+            .map(|fk| format!("{} of {}", code(&fk.name), code(&fk.table)))
+            .collect();
         let joined = statements.join("\n");
         let window = Window {
             lock_timeout: plan.cutover.lock_timeout.to_postgres(),
@@ -296,6 +305,7 @@ impl Review {
             statements_fence: fence(&joined),
             statements: joined,
             sequences,
+            checked,
         };
         let rollback = Rollback {
             tables: model.units.iter().map(|u| code(&u.production)).collect(),

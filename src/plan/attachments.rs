@@ -62,6 +62,23 @@ pub(super) fn classify(
             )
             .help("leave this table out of the plan, or drop that object before the restore and create it again after")
         };
+        let refuse_partitioned_reference = |entry: &Entry| {
+            let help = if table.accept_orphans {
+                "with accept_orphans: true on this table it cannot be added back valid (orphans would make the cutover fail); restore without accept_orphans, or leave this table out of the plan"
+            } else {
+                "set check_partitioned_references: true on this table in the plan to have the cutover add it back valid, checking every row of that table while it holds its locks (see REVIEW.md's cutover window), or leave this table out of the plan"
+            };
+            Problem::new(
+                span,
+                format!(
+                    "{} cannot be carried across the swap of {}: it belongs to a partitioned table, and before PostgreSQL 18 a foreign key cannot be added to one NOT VALID",
+                    describe(entry),
+                    table.name
+                ),
+                "depended on",
+            )
+            .help(help)
+        };
         if table.partitioned {
             for entry in index.all_dependents(table.table_id) {
                 // The parent stays in place: what depends on it keeps working, except its own
@@ -124,10 +141,15 @@ pub(super) fn classify(
                                     .and_then(super::super::schema::Block::create_table)
                                     .is_some_and(|t| t.partition_by.is_some()) =>
                         {
-                            problems.push(refuse(
-                                entry,
-                                "it belongs to a partitioned table, and before PostgreSQL 18 a foreign key cannot be added to one NOT VALID: the cutover would have to check every row of that table while it holds its locks",
-                            ));
+                            if table.check_partitioned_references && !table.accept_orphans {
+                                found.inbound_foreign_keys.push(entry.id);
+                                found.checked_at_cutover.push(entry.id);
+                                found
+                                    .inbound_partitions
+                                    .insert(entry.id, index.partitions(owner));
+                            } else {
+                                problems.push(refuse_partitioned_reference(entry));
+                            }
                         }
                         Some((owner, _)) => {
                             found.inbound_foreign_keys.push(entry.id);

@@ -82,6 +82,10 @@ pub struct PlanTable {
     /// Whether rows of other tables may keep pointing at rows the restored table lacks: their
     /// foreign keys then stay NOT VALID after the cutover, instead of 40-verify.sql refusing.
     pub accept_orphans: bool,
+    /// Whether the foreign keys of partitioned tables that reference this one may be added back
+    /// valid at the cutover on PostgreSQL 14-17 (which cannot add them NOT VALID): each then
+    /// checks every row of its table while the cutover holds its locks.
+    pub check_partitioned_references: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -509,6 +509,7 @@ impl Reader<'_> {
                     after: Vec::new(),
                     min_rows: None,
                     accept_orphans: false,
+                    check_partitioned_references: false,
                 })
             }
             Value::Map(_) => {
@@ -516,7 +517,13 @@ impl Reader<'_> {
                     node,
                     node.span,
                     "a table",
-                    &["name", "after", "min_rows", "accept_orphans"],
+                    &[
+                        "name",
+                        "after",
+                        "min_rows",
+                        "accept_orphans",
+                        "check_partitioned_references",
+                    ],
                 )?;
                 let name_node = self.required(&fields, "name", "a table");
                 let name = name_node.and_then(|n| self.table_name(n));
@@ -530,6 +537,9 @@ impl Reader<'_> {
                 let accept_orphans = fields
                     .get("accept_orphans")
                     .map(|n| self.boolean(n, "accept_orphans"));
+                let check_partitioned_references = fields
+                    .get("check_partitioned_references")
+                    .map(|n| self.boolean(n, "check_partitioned_references"));
                 Some(PlanTable {
                     name: name?,
                     span: name_node?.span,
@@ -540,6 +550,10 @@ impl Reader<'_> {
                     },
                     accept_orphans: match accept_orphans {
                         Some(accept) => accept?,
+                        None => false,
+                    },
+                    check_partitioned_references: match check_partitioned_references {
+                        Some(check) => check?,
                         None => false,
                     },
                 })

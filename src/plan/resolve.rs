@@ -211,6 +211,7 @@ fn resolve_table(
         table_id: entry.id,
         min_rows: table.min_rows,
         accept_orphans: table.accept_orphans,
+        check_partitioned_references: table.check_partitioned_references,
         units,
         kept_sequences,
         partitioned,

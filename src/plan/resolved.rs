@@ -37,6 +37,7 @@ pub struct ResolvedTable {
     pub table_id: u32,
     pub min_rows: Option<u64>,
     pub accept_orphans: bool,
+    pub check_partitioned_references: bool,
     /// What is staged, loaded and swapped: the table itself, or its leaf partitions.
     pub units: Vec<Unit>,
     /// Sequences of the table that stay where they are (identity of a partitioned table):
@@ -122,6 +123,9 @@ pub struct UnitAttachments {
     pub inbound_foreign_keys: Vec<u32>,
     /// Publication memberships: moved at cutover.
     pub publications: Vec<u32>,
+    /// Inbound foreign keys of partitioned tables that the cutover adds back valid, checking
+    /// every row (PostgreSQL 14-17 with `check_partitioned_references: true`).
+    pub checked_at_cutover: Vec<u32>,
     /// For each inbound foreign key of a partitioned table, that table's partitions:
     /// re-pointing or validating the key changes each of them too.
     pub inbound_partitions: BTreeMap<u32, Vec<u32>>,

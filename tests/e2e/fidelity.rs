@@ -625,7 +625,7 @@ fn refusals_name_the_table_concerned() {
 
 /// A foreign key from a partitioned table into a plan table: re-pointed NOT VALID at cutover on
 /// PostgreSQL 18; before 18 a partitioned table cannot take one NOT VALID, so compile refuses
-/// (every cutover failed after the load).
+/// (every cutover failed after the load), unless the plan has the cutover add it back valid.
 #[test]
 fn an_inbound_foreign_key_from_a_partitioned_table() {
     let setup = "CREATE TABLE public.account (id int PRIMARY KEY);
@@ -633,18 +633,14 @@ fn an_inbound_foreign_key_from_a_partitioned_table() {
          CREATE TABLE public.ev1 PARTITION OF public.ev FOR VALUES FROM (0) TO (100);
          INSERT INTO public.account SELECT generate_series(1, 10);
          INSERT INTO public.ev SELECT g, 1 + g % 10 FROM generate_series(0, 99) g;";
+    let valid = (
+        "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND confrelid = 'public.account'::regclass AND convalidated",
+        "2\n",
+    );
     let cluster = Cluster::start();
     if cluster.major() >= 18 {
         drop(cluster);
-        carries(
-            setup,
-            "  - public.account\n",
-            "public.account",
-            &[(
-                "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND confrelid = 'public.account'::regclass AND convalidated",
-                "2\n",
-            )],
-        );
+        carries(setup, "  - public.account\n", "public.account", &[valid]);
         return;
     }
     cluster.create_database("shop");
@@ -658,7 +654,87 @@ fn an_inbound_foreign_key_from_a_partitioned_table() {
         .join(" ");
     assert!(
         said.contains("FK CONSTRAINT public.ev ev_account_fkey (listing line")
-            && said.contains("cannot be carried across the swap of public.account: it belongs to a partitioned table, and before PostgreSQL 18"),
+            && said.contains("cannot be carried across the swap of public.account: it belongs to a partitioned table, and before PostgreSQL 18")
+            && said.contains("set check_partitioned_references: true on this table"),
         "{said}"
     );
+    drop(cluster);
+    carries(
+        setup,
+        "  - name: public.account\n    check_partitioned_references: true\n",
+        "public.account",
+        &[valid],
+    );
+}
+
+/// PostgreSQL 18 dumps planner statistics (`pg_dump --statistics`, STATISTICS DATA entries)
+/// of production's tables: restage leaves them out of the load, and 30-build.sql analyzes each
+/// staging copy, so the swapped tables have statistics of the rows they hold.
+#[test]
+fn statistics_in_the_dump_are_left_and_the_copies_analyzed() {
+    let cluster = Cluster::start();
+    cluster.create_database("shop");
+    cluster.query(
+        "shop",
+        "CREATE TABLE public.item (id int PRIMARY KEY, kind text NOT NULL);
+         INSERT INTO public.item SELECT g, 'k' || (g % 5) FROM generate_series(1, 1000) g;
+         ANALYZE public.item;",
+    );
+    let with_statistics: &[&str] = if cluster.major() >= 18 {
+        &["--statistics"]
+    } else {
+        &[]
+    };
+    let archive = Archive::make_with(&cluster, "shop", with_statistics);
+    let listing = std::fs::read_to_string(archive.path("db.list")).expect("listing");
+    assert_eq!(
+        listing.contains("STATISTICS DATA public item"),
+        cluster.major() >= 18,
+        "{listing}"
+    );
+    let run = archive.compile(&cluster, "shop", "stats", "  - public.item\n", "");
+    let lists: String = std::fs::read_dir(run.out.join("load"))
+        .expect("load lists")
+        .map(|entry| std::fs::read_to_string(entry.expect("entry").path()).expect("list"))
+        .collect();
+    assert!(!lists.contains("STATISTICS DATA"), "{lists}");
+    assert!(lists.contains("TABLE DATA public item"), "{lists}");
+    run.ok_as_reviewed(UP_TO_VERIFY);
+    run.ok_as_reviewed(&["50-cutover.sh"]);
+    assert_eq!(
+        cluster.query(
+            "shop",
+            "SELECT c.reltuples, (SELECT n_distinct FROM pg_stats WHERE schemaname = 'public' AND tablename = 'item' AND attname = 'kind') \
+             FROM pg_class c WHERE c.oid = 'public.item'::regclass"
+        ),
+        "1000|5\n"
+    );
+}
+
+/// A table with several parents keeps them in the dump's order, whichever of them (and whether
+/// the table itself) is restored: joining a parent puts it last, so each swap would move the
+/// restored parent to the end of the list (`INHERITS (p2, p1)`), also after a rollback.
+#[test]
+fn multiple_inheritance_keeps_its_order() {
+    let setup = "CREATE TABLE public.p1 (id int NOT NULL, a text);
+         CREATE TABLE public.p2 (id int NOT NULL, b text CHECK (b <> ''));
+         CREATE TABLE public.p3 (c int DEFAULT 3 NOT NULL, CONSTRAINT p3_c CHECK (c > 0));
+         CREATE TABLE public.child (own text) INHERITS (public.p1, public.p2, public.p3);
+         INSERT INTO public.p1 VALUES (1, 'a');
+         INSERT INTO public.p2 VALUES (2, 'b');
+         INSERT INTO public.p3 VALUES (5);
+         INSERT INTO public.child VALUES (3, 'a', 'b', 4, 'own');";
+    let order = (
+        "SELECT string_agg(inhparent::regclass::text, ',' ORDER BY inhseqno) FROM pg_inherits WHERE inhrelid = 'public.child'::regclass",
+        "p1,p2,p3\n",
+    );
+    for (tables, swapped) in [
+        ("  - public.p1\n", "public.p1"),
+        ("  - public.p2\n", "public.p2"),
+        ("  - public.p2\n  - public.child\n", "public.child"),
+        ("  - public.child\n", "public.child"),
+        ("  - public.p3\n  - public.p1\n", "public.p3"),
+    ] {
+        carries(setup, tables, swapped, &[order]);
+    }
 }

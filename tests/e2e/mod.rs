@@ -32,6 +32,11 @@ struct Archive {
 
 impl Archive {
     fn make(cluster: &Cluster, database: &str) -> Archive {
+        Archive::make_with(cluster, database, &[])
+    }
+
+    /// An archive made with more `pg_dump` options (`--statistics`).
+    fn make_with(cluster: &Cluster, database: &str, pg_dump_options: &[&str]) -> Archive {
         let dir = tempfile::Builder::new()
             .prefix("restage-archive-")
             .tempdir()
@@ -47,7 +52,10 @@ impl Archive {
             out.stdout
         };
         let dump_path = dump.to_str().expect("UTF-8");
-        run("pg_dump", &["-Fc", "-f", dump_path, database]);
+        let mut pg_dump_args = vec!["-Fc", "-f", dump_path];
+        pg_dump_args.extend(pg_dump_options);
+        pg_dump_args.push(database);
+        run("pg_dump", &pg_dump_args);
         let listing = run("pg_restore", &["-l", "-v", dump_path]);
         std::fs::write(dir.path().join("db.list"), listing).expect("listing written");
         let schema = dir.path().join("db-schema.sql");

@@ -5,10 +5,10 @@
 
 use super::*;
 
-/// Restores `tables` of `database` (already loaded) both ways: cutover, after-cutover and
+/// Restores the `listed` tables (plan YAML) of `database` (already loaded) both ways: cutover, after-cutover and
 /// cleanup on the database itself; cutover, rollback and cleanup on a copy. Each time the schema
 /// and every row of every table are what they were when the dump was taken.
-fn both_ways(cluster: &Cluster, database: &str, tables: &[String]) {
+fn both_ways(cluster: &Cluster, database: &str, listed: &str) {
     let archive = Archive::make(cluster, database);
     let copy = format!("{database}_back");
     cluster.query(
@@ -18,8 +18,7 @@ fn both_ways(cluster: &Cluster, database: &str, tables: &[String]) {
     let before = State::of(cluster, database);
     // A copy has no subscriptions (CREATE DATABASE does not copy them): its own before.
     let before_copy = State::of(cluster, &copy);
-    let listed: String = tables.iter().map(|t| format!("  - {t}\n")).collect();
-    let run = archive.compile(cluster, database, "suite", &listed, "");
+    let run = archive.compile(cluster, database, "suite", listed, "");
     run.ok_as_reviewed(UP_TO_VERIFY);
     run.ok_as_reviewed(&["50-cutover.sh", "55-after-cutover.sql", "70-cleanup.sh"]);
     let after = State::of(cluster, database);
@@ -79,5 +78,38 @@ fn pg_dump_regression_objects() {
         &[],
     );
     assert!(tables.len() > 15, "{tables:?}");
-    both_ways(&cluster, "regress", &tables);
+    let listed: String = tables.iter().map(|t| format!("  - {t}\n")).collect();
+    both_ways(&cluster, "regress", &listed);
+}
+
+/// GitLab's schema (`tests/fixtures/app/`): 467 tables, partitions, 113 triggers, 98 functions;
+/// a connected cluster of 15 tables with rows, referenced by hundreds of foreign keys from
+/// outside, read by views and by functions of their row type, one of them hash-partitioned
+/// into another schema.
+#[test]
+fn a_large_application_schema() {
+    let cluster = Cluster::start();
+    cluster.create_database("gitlab");
+    let fixtures = fixture("app");
+    cluster.run_file("gitlab", &fixtures.join("schema.sql"));
+    cluster.run_file("gitlab", &fixtures.join("data.sql"));
+    let tables: Vec<String> = std::fs::read_to_string(fixtures.join("plan-tables.txt"))
+        .expect("plan-tables.txt")
+        .lines()
+        .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(tables.len(), 15, "{tables:?}");
+    // Its foreign keys and those of public.projects make a cycle, which restage refuses (a
+    // plan of their own each: README.md, What restage refuses).
+    let tables: Vec<&String> = tables
+        .iter()
+        .filter(|t| *t != "public.namespaces")
+        .collect();
+    // Partitioned tables reference them: before PostgreSQL 18 their keys come back valid.
+    let listed: String = tables
+        .iter()
+        .map(|t| format!("  - name: {t}\n    check_partitioned_references: true\n"))
+        .collect();
+    both_ways(&cluster, "gitlab", &listed);
 }

@@ -256,6 +256,7 @@ impl<'a> Builder<'a> {
             .unwrap_or_default();
         Inheritance {
             create,
+            parents: parents.iter().map(QualifiedName::quoted).collect(),
             shadows,
             defaults,
         }

@@ -65,7 +65,7 @@ pub struct UnitFidelity {
     /// Publications that include the table.
     pub publications: Vec<Publication>,
     /// Tables outside the plan that inherit from this one.
-    pub children: Vec<String>,
+    pub children: Vec<Child>,
     /// When the table inherits from others: how its staging copy is made and swapped.
     pub inheritance: Option<Inheritance>,
 }
@@ -98,9 +98,19 @@ pub struct IdentityColumn {
 pub struct Inheritance {
     /// `CREATE [UNLOGGED] TABLE <staging> (...) INHERITS (...)`, from the schema SQL.
     pub create: String,
+    /// Its parents in production, in the dump's order, quoted.
+    pub parents: Vec<String>,
     pub shadows: Vec<Shadow>,
     /// Defaults of inherited columns, stated apart in the dump.
     pub defaults: Vec<String>,
+}
+
+/// A table outside the plan that inherits from a plan table.
+#[derive(Debug, Serialize)]
+pub struct Child {
+    pub name: String,
+    /// All its parents, in the dump's order, quoted.
+    pub parents: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -161,6 +171,9 @@ pub struct Inbound {
     pub catalog_name: String,
     /// Whether the plan accepts rows that point at rows the restored table lacks: the key
     /// then stays NOT VALID, and 40-verify.sql and 70-cleanup.sql say so rather than refuse.
+    /// Added back valid at the cutover, checking every row of its table under the cutover's
+    /// locks (a partitioned table's, before PostgreSQL 18).
+    pub checked_at_cutover: bool,
     pub accept_orphans: bool,
     /// What validating it locks: SHARE UPDATE EXCLUSIVE on the referencing table, ROW SHARE on
     /// the referenced one.

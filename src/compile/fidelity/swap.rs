@@ -2,7 +2,7 @@
 //! move with it, the foreign keys of other tables that are re-pointed at it, its publications
 //! and the tables that inherit from it.
 
-use super::{Dump, Inbound, Publication, StatisticsMove, UnitFidelity};
+use super::{Child, Dump, Inbound, Publication, StatisticsMove, UnitFidelity};
 use crate::compile::locks::{AcquisitionBuilder, LockMode};
 use crate::plan::{SchemaPair, Unit};
 use crate::schema::Block;
@@ -49,7 +49,12 @@ pub(super) fn around(
                 catalog_name: literal(&name),
                 accept_orphans,
                 validated: super::build::validated(&add),
-                add: super::build::not_valid(&add),
+                checked_at_cutover: a.checked_at_cutover.contains(id),
+                add: if a.checked_at_cutover.contains(id) {
+                    add
+                } else {
+                    super::build::not_valid(&add)
+                },
                 validate_locks: validate_locks.build(),
             })
         })
@@ -67,8 +72,16 @@ pub(super) fn around(
     fidelity.children = a
         .children
         .iter()
-        .filter_map(|id| dump.names.get(*id))
-        .map(|name| name.quoted())
+        .filter_map(|id| {
+            Some(Child {
+                name: dump.names.get(*id)?.quoted(),
+                parents: dump
+                    .block(*id)
+                    .and_then(Block::create_table)
+                    .map(|t| t.inherits.iter().map(QualifiedName::quoted).collect())
+                    .unwrap_or_default(),
+            })
+        })
         .collect();
 }
 
