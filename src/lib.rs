@@ -29,12 +29,12 @@ use std::process::ExitCode;
 
 pub use cli::Cli;
 pub use error::Error;
+pub use render::Templates;
 
 use cli::{Command, Deny, GraphFormat, TocFormat};
 use compile::Compiled;
 use diagnostic::report::Format;
 use diagnostic::{Diagnostic, Source};
-use render::Templates;
 
 /// Runs one command line and reports its outcome: people's reports on stderr, machines' (JSON,
 /// GitHub annotations) on stdout.

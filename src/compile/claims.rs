@@ -216,7 +216,12 @@ impl Facts {
             .units
             .iter()
             .flat_map(|u| &u.attached.foreign_keys)
-            .filter_map(|fk| fk.references_outside.clone())
+            .flat_map(|fk| {
+                fk.references_outside
+                    .iter()
+                    .chain(&fk.references_partitions)
+            })
+            .cloned()
             .collect();
         let mut referencing = BTreeSet::new();
         let mut referenced = BTreeSet::new();

@@ -745,6 +745,20 @@ fn swap_locks(
     for child in units.iter().flat_map(|u| &u.attached.children) {
         locks.lock(&child.name, exclusive, true);
     }
+    // Tables outside the plan that the keys a partition's ATTACH takes over reference.
+    for fk in units
+        .iter()
+        .flat_map(|u| &u.attached.foreign_keys)
+        .filter(|fk| fk.taken_over_at_attach)
+    {
+        for referenced in fk
+            .references_outside
+            .iter()
+            .chain(&fk.references_partitions)
+        {
+            locks.lock(referenced, exclusive, true);
+        }
+    }
     // Parents outside the plan that a table takes once more, to keep its parents in order.
     let shadows = units
         .iter()
@@ -825,7 +839,11 @@ fn cleanup_locks(units: &[UnitModel], leftover: Leftover) -> Acquisition {
     let exclusive = LockMode::AccessExclusive;
     let mut locks = AcquisitionBuilder::default();
     for fk in units.iter().flat_map(|u| &u.attached.foreign_keys) {
-        if let Some(referenced) = &fk.references_outside {
+        for referenced in fk
+            .references_outside
+            .iter()
+            .chain(&fk.references_partitions)
+        {
             locks.lock(referenced, exclusive, true);
         }
     }

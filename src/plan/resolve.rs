@@ -182,10 +182,13 @@ fn resolve_table(
                             .collect()
                     })
                     .unwrap_or_default();
+                let (ancestors, ancestor_foreign_keys) = ancestors(index, schema, &block.parent);
                 Some(Partition {
                     parent: block.parent,
                     bound: block.bound,
                     inherited_constraints,
+                    ancestors,
+                    ancestor_foreign_keys,
                 })
             }
             None => None,
@@ -264,6 +267,37 @@ fn data_entry(index: &Index, table: &Entry) -> Option<DataEntry> {
 }
 
 /// The `TABLE ATTACH` entry that attaches `table` to its parent.
+/// The partitioned tables above a partition whose parent is `parent`, nearest first, and
+/// their own foreign keys.
+fn ancestors(
+    index: &Index,
+    schema: &SchemaSql,
+    parent: &QualifiedName,
+) -> (Vec<QualifiedName>, Vec<u32>) {
+    let mut names = Vec::new();
+    let mut foreign_keys = Vec::new();
+    let mut at = index.tables_named(parent).first().copied();
+    while let Some(entry) = at {
+        if let Some(name) = index.qualified(entry) {
+            if names.contains(&name) {
+                break;
+            }
+            names.push(name);
+        }
+        foreign_keys.extend(
+            index
+                .dependents(entry.id, Desc::FkConstraint)
+                .filter(|fk| fk_tables(index, fk).is_some_and(|(owner, _)| owner == entry.id))
+                .map(|fk| fk.id),
+        );
+        at = attachment_entry(index, entry)
+            .and_then(|attach| schema.block(attach.id))
+            .and_then(super::super::schema::Block::attachment)
+            .and_then(|a| index.tables_named(&a.parent).first().copied());
+    }
+    (names, foreign_keys)
+}
+
 fn attachment_entry<'t>(index: &Index<'t>, table: &Entry) -> Option<&'t Entry> {
     index
         .dependents(table.id, Desc::TableAttach)
@@ -385,19 +419,23 @@ fn sequence_increment(index: &Index, schema: &SchemaSql, name: &QualifiedName) -
         .unwrap_or(1)
 }
 
-/// A partitioned plan table whose partition the plan also names.
+/// A plan table that is a partition (or a partition of a partition) of another plan table:
+/// both would restore its leaf partitions.
 fn overlapping_partitions(tables: &[ResolvedTable]) -> Vec<Problem> {
-    let partition_of: HashMap<&QualifiedName, &ResolvedTable> = tables
-        .iter()
-        .filter(|t| t.partitioned)
-        .flat_map(|t| t.units.iter().map(move |u| (&u.name, t)))
-        .collect();
     let mut problems = Vec::new();
-    for other in tables {
-        if let Some(table) = partition_of
-            .get(&other.name)
-            .filter(|t| t.name != other.name)
-        {
+    for (at, other) in tables.iter().enumerate() {
+        let inside = leaves(other);
+        // The same leaves: a partition, or a partitioned table with one partition (reported
+        // once, on the later of the two).
+        let ancestor = tables.iter().enumerate().find_map(|(i, t)| {
+            let all = leaves(t);
+            (t.partitioned
+                && t.name != other.name
+                && inside.is_subset(&all)
+                && (all.len() > inside.len() || !other.partitioned || i < at))
+                .then_some(t)
+        });
+        if let Some(table) = ancestor {
             problems.push(
                 Problem::new(
                     other.span,
@@ -412,6 +450,10 @@ fn overlapping_partitions(tables: &[ResolvedTable]) -> Vec<Problem> {
         }
     }
     problems
+}
+
+fn leaves(table: &ResolvedTable) -> BTreeSet<&QualifiedName> {
+    table.units.iter().map(|u| &u.name).collect()
 }
 
 fn check_after(plan: &Plan) -> Vec<Problem> {

@@ -80,6 +80,11 @@ pub struct Partition {
     /// partition's own `CREATE TABLE` too (ATTACH PARTITION requires them), but in the catalog
     /// they are inherited, not the partition's own.
     pub inherited_constraints: Vec<String>,
+    /// The partitioned tables above it, nearest first, and their foreign keys (entry ids): a
+    /// partition has each of those keys too, so its staging copy is built with them (checked
+    /// before the cutover), and the ATTACH at cutover finds them rather than checking every row.
+    pub ancestors: Vec<QualifiedName>,
+    pub ancestor_foreign_keys: Vec<u32>,
 }
 
 /// A sequence a unit's column takes values from.

@@ -738,3 +738,81 @@ fn multiple_inheritance_keeps_its_order() {
         carries(setup, tables, swapped, &[order]);
     }
 }
+
+const PARTITIONS_AND_KEYS: &str = "CREATE TABLE public.acct (id int PRIMARY KEY);
+     CREATE TABLE public.ev (id int, k int, acct int REFERENCES public.acct, PRIMARY KEY (id, k)) PARTITION BY LIST (k);
+     CREATE TABLE public.ev1 PARTITION OF public.ev FOR VALUES IN (1);
+     CREATE TABLE public.ev2 PARTITION OF public.ev FOR VALUES IN (2) PARTITION BY RANGE (id);
+     CREATE TABLE public.ev2a PARTITION OF public.ev2 FOR VALUES FROM (0) TO (100);
+     CREATE TABLE public.pref (id int, k int, PRIMARY KEY (id, k)) PARTITION BY LIST (k);
+     CREATE TABLE public.pref1 PARTITION OF public.pref FOR VALUES IN (1);
+     CREATE TABLE public.uses_pref (id int PRIMARY KEY, pid int, pk int, FOREIGN KEY (pid, pk) REFERENCES public.pref);
+     INSERT INTO public.acct VALUES (1), (2);
+     INSERT INTO public.ev VALUES (1, 1, 1), (2, 2, 2), (3, 1, 2);
+     INSERT INTO public.pref VALUES (1, 1);
+     INSERT INTO public.uses_pref VALUES (1, 1, 1);";
+
+/// Plan tables among partitions and the keys around them (README.md, What restage refuses): a
+/// partition, at any depth, together with a table above it is restored twice; a partitioned
+/// table that a foreign key references cannot lose its partitions.
+#[test]
+fn partitions_and_keys_that_are_refused() {
+    let cluster = Cluster::start();
+    cluster.create_database("shop");
+    cluster.query("shop", PARTITIONS_AND_KEYS);
+    let archive = Archive::make(&cluster, "shop");
+    for (tables, says) in [
+        (
+            "  - public.ev\n  - public.ev1\n",
+            "public.ev1 is a partition of public.ev, which the plan restores too",
+        ),
+        // A partition that is itself partitioned (it was compiled, and its leaf restored twice).
+        (
+            "  - public.ev2\n  - public.ev\n",
+            "public.ev2 is a partition of public.ev, which the plan restores too",
+        ),
+        (
+            "  - public.ev\n  - public.ev2a\n",
+            "public.ev2a is a partition of public.ev, which the plan restores too",
+        ),
+        (
+            "  - public.ev2a\n  - public.ev2\n",
+            "public.ev2a is a partition of public.ev2, which the plan restores too",
+        ),
+        (
+            "  - public.pref\n",
+            "a partition cannot be detached while a foreign key references the partitioned table",
+        ),
+        (
+            "  - public.pref\n  - public.uses_pref\n",
+            "a partition cannot be detached while a foreign key references the partitioned table",
+        ),
+    ] {
+        let said = archive.refusal("refused", tables);
+        let said = said
+            .split_whitespace()
+            .filter(|word| *word != "│")
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(said.contains(says), "{tables}: {said}");
+    }
+}
+
+/// The combinations that work: partitions of one partitioned table together, a partition that
+/// is partitioned, a partitioned table with the table its key references, the table that
+/// references a partitioned one.
+#[test]
+fn partitions_and_keys_that_work() {
+    for (tables, swapped) in [
+        ("  - public.ev1\n  - public.ev2\n", "public.ev2a"),
+        ("  - public.ev\n  - public.acct\n", "public.ev1"),
+        ("  - public.uses_pref\n", "public.uses_pref"),
+    ] {
+        carries(
+            PARTITIONS_AND_KEYS,
+            tables,
+            swapped,
+            &[("SELECT count(*) FROM public.ev", "3\n")],
+        );
+    }
+}

@@ -69,6 +69,16 @@ impl<'a> Builder<'a> {
             // The parent's constraints and foreign keys are built on each partition.
             map.top.insert(parent.name.clone(), staging.clone());
         }
+        // So are the foreign keys of the partitioned tables above a partition restored alone.
+        let ancestor_foreign_keys = match (parent, &unit.partition) {
+            (None, Some(partition)) => {
+                for ancestor in &partition.ancestors {
+                    map.top.insert(ancestor.clone(), staging.clone());
+                }
+                partition.ancestor_foreign_keys.clone()
+            }
+            _ => Vec::new(),
+        };
         let build = |sql: &str| retarget(sql, &map);
         let built = |ids: &[u32]| -> Vec<String> {
             ids.iter()
@@ -149,6 +159,18 @@ impl<'a> Builder<'a> {
             .into_iter()
             .flat_map(|id| self.foreign_keys(id, &build))
             .collect();
+        for id in ancestor_foreign_keys {
+            fidelity
+                .foreign_keys
+                .extend(
+                    self.foreign_keys(id, &build)
+                        .into_iter()
+                        .map(|fk| ForeignKey {
+                            taken_over_at_attach: true,
+                            ..fk
+                        }),
+                );
+        }
         // A partition's entry for a trigger cloned from its parent holds only the ALTER TABLE
         // that sets its firing state.
         let (after_attach, behaviour): (Vec<u32>, Vec<u32>) = a.behaviour.iter().partition(|id| {
@@ -197,11 +219,16 @@ impl<'a> Builder<'a> {
             .dump
             .names
             .referenced_table(id, &owner)
-            .filter(|referenced| !self.to_staging.contains_key(referenced))
-            .map(|referenced| referenced.quoted());
+            .filter(|referenced| !self.to_staging.contains_key(referenced));
+        let references_partitions: Vec<String> = references_outside
+            .iter()
+            .flat_map(|referenced| self.dump.partitions_of(referenced))
+            .map(|p| p.quoted())
+            .collect();
+        let references_outside = references_outside.map(|referenced| referenced.quoted());
         let production_locks = |mode| {
             let mut locks = AcquisitionBuilder::default();
-            if let Some(referenced) = &references_outside {
+            for referenced in references_outside.iter().chain(&references_partitions) {
                 locks.lock(referenced, mode, true);
             }
             locks.build()
@@ -217,6 +244,8 @@ impl<'a> Builder<'a> {
                 add_locks: production_locks(LockMode::ShareRowExclusive),
                 validate_locks: production_locks(LockMode::RowShare),
                 references_outside: references_outside.clone(),
+                references_partitions: references_partitions.clone(),
+                taken_over_at_attach: false,
             })
             .collect()
     }

@@ -20,7 +20,8 @@ use serde::Serialize;
 use super::locks::Acquisition;
 use crate::plan::Resolved;
 use crate::schema::{Block, SchemaSql};
-use crate::toc::{Entry, Toc};
+use crate::sql::QualifiedName;
+use crate::toc::{Desc, Entry, Toc};
 use names::Names;
 
 /// What 30-build.sql builds on one staging table, and what the cutover and rollback do around
@@ -136,10 +137,16 @@ pub struct ForeignKey {
     /// The production table it references, when that table is not restored: adding the key
     /// locks it against writes, and dropping the retired copy locks it entirely.
     pub references_outside: Option<String>,
+    /// The partitions of that table, when it is partitioned: the key locks each of them too.
+    pub references_partitions: Vec<String>,
     /// What adding it locks in production (SHARE ROW EXCLUSIVE on that table), and what
     /// validating it locks (ROW SHARE).
     pub add_locks: Acquisition,
     pub validate_locks: Acquisition,
+    /// A key of a partitioned table outside the plan, which the partition's copy has too: the
+    /// ATTACH at cutover (and at rollback) takes it over, replacing its triggers on the table it
+    /// references, which that locks ACCESS EXCLUSIVE.
+    pub taken_over_at_attach: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -248,6 +255,24 @@ struct Dump<'a> {
 impl Dump<'_> {
     fn block(&self, id: u32) -> Option<&Block> {
         self.schema.block(id)
+    }
+
+    /// Every partition below table `name` (any depth), parents before their partitions.
+    fn partitions_of(&self, name: &QualifiedName) -> Vec<QualifiedName> {
+        let mut found = Vec::new();
+        for attachment in self
+            .toc
+            .entries
+            .iter()
+            .filter(|e| e.desc == Desc::TableAttach)
+            .filter_map(|e| self.block(e.id)?.attachment())
+            .filter(|a| a.parent == *name && a.child != *name)
+        {
+            let below = self.partitions_of(&attachment.child);
+            found.push(attachment.child);
+            found.extend(below);
+        }
+        found
     }
 
     /// The statements of an entry's block; none when the schema SQL has no block for it.
