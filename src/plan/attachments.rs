@@ -50,7 +50,7 @@ pub(super) fn classify(
         let mut own_foreign_keys = Vec::new();
         let mut unit_attachments = Vec::new();
         let span = table.span;
-        let refuse = |entry: &Entry, why: &str| {
+        let refuse_with = |entry: &Entry, why: &str, help: &str| {
             Problem::new(
                 span,
                 format!(
@@ -60,7 +60,14 @@ pub(super) fn classify(
                 ),
                 "depended on",
             )
-            .help("leave this table out of the plan, or drop that object before the restore and create it again after")
+            .help(help)
+        };
+        let refuse = |entry: &Entry, why: &str| {
+            refuse_with(
+                entry,
+                why,
+                "leave this table out of the plan, or drop that object before the restore and create it again after",
+            )
         };
         let refuse_partitioned_reference = |entry: &Entry| {
             let help = if table.accept_orphans {
@@ -68,16 +75,11 @@ pub(super) fn classify(
             } else {
                 "set check_partitioned_references: true on this table in the plan to have the cutover add it back valid, checking every row of that table while it holds its locks (see REVIEW.md's cutover window), or leave this table out of the plan"
             };
-            Problem::new(
-                span,
-                format!(
-                    "{} cannot be carried across the swap of {}: it belongs to a partitioned table, and before PostgreSQL 18 a foreign key cannot be added to one NOT VALID",
-                    describe(entry),
-                    table.name
-                ),
-                "depended on",
+            refuse_with(
+                entry,
+                "it belongs to a partitioned table, and before PostgreSQL 18 a foreign key cannot be added to one NOT VALID",
+                help,
             )
-            .help(help)
         };
         if table.partitioned {
             for entry in index.all_dependents(table.table_id) {

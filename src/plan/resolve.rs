@@ -61,6 +61,7 @@ pub fn resolve(
         table.foreign_keys = foreign_keys;
     }
     let dependents = classified.dependents;
+    let referenced_partitions = referenced_partitions(&tables, &index);
 
     let names: Vec<QualifiedName> = tables.iter().map(|t| t.name.clone()).collect();
     let edges = dependency_edges(plan, &tables, &index);
@@ -86,7 +87,37 @@ pub fn resolve(
         edges,
         schemas,
         dependents,
+        referenced_partitions,
     })
+}
+
+/// For each foreign key the staging copies are built with that references a partitioned
+/// table, that table's partitions: adding or validating the key locks each of them too.
+fn referenced_partitions(tables: &[ResolvedTable], index: &Index) -> BTreeMap<u32, Vec<u32>> {
+    let keys = tables.iter().flat_map(|table| {
+        table
+            .foreign_keys
+            .iter()
+            .chain(table.units.iter().flat_map(|unit| {
+                unit.attachments.foreign_keys.iter().chain(
+                    unit.partition
+                        .iter()
+                        .flat_map(|partition| &partition.ancestor_foreign_keys),
+                )
+            }))
+    });
+    let mut found = BTreeMap::new();
+    for &key in keys {
+        let Some((_, referenced)) = index.by_id.get(&key).and_then(|fk| fk_tables(index, fk))
+        else {
+            continue;
+        };
+        let partitions = index.partitions(referenced);
+        if !partitions.is_empty() {
+            found.insert(key, partitions);
+        }
+    }
+    found
 }
 
 fn resolve_table(

@@ -20,6 +20,9 @@ pub struct Resolved {
     pub schemas: BTreeMap<String, SchemaPair>,
     /// Views, materialized views, functions and parent foreign keys the cutover re-creates.
     pub dependents: Dependents,
+    /// For each foreign key the copies are built with that references a partitioned table,
+    /// that table's partitions (entry ids), each partitioned one before its own partitions.
+    pub referenced_partitions: BTreeMap<u32, Vec<u32>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

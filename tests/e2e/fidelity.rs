@@ -645,13 +645,8 @@ fn an_inbound_foreign_key_from_a_partitioned_table() {
     }
     cluster.create_database("shop");
     cluster.query("shop", setup);
-    let said = Archive::make(&cluster, "shop").refusal("refused", "  - public.account\n");
-    // The message as one line, as the terminal-width wrapping drew it on several.
-    let said = said
-        .split_whitespace()
-        .filter(|word| *word != "│")
-        .collect::<Vec<_>>()
-        .join(" ");
+    let said =
+        Archive::make(&cluster, "shop").refusal_in_one_line("refused", "  - public.account\n");
     assert!(
         said.contains("FK CONSTRAINT public.ev ev_account_fkey (listing line")
             && said.contains("cannot be carried across the swap of public.account: it belongs to a partitioned table, and before PostgreSQL 18")
@@ -788,12 +783,7 @@ fn partitions_and_keys_that_are_refused() {
             "a partition cannot be detached while a foreign key references the partitioned table",
         ),
     ] {
-        let said = archive.refusal("refused", tables);
-        let said = said
-            .split_whitespace()
-            .filter(|word| *word != "│")
-            .collect::<Vec<_>>()
-            .join(" ");
+        let said = archive.refusal_in_one_line("refused", tables);
         assert!(said.contains(says), "{tables}: {said}");
     }
 }

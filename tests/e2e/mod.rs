@@ -148,6 +148,16 @@ impl Archive {
             .run()
             .stderr
     }
+
+    /// The refusal's message in one line, as the terminal-width wrapping drew it on several.
+    #[track_caller]
+    fn refusal_in_one_line(&self, name: &str, tables: &str) -> String {
+        self.refusal(name, tables)
+            .split_whitespace()
+            .filter(|word| *word != "│")
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
 }
 
 /// The artifacts of one compiled plan, run against one database of a cluster.

@@ -220,11 +220,15 @@ impl<'a> Builder<'a> {
             .names
             .referenced_table(id, &owner)
             .filter(|referenced| !self.to_staging.contains_key(referenced));
-        let references_partitions: Vec<String> = references_outside
-            .iter()
-            .flat_map(|referenced| self.dump.partitions_of(referenced))
-            .map(|p| p.quoted())
-            .collect();
+        let references_partitions: Vec<String> = if references_outside.is_some() {
+            self.dump
+                .referenced_partitions(id)
+                .iter()
+                .map(QualifiedName::quoted)
+                .collect()
+        } else {
+            Vec::new()
+        };
         let references_outside = references_outside.map(|referenced| referenced.quoted());
         let production_locks = |mode| {
             let mut locks = AcquisitionBuilder::default();

@@ -13,7 +13,7 @@ mod dependents;
 mod names;
 mod swap;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
@@ -21,7 +21,7 @@ use super::locks::Acquisition;
 use crate::plan::Resolved;
 use crate::schema::{Block, SchemaSql};
 use crate::sql::QualifiedName;
-use crate::toc::{Desc, Entry, Toc};
+use crate::toc::{Entry, Toc};
 use names::Names;
 
 /// What 30-build.sql builds on one staging table, and what the cutover and rollback do around
@@ -250,6 +250,8 @@ struct Dump<'a> {
     schema: &'a SchemaSql,
     toc: &'a Toc,
     names: Names<'a>,
+    /// For each foreign key that references a partitioned table, its partitions (entry ids).
+    referenced_partitions: &'a BTreeMap<u32, Vec<u32>>,
 }
 
 impl Dump<'_> {
@@ -257,22 +259,14 @@ impl Dump<'_> {
         self.schema.block(id)
     }
 
-    /// Every partition below table `name` (any depth), parents before their partitions.
-    fn partitions_of(&self, name: &QualifiedName) -> Vec<QualifiedName> {
-        let mut found = Vec::new();
-        for attachment in self
-            .toc
-            .entries
-            .iter()
-            .filter(|e| e.desc == Desc::TableAttach)
-            .filter_map(|e| self.block(e.id)?.attachment())
-            .filter(|a| a.parent == *name && a.child != *name)
-        {
-            let below = self.partitions_of(&attachment.child);
-            found.push(attachment.child);
-            found.extend(below);
-        }
-        found
+    /// The partitions of the partitioned table foreign key `id` references, by name.
+    fn referenced_partitions(&self, id: u32) -> Vec<QualifiedName> {
+        self.referenced_partitions
+            .get(&id)
+            .into_iter()
+            .flatten()
+            .filter_map(|p| self.names.get(*p))
+            .collect()
     }
 
     /// The statements of an entry's block; none when the schema SQL has no block for it.
@@ -295,6 +289,7 @@ pub(super) fn fidelity(
         schema,
         toc,
         names: Names::new(schema, &entries),
+        referenced_partitions: &resolved.referenced_partitions,
     };
     let to_staging = names::built_in_staging(resolved, &dump);
     let mut builder = build::Builder::new(&dump, &to_staging, unlogged_staging);
