@@ -61,6 +61,9 @@ BEGIN
         RAISE NOTICE 'role % cannot see other sessions'' queries or synchronous standbys (pg_read_all_stats): the cutover then cannot wait for an anti-wraparound autovacuum, and refuses to run while synchronous_standby_names is set', current_user;
     END IF;
 
+    -- Logical replication would not see the swap: no row of it is a row change.
+    problems := problems || {{ macros.replication_problems(units) }};
+
     -- The staging and retired schemas are new, unless this very plan made them (a rerun).
     IF pg_catalog.to_regnamespace({{ run.schema | literal }}) IS NOT NULL THEN
         IF pg_catalog.to_regclass({{ run.run | literal }}) IS NULL THEN

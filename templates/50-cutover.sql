@@ -40,8 +40,11 @@ END
 -- anything changes: what changed since the preflight (a deploy during the load: a column, an
 -- index, a grant) would be undone by the swap, so the cutover refuses and changes nothing.
 {{ macros.refuse_on(tag, macros.drift_problems(drift, false) ~ " || " ~ macros.property_problems(units),
-    "restage cutover: production changed since the dump, and the swap would undo it",
+    "restage cutover: production changed since the dump, and the swap would undo it", "difference(s)",
     "nothing was changed: production is on its own tables. Take a new dump (listing and schema SQL), compile and start over, or bring production back in line with the dump; then run 50-cutover.sh again") }}
+{{ macros.refuse_on(tag, macros.replication_problems(units),
+    "restage cutover: logical replication would not see the swap", "problem(s)",
+    "nothing was changed: production is on its own tables. See README.md, Replicas; then run 50-cutover.sh again") }}
 INSERT INTO {{ run.progress }} (step, item) VALUES ('cutover', 'locked');
 
 -- Write counters of each restored table, for the rollback report.

@@ -42,7 +42,7 @@ BEGIN;
 -- changed on the restored tables since the cutover (a deploy: a column, an index, a grant)
 -- would be lost when the replaced tables come back, so the rollback refuses and changes nothing.
 {{ macros.refuse_on(tag, macros.drift_problems(drift, true),
-    "restage rollback: production changed since the cutover, and putting the replaced tables back would undo it",
+    "restage rollback: production changed since the cutover, and putting the replaced tables back would undo it", "difference(s)",
     "nothing was changed: production is on the restored tables. Undo those changes (and make them again after the rollback, if they are wanted), then run 60-rollback.sh again") }}
 INSERT INTO {{ run.progress }} (step, item) VALUES ('rollback', 'locked');
 

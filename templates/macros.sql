@@ -200,14 +200,14 @@ ON CONFLICT (item) DO UPDATE SET target = EXCLUDED.target;
 {%- endmacro %}
 
 {#- Stops the step, having changed nothing, when `problems` (an array of text) holds any:
-    one line each, after `what`. -#}
-{% macro refuse_on(tag, problems, what, hint) -%}
+    one line each, after `what` and their count (`noun`, e.g. 'difference(s)'). -#}
+{% macro refuse_on(tag, problems, what, noun, hint) -%}
 DO {{ tag }}
 DECLARE
     problems text[] := {{ problems }};
 BEGIN
     IF pg_catalog.cardinality(problems) > 0 THEN
-        RAISE EXCEPTION '{{ what }}; % difference(s):%', pg_catalog.cardinality(problems),
+        RAISE EXCEPTION '{{ what }}; % {{ noun }}:%', pg_catalog.cardinality(problems),
             E'\n  - ' || pg_catalog.array_to_string(problems, E'\n  - ')
             USING HINT = '{{ hint }}';
     END IF;
@@ -870,5 +870,56 @@ ARRAY(
       -- A column or trigger on one side only is the drift check's to name.
       AND NOT ((p.item IS NULL OR s.item IS NULL) AND coalesce(p.property, s.property) ~ '^(column|firing of trigger) ')
     ORDER BY coalesce(p.item, s.item), coalesce(p.property, s.property)
+)
+{%- endmacro %}
+
+{#- What logical replication would miss: the swap replaces each table's rows with no row
+    change to decode. A restored table in a publication while this database has a logical
+    replication slot (a subscriber would silently keep the old rows and skip later changes to
+    rows it lacks), any logical slot of another plugin (it decodes every table), and a restored
+    table that a subscription here writes into (pg_subscription_rel follows the table by OID:
+    the subscription would go on writing into the retired table). A partition counts as its
+    partitioned tables too. An array of text, one line per finding, for the preflight and for
+    the cutover under its locks. -#}
+{% macro replication_problems(units) -%}
+ARRAY(
+    WITH restored (rel) AS (
+        SELECT pg_catalog.to_regclass(t) FROM pg_catalog.unnest(ARRAY[{% for u in units %}{{ u.production | literal }}, {% endfor %}NULL]::pg_catalog.text[]) AS t
+        WHERE t IS NOT NULL
+    ),
+    -- pg_partition_ancestors lists a partition and those above it; nothing for other tables.
+    lineage (rel, relid) AS (
+        SELECT r.rel, r.rel FROM restored r
+        UNION
+        SELECT r.rel, a.relid FROM restored r, pg_catalog.pg_partition_ancestors(r.rel) AS a
+    ),
+    slot (name, plugin) AS (
+        SELECT s.slot_name::pg_catalog.text, s.plugin::pg_catalog.text
+        FROM pg_catalog.pg_replication_slots s
+        WHERE s.slot_type = 'logical' AND s.database = pg_catalog.current_database()
+    )
+    SELECT pg_catalog.format('%s is in publication %s, and this database has logical replication slot(s) %s: the swap replaces its rows without a row change to replicate, and a subscriber would keep the old rows (later changes to rows it lacks are skipped without an error). Leave it out of the plan, or take it out of the publication first (see README.md, Replicas)',
+               l.rel, pg_catalog.quote_ident(p.pubname),
+               (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(name), ', ' ORDER BY name) FROM slot WHERE plugin = 'pgoutput'))
+    FROM lineage l
+    JOIN pg_catalog.pg_class c ON c.oid = l.relid
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_catalog.pg_publication_tables p ON p.schemaname = n.nspname AND p.tablename = c.relname
+    WHERE EXISTS (SELECT FROM slot WHERE plugin = 'pgoutput')
+    GROUP BY l.rel, p.pubname
+    UNION ALL
+    SELECT pg_catalog.format('logical replication slot %s (plugin %s) decodes the changes of every table of this database: the swap replaces the rows of %s without a row change for it to decode. Drop the slot or leave those tables out of the plan',
+               pg_catalog.quote_ident(s.name), s.plugin,
+               (SELECT pg_catalog.string_agg(r.rel::pg_catalog.text, ', ' ORDER BY r.rel::pg_catalog.text) FROM restored r))
+    FROM slot s
+    WHERE s.plugin IS DISTINCT FROM 'pgoutput' AND EXISTS (SELECT FROM restored)
+    UNION ALL
+    SELECT pg_catalog.format('%s is written by subscription %s: the subscription follows the table by OID and would go on writing into the retired table, or nowhere, without an error. Restore it on the publisher (this copy follows), or take it out of the subscription first (see README.md, Replicas)',
+               l.rel, pg_catalog.quote_ident(s.subname))
+    FROM lineage l
+    JOIN pg_catalog.pg_subscription_rel sr ON sr.srrelid = l.relid
+    JOIN pg_catalog.pg_subscription s ON s.oid = sr.srsubid
+    JOIN pg_catalog.pg_database d ON d.oid = s.subdbid AND d.datname = pg_catalog.current_database()
+    ORDER BY 1
 )
 {%- endmacro %}

@@ -220,6 +220,16 @@ impl Cluster {
         &self.bindir
     }
 
+    /// A connection string to `database` of this cluster, for another cluster on this machine
+    /// (a subscription's `CONNECTION`).
+    pub(crate) fn conninfo(&self, database: &str) -> String {
+        format!(
+            "host={} port={} user=postgres dbname={database}",
+            self.socket_dir().display(),
+            self.port
+        )
+    }
+
     /// Runs a server program (initdb, pg_ctl) as a user PostgreSQL accepts.
     fn server_command(&self, program: &str, args: impl FnOnce(&mut Command)) {
         let path = self.bindir.join(program);

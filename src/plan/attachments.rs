@@ -165,6 +165,9 @@ pub(super) fn classify(
                             "restage cannot tell which tables it connects",
                         )),
                     },
+                    // Commented out in the listing: left out of the restore, as pg_restore -L
+                    // leaves it (the way to take a table out of a publication for the swap).
+                    Desc::PublicationTable if entry.disabled => {}
                     Desc::PublicationTable => found.publications.push(entry.id),
                     Desc::Comment | Desc::Acl => {}
                     Desc::SecurityLabel => {

@@ -8,6 +8,7 @@ mod fidelity;
 mod hostile;
 mod live;
 mod load;
+mod logical;
 mod operator;
 mod orphans;
 mod quoting;
