@@ -131,9 +131,14 @@ pub enum Command {
         /// SOURCE=TARGET, both schema-qualified in PostgreSQL syntax; repeatable.
         #[arg(long = "map", value_name = "SOURCE=TARGET", required = true)]
         maps: Vec<String>,
-        /// Pass at most this many bytes per second (a number, or with kB, MB or GB).
+        /// Pass at most this many bytes in any one second (a number, or with kB, MB or GB); a
+        /// stall earns no credit, so there is no burst after one.
         #[arg(long, value_name = "BYTES_PER_SECOND", value_parser = parse_rate)]
         max_rate: Option<u64>,
+        /// Share --max-rate with every remap given the same FILE (a schedule kept in it, under
+        /// a lock): the loads running at each moment divide the rate between them.
+        #[arg(long, value_name = "FILE", requires = "max_rate")]
+        share_rate_with: Option<PathBuf>,
         /// Write `<copies> <rows> <bytes>` of the data that went through to this file.
         #[arg(long, value_name = "FILE")]
         stats: Option<PathBuf>,

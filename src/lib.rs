@@ -204,14 +204,22 @@ fn execute(cli: Cli, format: Format) -> Result<ExitCode, Error> {
         Command::Remap {
             maps,
             max_rate,
+            share_rate_with,
             stats,
         } => {
             let mapping = remap_mapping(&maps)?;
             let stdin = io::stdin().lock();
             let stdout = io::stdout().lock();
-            let done = match max_rate {
-                Some(rate) => remap::remap(stdin, remap::Throttled::new(stdout, rate), &mapping),
-                None => remap::remap(stdin, stdout, &mapping),
+            let done = match (max_rate, share_rate_with) {
+                (Some(rate), Some(path)) => {
+                    let throttled = remap::Throttled::shared(stdout, rate, &path)
+                        .map_err(|source| Error::Write { path, source })?;
+                    remap::remap(stdin, throttled, &mapping)
+                }
+                (Some(rate), None) => {
+                    remap::remap(stdin, remap::Throttled::new(stdout, rate), &mapping)
+                }
+                (None, _) => remap::remap(stdin, stdout, &mapping),
             }
             .map_err(|err| Error::Remap {
                 message: err.to_string(),

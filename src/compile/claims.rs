@@ -74,7 +74,11 @@ pub(super) fn steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
         .plan
         .load
         .max_rate
-        .map(|r| format!(", at most {r} bytes/s in all"))
+        .map(|r| {
+            format!(
+                ", at most {r} bytes in any one second, shared by the tables loading at the time"
+            )
+        })
         .unwrap_or_default();
     steps.push(Step {
         file: artifacts::LOAD,

@@ -432,11 +432,12 @@ impl Model {
         let jobs = plan.load.jobs;
         let load = LoadModel {
             jobs,
-            // load.max_rate is for the whole load: each of the jobs gets its share.
+            // load.max_rate is for the whole load: the jobs share one schedule (20-load.sh's
+            // $work/rate), so the tables loading at each moment share the rate between them.
             rate_option: plan
                 .load
                 .max_rate
-                .map(|rate| format!(" --max-rate {}", rate.div_ceil(u64::from(jobs))))
+                .map(|rate| format!(" --max-rate {rate} --share-rate-with \"$work/rate\""))
                 .unwrap_or_default(),
         };
         let facts = DriverFacts {

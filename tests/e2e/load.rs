@@ -3,7 +3,7 @@
 
 use std::io::Write;
 use std::os::unix::process::CommandExt;
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::cycle::pagila;
@@ -315,4 +315,119 @@ fn remap_refuses_sequence_sets_and_tables_outside_the_plan() {
     let (status, stderr) = remap(&[entry("TABLE DATA", "rental")]);
     assert_eq!(status, Some(2));
     assert!(stderr.contains("refused: a COPY into a table that is not mapped to staging (not in the plan): COPY public.rental"), "{stderr}");
+}
+
+/// load.max_rate holds in every second of a real load, shared among the tables loading at each
+/// moment: a table loading alone (its two companions done at once) gets all of it, not a
+/// third; and its remap stopped for four seconds (SIGSTOP: a stall downstream looks the same to
+/// it) goes on at the same pace after, without a burst that catches up.
+#[test]
+fn the_rate_is_shared_and_never_exceeded() {
+    const RATE: f64 = 1024.0 * 1024.0;
+    let cluster = Cluster::start();
+    cluster.create_database("paced");
+    cluster.query(
+        "paced",
+        "CREATE TABLE public.paced_big (id int PRIMARY KEY, note text NOT NULL);
+         INSERT INTO public.paced_big SELECT g, repeat(md5(g::text), 3) FROM generate_series(1, 45000) g;
+         CREATE TABLE public.paced_one (id int PRIMARY KEY);
+         CREATE TABLE public.paced_two (id int PRIMARY KEY);
+         INSERT INTO public.paced_one SELECT generate_series(1, 10);
+         INSERT INTO public.paced_two SELECT generate_series(1, 10)",
+    );
+    let archive = Archive::make(&cluster, "paced");
+    let run = archive.compile(
+        &cluster,
+        "paced",
+        "paced",
+        "  - public.paced_big\n  - public.paced_one\n  - public.paced_two\n",
+        "load:\n  jobs: 3\n  max_rate: 1MB\n",
+    );
+    run.ok(&["00-preflight.sql", "10-stage.sql"]);
+    let mut load = run.command(run.out.join("20-load.sh"));
+    load.stdout(Stdio::null()).stderr(Stdio::null());
+    let mut child = load.spawn().expect("20-load.sh starts");
+
+    // Bytes the big table's COPY has received, sampled every 50 ms.
+    let copied = "SELECT coalesce(max(bytes_processed), -1) FROM pg_stat_progress_copy \
+                  WHERE relid = to_regclass('restore_staging__public.paced_big')";
+    let signal = |which: &str| {
+        Command::new("pkill")
+            .args([which, "-f", "remap --map public.paced_big="])
+            .status()
+            .expect("pkill runs");
+    };
+    let started = Instant::now();
+    let mut samples: Vec<(f64, f64)> = Vec::new();
+    let mut stopped = None;
+    let mut stopped_at = 0.0;
+    while child.try_wait().expect("wait").is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the load takes over a minute"
+        );
+        let bytes: f64 = cluster
+            .query("paced", copied)
+            .trim()
+            .parse()
+            .expect("bytes");
+        let at = started.elapsed().as_secs_f64();
+        if bytes >= 0.0 {
+            samples.push((at, bytes));
+        }
+        match stopped {
+            None if bytes > RATE => {
+                signal("-STOP");
+                stopped = Some(at);
+                stopped_at = at;
+            }
+            Some(since) if at - since > 4.0 && at - since < 5.0 => {
+                signal("-CONT");
+                stopped = Some(f64::MAX);
+            }
+            _ => {}
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(child.wait().expect("wait").success(), "20-load.sh failed");
+    assert!(
+        stopped == Some(f64::MAX),
+        "the load ended before its remap was stopped and resumed"
+    );
+
+    for (i, &(from, at_from)) in samples.iter().enumerate() {
+        for &(to, at_to) in samples[i + 1..]
+            .iter()
+            .take_while(|(to, _)| to - from <= 1.0)
+        {
+            // The samples' own timing is off by a few milliseconds: 10 % more is allowed.
+            assert!(
+                at_to - at_from <= RATE * 1.1,
+                "{} bytes in {:.2} s, from {from:.2} s: over max_rate",
+                at_to - at_from,
+                to - from
+            );
+        }
+    }
+    // Alone, it gets the whole rate (a static split gave it a third): its pace until it was
+    // stopped, from its first sample on.
+    let (first, _) = samples[0];
+    let before_stop = samples
+        .iter()
+        .take_while(|(at, _)| *at <= stopped_at)
+        .last()
+        .copied()
+        .expect("samples before the stop");
+    let pace = before_stop.1 / (before_stop.0 - first);
+    assert!(
+        pace > RATE * 0.6,
+        "the table loading alone went at {pace:.0} bytes/s of {RATE}"
+    );
+    assert_eq!(
+        cluster.query(
+            "paced",
+            "SELECT count(*) FROM restore_staging__public.paced_big"
+        ),
+        "45000\n"
+    );
 }
