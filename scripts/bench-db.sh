@@ -9,7 +9,12 @@
 #     (each until the operating system has written out what it wrote) and while idle;
 #   - the cutover window: how long the restored tables are held ACCESS EXCLUSIVE (from the
 #     acquisition to the COMMIT of 50-cutover.sql, from the server's own statement log), for a
-#     table of about 10 MB and one of ROWS rows (about 1 GB by default).
+#     table of about 10 MB and one of ROWS rows (about 1 GB by default);
+#   - how far a streaming standby (a second cluster on this machine, pg_basebackup -R) falls
+#     behind in each phase: the primary's WAL position minus the standby's replay position, and
+#     the age of the last transaction it replayed, sampled every 50 ms; for the direct restore,
+#     for the default plan (UNLOGGED staging) and for the one REVIEW.md recommends with standbys
+#     (logged staging with load.max_rate), each of its phases.
 #
 # Results (Markdown tables), a latency plot (PNG) and the raw logs go to OUT. Needs PostgreSQL
 # server binaries with pgbench, and python3 with matplotlib for the plot. Results: BENCHMARKS.md.
@@ -47,6 +52,14 @@ createdb shop
 
 q() { psql -X -A -t -q -v ON_ERROR_STOP=1 -c "$1"; }
 now() { date +%s.%N; }
+
+# The standby, from the empty cluster: it follows everything that comes after.
+STANDBY_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+as_server pg_basebackup -D "$PG_DIR/standby" -X stream -c fast -R -d "host=$PG_DIR port=$PGPORT user=postgres application_name=bench_standby"
+as_server pg_ctl -D "$PG_DIR/standby" -l "$PG_DIR/standby.log" -w \
+    -o "-p $STANDBY_PORT -k $PG_DIR -c listen_addresses='' -c hot_standby_feedback=off" start >/dev/null
+standby_stop() { as_server pg_ctl -D "$PG_DIR/standby" -m immediate -w stop >/dev/null 2>&1 || true; }
+sq() { psql -X -A -t -q -p "$STANDBY_PORT" -c "$1"; }
 
 echo "== building production: public.reading ($ROWS rows), public.small ($SMALL_ROWS rows), public.orders"
 table() {
@@ -110,8 +123,23 @@ workload() {
 }
 workload &
 WORKLOAD=$!
-stop_workload() { touch "$WORK/stop"; wait "$WORKLOAD" 2>/dev/null || true; }
-trap 'stop_workload; pg_stop' EXIT
+# Standby lag every 50 ms: epoch, bytes behind (the primary's position is read first, so this
+# never understates), seconds since the last transaction the standby replayed committed.
+sample_lag() {
+    while [ ! -e "$WORK/stop" ]; do
+        local at primary behind
+        at=$(now)
+        primary=$(q "SELECT pg_current_wal_lsn()")
+        behind=$(sq "SELECT pg_wal_lsn_diff('$primary', pg_last_wal_replay_lsn()), coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0)" | tr '|' '\t')
+        printf '%s\t%s\n' "$at" "$behind" >> "$OUT/lag.tsv"
+        sleep 0.05
+    done
+}
+rm -f "$OUT/lag.tsv"
+sample_lag &
+SAMPLER=$!
+stop_workload() { touch "$WORK/stop"; wait "$WORKLOAD" "$SAMPLER" 2>/dev/null || true; }
+trap 'stop_workload; standby_stop; pg_stop' EXIT
 
 # phase NAME COMMAND...: wall time and WAL of COMMAND. The latency window runs on until the
 # operating system has written out what COMMAND left dirty (it does so in bursts, up to 30 s
@@ -159,7 +187,7 @@ sql unlogged "$d" 10-stage.sql
 phase "restage load, UNLOGGED staging" run unlogged ./20-load.sh
 phase "SET LOGGED" q "ALTER TABLE restore_staging__public.reading SET LOGGED"
 phase "rest of 30-build.sql" sql unlogged "$d" 30-build.sql
-sql unlogged "$d" 40-verify.sql
+phase "40-verify.sql" sql unlogged "$d" 40-verify.sql
 
 # The cutover, with every statement of its session in the server log.
 cutover() { # PLAN
@@ -170,8 +198,8 @@ cutover() { # PLAN
     cp "$WORK/cutover-$1.log" "$OUT/"
 }
 phase "cutover, public.reading" cutover unlogged
-sql unlogged "$d" 55-after-cutover.sql
-sql unlogged "$d" 70-cleanup.sql
+phase "55-after-cutover.sql" sql unlogged "$d" 55-after-cutover.sql
+phase "70-cleanup.sql" sql unlogged "$d" 70-cleanup.sql
 
 d=$(digest small)
 for step in 00-preflight.sql 10-stage.sql; do sql small "$d" "$step"; done
@@ -183,9 +211,13 @@ sql small "$d" 70-cleanup.sql
 
 d=$(digest logged)
 sql logged "$d" 00-preflight.sql
-sql logged "$d" 10-stage.sql
+phase "10-stage.sql, logged staging (keys and indexes on empty tables)" sql logged "$d" 10-stage.sql
 phase "restage load, logged staging, max_rate $MAX_RATE" run logged ./20-load.sh
-q "DROP SCHEMA restore_logged__public, restore_logged_retired__public, restore_logged CASCADE"
+phase "30-build.sql, logged staging" sql logged "$d" 30-build.sql
+phase "40-verify.sql, logged staging" sql logged "$d" 40-verify.sql
+phase "cutover, logged staging" cutover logged
+phase "55-after-cutover.sql, logged staging" sql logged "$d" 55-after-cutover.sql
+phase "70-cleanup.sql, logged staging" sql logged "$d" 70-cleanup.sql
 
 d=$(digest throttled)
 sql throttled "$d" 00-preflight.sql
@@ -199,7 +231,7 @@ stop_workload
 # The windows, from the locks taken to COMMIT done, in the log of each cutover session: the
 # statement right after the acquisition records it ('cutover', 'locked'); earlier builds took
 # their locks with a LOCK TABLE.
-for plan in unlogged small; do
+for plan in unlogged small logged; do
     python3 - "$WORK/cutover-$plan.log" "$plan" >> "$OUT/cutover.tsv" <<'EOF'
 import re, sys
 from datetime import datetime

@@ -78,6 +78,13 @@ ALTER TABLE {{ u.staging }} OF {{ u.attached.of_type }};
 ALTER TABLE {{ u.staging }} ALTER COLUMN {{ column }} DROP NOT NULL;
 {% endfor %}
 {% endif %}
+{% if u.attached.keys_at_stage %}
+-- Keys and indexes now, on the empty table: the load maintains them, so that their WAL flows
+-- at its pace (staging is logged, and standbys replay every index build in one burst).
+{% for statement in u.attached.keys_at_stage %}
+{{ statement }}
+{% endfor %}
+{% endif %}
 {% endfor %}
 \endif
 

@@ -129,7 +129,12 @@ impl Cluster {
     /// A streaming standby of this cluster (`pg_basebackup -R`), started, connecting as
     /// `application_name`, the name `synchronous_standby_names` knows it by.
     pub(crate) fn standby(&self, application_name: &str) -> Cluster {
-        let standby = Cluster::empty(&[]);
+        self.standby_with(application_name, &[])
+    }
+
+    /// A streaming standby whose server starts with `settings` (`name=value`) too.
+    pub(crate) fn standby_with(&self, application_name: &str, settings: &[&str]) -> Cluster {
+        let standby = Cluster::empty(settings);
         let conninfo = format!(
             "host={} port={} user=postgres application_name={application_name}",
             self.socket_dir().display(),
@@ -148,6 +153,13 @@ impl Cluster {
         std::fs::write(&auto_conf, settings).expect("postgresql.auto.conf written");
         standby.pg_ctl_start();
         standby
+    }
+
+    /// Promotes this standby to a primary (`pg_ctl promote`, waiting until it is done).
+    pub(crate) fn promote(&self) {
+        self.server_command("pg_ctl", |c| {
+            c.arg("-D").arg(self.data_dir()).args(["-w", "promote"]);
+        });
     }
 
     /// Stops the server cleanly; `resume` starts it again.

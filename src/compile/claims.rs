@@ -62,9 +62,10 @@ pub(super) fn steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
         file: artifacts::STAGE,
         script: Some(artifacts::STAGE),
         what: format!(
-            "Creates the staging and retired schemas, the run record, and {} empty {}staging table(s) like production's.",
+            "Creates the staging and retired schemas, the run record, and {} empty {}staging table(s) like production's{}.",
             units,
-            if model.unlogged { "UNLOGGED " } else { "" }
+            if model.unlogged { "UNLOGGED " } else { "" },
+            if model.unlogged { "" } else { ", with their keys and indexes: the load maintains them row by row, so their WAL flows at the load's pace instead of in one burst from the build" }
         ),
         production: "no writes; copies the definitions of the plan tables".into(),
         locks: Vec::new(),
@@ -108,8 +109,9 @@ pub(super) fn steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
         file: artifacts::BUILD,
         script: Some(artifacts::BUILD),
         what: format!(
-            "{}Builds on the staging tables what production's have, from the schema SQL: keys, indexes and constraints, triggers, rules, policies, grants, comments, statistics; then their foreign keys, added NOT VALID and validated, so a restored row without its referenced row stops here; then VACUUM (ANALYZE), so the tables go live all-visible and with statistics; then where each sequence will go at cutover, so the cutover reads nothing under its locks. The build is recorded only when all of it is done.",
-            if model.unlogged { "SET LOGGED writes each staging table to WAL in one go (standbys replay it). " } else { "" }
+            "{}Builds on the staging tables what production's have, from the schema SQL: {}constraints, triggers, rules, policies, grants, comments, statistics; then their foreign keys, added NOT VALID and validated, so a restored row without its referenced row stops here; then VACUUM (ANALYZE), so the tables go live all-visible and with statistics; then where each sequence will go at cutover, so the cutover reads nothing under its locks. The build is recorded only when all of it is done.",
+            if model.unlogged { "SET LOGGED writes each staging table to WAL in one go (standbys replay it). " } else { "" },
+            if model.unlogged { "keys, indexes and " } else { "" }
         ),
         production: if facts.outbound.is_empty() {
             "no".into()

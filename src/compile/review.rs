@@ -41,7 +41,17 @@ pub struct Review {
     modes: Vec<ModeRow>,
     window: Window,
     rollback: Rollback,
+    replicas: Replicas,
     artifacts: Vec<Artifact>,
+}
+
+/// What physical standbys see of the load and the build.
+#[derive(Serialize)]
+struct Replicas {
+    /// Staging is UNLOGGED (the build's SET LOGGED and index builds go to WAL in bursts).
+    unlogged_staging: bool,
+    /// `load.max_rate`, as the plan states it, when set.
+    max_rate: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -326,7 +336,15 @@ impl Review {
                 .into_iter()
                 .collect(),
         };
+        let replicas = Replicas {
+            unlogged_staging: plan.staging.unlogged,
+            max_rate: plan
+                .load
+                .max_rate
+                .map(|rate| code(&format!("{rate} bytes/s"))),
+        };
         Review {
+            replicas,
             version: env!("CARGO_PKG_VERSION"),
             plan: code(&plan.name),
             plan_file: plan.file_name.clone(),

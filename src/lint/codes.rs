@@ -39,7 +39,7 @@ pub(crate) const NO_KEY: Rule = Rule {
 pub(crate) const UNLOGGED_STAGING: Rule = Rule {
     code: "L006",
     name: "unlogged-staging",
-    help: "a crash or failover empties them (rerun 20-load.sh), and SET LOGGED in 30-build.sql writes each whole table to WAL at once, which standbys must replay: plan for that volume and replication lag, or set staging: unlogged: false to write WAL during the load instead. Writing unlogged: true in the plan acknowledges this and silences it",
+    help: "a crash or failover empties them (rerun 20-load.sh), and SET LOGGED in 30-build.sql writes each whole table to WAL at once, which standbys must replay: plan for that volume and replication lag, or set staging: unlogged: false with load.max_rate, so that the load writes the tables and their indexes to WAL at its pace instead. Writing unlogged: true in the plan acknowledges this and silences it",
 };
 pub(crate) const NO_DATA: Rule = Rule {
     code: "L007",

@@ -33,7 +33,7 @@ const KITCHEN_CHANGES: &str = "
 
 pub(super) const PAGILA_TABLES: &str = "  - public.customer\n  - public.inventory\n  - public.rental\n  - name: public.payment\n    after: [public.rental]\n";
 
-const PAGILA_RESTORED: &[&str] = &[
+pub(super) const PAGILA_RESTORED: &[&str] = &[
     "public.customer",
     "public.inventory",
     "public.rental",
@@ -81,6 +81,8 @@ struct Example<'a> {
     changes: &'a str,
     /// Inserts that must succeed into the restored tables, after the cutover.
     inserts: &'a str,
+    /// More plan keys.
+    settings: &'a str,
 }
 
 /// The cycle of the load issue: production untouched until the cutover, the dump's rows after
@@ -98,7 +100,13 @@ fn cycle(cluster: &Cluster, example: &Example) {
     );
     let before = State::of(cluster, database);
 
-    let run = archive.compile(cluster, database, database, example.tables, "");
+    let run = archive.compile(
+        cluster,
+        database,
+        database,
+        example.tables,
+        example.settings,
+    );
     for step in UP_TO_VERIFY {
         run.ok_as_reviewed(&[step]);
         assert_eq!(
@@ -228,6 +236,13 @@ fn cycle(cluster: &Cluster, example: &Example) {
     );
 }
 
+const KITCHEN_INSERTS: &str = "INSERT INTO public.reading (sensor_id, value) VALUES (1, 42);
+    INSERT INTO app.sensor (name) VALUES ('after cutover');
+    INSERT INTO app.measurement (sensor_id, taken_on, v) VALUES (1, '2025-07-01', 7);
+    INSERT INTO public.account (owner_name) VALUES ('bob');
+    INSERT INTO public.event_base DEFAULT VALUES;
+    INSERT INTO \"Weird Schema\".\"Order Items\" VALUES (3, 'z', 'ž');";
+
 #[test]
 fn kitchen_cycle() {
     let cluster = Cluster::start();
@@ -239,12 +254,28 @@ fn kitchen_cycle() {
             tables: KITCHEN_TABLES,
             restored: KITCHEN_RESTORED,
             changes: KITCHEN_CHANGES,
-            inserts: "INSERT INTO public.reading (sensor_id, value) VALUES (1, 42);
-                      INSERT INTO app.sensor (name) VALUES ('after cutover');
-                      INSERT INTO app.measurement (sensor_id, taken_on, v) VALUES (1, '2025-07-01', 7);
-                      INSERT INTO public.account (owner_name) VALUES ('bob');
-                      INSERT INTO public.event_base DEFAULT VALUES;
-                      INSERT INTO \"Weird Schema\".\"Order Items\" VALUES (3, 'z', 'ž');",
+            inserts: KITCHEN_INSERTS,
+            settings: "",
+        },
+    );
+}
+
+/// Logged staging (`unlogged: false`, what REVIEW.md recommends with standbys): keys and
+/// indexes are created on the empty staging tables and maintained by the load; the same
+/// cycle, both ways.
+#[test]
+fn kitchen_cycle_with_logged_staging() {
+    let cluster = Cluster::start();
+    kitchen(&cluster);
+    cycle(
+        &cluster,
+        &Example {
+            database: "kitchen",
+            tables: KITCHEN_TABLES,
+            restored: KITCHEN_RESTORED,
+            changes: KITCHEN_CHANGES,
+            inserts: KITCHEN_INSERTS,
+            settings: "staging:\n  unlogged: false\nload:\n  max_rate: 20MB\n",
         },
     );
 }
@@ -263,6 +294,7 @@ fn pagila_cycle() {
             inserts: "INSERT INTO public.customer (store_id, first_name, last_name, address_id) VALUES (2, 'AFTER', 'CUTOVER', 7);
                       INSERT INTO public.rental (rental_date, inventory_id, customer_id, staff_id) VALUES (now(), 10, 1, 1);
                       INSERT INTO public.payment (customer_id, staff_id, rental_id, amount, payment_date) VALUES (1, 1, 1, 9.99, '2022-03-15');",
+            settings: "",
         },
     );
 }

@@ -183,6 +183,17 @@ impl<'a> Artifacts<'a> {
         }
     }
 
+    /// The same artifacts, run against another cluster (a promoted standby).
+    fn at(&self, cluster: &'a Cluster) -> Artifacts<'a> {
+        Artifacts {
+            cluster,
+            database: self.database,
+            user: self.user,
+            plan: self.plan.clone(),
+            out: self.out.clone(),
+        }
+    }
+
     /// The same artifacts, run as another role.
     fn as_user(&self, user: &'a str) -> Artifacts<'a> {
         Artifacts {

@@ -186,3 +186,159 @@ fn a_connection_lost_during_commit_is_reported_from_the_run_record() {
         "the cutover is in effect, so the driver succeeds\n{stderr}"
     );
 }
+
+/// Waits until `standby` has replayed everything `primary` has written so far.
+fn caught_up(primary: &Cluster, standby: &Cluster) {
+    let position = primary.query("postgres", "SELECT pg_current_wal_lsn()");
+    let position = position.trim();
+    wait_for("the standby replays the primary's WAL", || {
+        standby.query(
+            "postgres",
+            &format!("SELECT pg_last_wal_replay_lsn() >= '{position}'::pg_lsn"),
+        ) == "t\n"
+    });
+}
+
+/// Each restored table's rows, as one digest per table.
+fn rows_of(cluster: &Cluster, database: &str) -> String {
+    super::cycle::PAGILA_RESTORED
+        .iter()
+        .map(|table| {
+            cluster.query(
+                database,
+                &format!("SELECT '{table} ' || count(*) || ' ' || md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM {table} t"),
+            )
+        })
+        .collect()
+}
+
+/// An asynchronous streaming standby has production exactly as the primary at every step
+/// before the load; then the standby is promoted in the middle of the load (a failover) and the
+/// old primary is gone. On the promoted server the UNLOGGED staging tables are empty while
+/// the run record says some were loaded: 30-build.sql and 40-verify.sql refuse and name them,
+/// 20-load.sh loads them again, and the restore goes on to the dump's rows (README.md, When
+/// things go wrong).
+#[test]
+fn a_failover_during_the_load_goes_on_on_the_promoted_standby() {
+    let primary = Cluster::start();
+    super::cycle::pagila(&primary);
+    let archive = Archive::make(&primary, "pagila");
+    archive.restore_into(&primary, "scratch");
+    let expected = rows_of(&primary, "scratch");
+    primary.query(
+        "pagila",
+        "DELETE FROM public.payment WHERE payment_id % 11 = 0; UPDATE public.customer SET active = 0 WHERE customer_id < 20",
+    );
+    let standby = primary.standby("restage_replica");
+    let run = archive.compile(
+        &primary,
+        "pagila",
+        "failover",
+        super::cycle::PAGILA_TABLES,
+        "load:\n  max_rate: 1MB\n",
+    );
+    let before = State::of(&primary, "pagila");
+    for step in ["00-preflight.sql", "10-stage.sql"] {
+        run.ok(&[step]);
+        caught_up(&primary, &standby);
+        assert_eq!(
+            State::of(&standby, "pagila"),
+            before,
+            "the standby after {step}"
+        );
+    }
+
+    let load = spawn(&run, "20-load.sh");
+    wait_for("a table is loaded and replayed", || {
+        standby.query(
+            "pagila",
+            "SELECT count(*) FROM restore_staging.progress WHERE step = 'load'",
+        ) != "0\n"
+    });
+    standby.promote();
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", "--", &format!("-{}", load.id())])
+        .status();
+    let _ = finish_within(load, Duration::from_secs(30), "the killed load");
+    primary.stop();
+
+    let promoted = run.at(&standby);
+    let refused = promoted.fails("30-build.sql", &[]);
+    assert!(
+        refused.contains("restage build: not loaded, or emptied since: public.customer"),
+        "{refused}"
+    );
+    let refused = promoted.fails("40-verify.sql", &[]);
+    assert!(
+        refused.contains("restore_staging__public.customer holds 0 rows, but"),
+        "{refused}"
+    );
+    let reload = String::from_utf8_lossy(&promoted.ok(&["20-load.sh"]).stderr).into_owned();
+    assert!(
+        reload.contains("public.customer: recorded as loaded, but its staging table is empty"),
+        "{reload}"
+    );
+    promoted.ok(&[
+        "30-build.sql",
+        "40-verify.sql",
+        "50-cutover.sh",
+        "55-after-cutover.sql",
+    ]);
+    assert_eq!(rows_of(&standby, "pagila"), expected, "the dump's rows");
+}
+
+/// On a hot standby, a transaction that has read a restored table holds up the replay of the
+/// cutover's ACCESS EXCLUSIVE lock until `max_standby_streaming_delay`, then is cancelled
+/// (conflict with recovery); the primary's cutover does not wait for it, and the standby then
+/// catches up with the restored table (REVIEW.md, Replicas).
+#[test]
+fn a_hot_standby_reader_of_a_restored_table_is_cancelled_after_the_standby_delay() {
+    let primary = Cluster::start();
+    primary.create_database("shop");
+    primary.query("shop", SHOP);
+    let archive = Archive::make(&primary, "shop");
+    primary.query("shop", "DELETE FROM public.entry WHERE id > 900");
+    let standby = primary.standby_with("restage_hot", &["max_standby_streaming_delay=1s"]);
+    let run = archive.compile(&primary, "shop", "hot", "  - public.entry\n", "");
+    run.ok(&[
+        "00-preflight.sql",
+        "10-stage.sql",
+        "20-load.sh",
+        "30-build.sql",
+        "40-verify.sql",
+    ]);
+    caught_up(&primary, &standby);
+
+    let reader = standby
+        .command(standby.bindir().join("psql"), "shop")
+        .args([
+            "-X",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            "BEGIN; SELECT count(*) FROM public.entry; SELECT pg_sleep(30); COMMIT;",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the standby reader starts");
+    wait_for("the standby reader sleeps", || {
+        standby.query(
+            "postgres",
+            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'BEGIN; SELECT count(*) FROM public.entry%'",
+        ) == "1\n"
+    });
+    run.ok(&["50-cutover.sh"]);
+    let read = finish_within(reader, Duration::from_secs(20), "the standby reader");
+    let said = String::from_utf8_lossy(&read.stderr);
+    assert!(
+        !read.status.success() && said.contains("conflict with recovery"),
+        "the standby reader was not cancelled: {said}"
+    );
+    caught_up(&primary, &standby);
+    assert_eq!(
+        standby.query("shop", "SELECT count(*) FROM public.entry"),
+        "1000\n",
+        "the standby has the restored table"
+    );
+}

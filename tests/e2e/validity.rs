@@ -40,6 +40,17 @@ const VALIDITY_18: &str = "SELECT conname, convalidated, conenforced FROM pg_con
 /// constraint as it was, and the schema as it was, byte for byte.
 #[test]
 fn constraints_production_does_not_check_stay_unchecked() {
+    keeps_validity("");
+}
+
+/// The same with logged staging, whose keys and indexes 10-stage.sql creates before the load:
+/// the NOT VALID checks (and NOT NULLs) the dump's rows break are still added after it.
+#[test]
+fn constraints_production_does_not_check_stay_unchecked_with_logged_staging() {
+    keeps_validity("staging:\n  unlogged: false\n");
+}
+
+fn keeps_validity(settings: &str) {
     let cluster = Cluster::start();
     cluster.create_database("shop");
     cluster.query("shop", NOT_VALID);
@@ -65,7 +76,13 @@ fn constraints_production_does_not_check_stay_unchecked() {
         );
     }
 
-    let run = archive.compile(&cluster, "shop", "not-valid", "  - public.child\n", "");
+    let run = archive.compile(
+        &cluster,
+        "shop",
+        "not-valid",
+        "  - public.child\n",
+        settings,
+    );
     run.ok_as_reviewed(UP_TO_VERIFY);
     run.ok_as_reviewed(&["50-cutover.sh", "55-after-cutover.sql"]);
     assert_eq!(cluster.query("shop", query), validity, "after the cutover");

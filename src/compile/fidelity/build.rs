@@ -145,7 +145,16 @@ impl<'a> Builder<'a> {
             })
             .collect();
         let a = &unit.attachments;
-        fidelity.keys = built(&a.keys);
+        let (at_stage, at_build): (Vec<u32>, Vec<u32>) = a.keys.iter().partition(|id| {
+            !self.unlogged_staging
+                && dump.names.is_key_or_index(**id)
+                && !dump
+                    .statements(**id)
+                    .iter()
+                    .any(|s| not_valid_not_null(s).is_some())
+        });
+        fidelity.keys_at_stage = built(&at_stage);
+        fidelity.keys = built(&at_build);
         fidelity.loaded_nullable = a
             .keys
             .iter()

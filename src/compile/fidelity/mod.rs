@@ -48,7 +48,12 @@ pub struct UnitFidelity {
     /// copy's LIKE made them NOT NULL, which the dump's NULLs would break, so they are loaded
     /// without it and 30-build adds it back NOT VALID, from the dump.
     pub loaded_nullable: Vec<String>,
-    /// Primary key, unique, check and exclusion constraints, indexes.
+    /// Primary key, unique and exclusion constraints and indexes that 10-stage.sql creates on
+    /// the empty copy of logged staging, for the load to maintain: built by 30-build.sql,
+    /// each would go to WAL (and to the standbys) in one burst.
+    pub keys_at_stage: Vec<String>,
+    /// The keys 30-build.sql builds: all of them with UNLOGGED staging; with logged staging the
+    /// check constraints and NOT VALID NOT NULLs (the load's rows may break them).
     pub keys: Vec<String>,
     pub foreign_keys: Vec<ForeignKey>,
     /// Triggers, rules, policies, row level security.

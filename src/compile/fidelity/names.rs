@@ -28,6 +28,13 @@ impl<'a> Names<'a> {
         })
     }
 
+    /// Whether entry `id` is a primary key, unique or exclusion constraint, or an index.
+    pub(super) fn is_key_or_index(&self, id: u32) -> bool {
+        self.entries
+            .get(&id)
+            .is_some_and(|e| matches!(e.desc, Desc::Constraint | Desc::Index))
+    }
+
     /// The table a foreign key's entry references: of the tables it depends on, the one that
     /// does not own it (the owner itself when it references its own table).
     pub(super) fn referenced_table(&self, fk: u32, owner: &QualifiedName) -> Option<QualifiedName> {
