@@ -327,6 +327,11 @@ impl<'a> Artifacts<'a> {
                         body.push_str(&snapshot("restage_test_held"));
                         state = 2;
                     }
+                    // A COMMIT ends the transaction_timeout its transaction set; folded into
+                    // one, the next transaction would otherwise run on the earlier one's clock.
+                    body.push_str(
+                        "\\if :restage_pg17\nSET LOCAL transaction_timeout = 0;\n\\endif\n",
+                    );
                     continue;
                 }
                 _ if line.starts_with("VACUUM ") => continue,
