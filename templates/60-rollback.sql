@@ -44,6 +44,9 @@ BEGIN;
 {{ macros.refuse_on(tag, macros.drift_problems(drift, true),
     "restage rollback: production changed since the cutover, and putting the replaced tables back would undo it", "difference(s)",
     "nothing was changed: production is on the restored tables. Undo those changes (and make them again after the rollback, if they are wanted), then run 60-rollback.sh again") }}
+{{ macros.refuse_on(tag, macros.replication_problems(units),
+    "restage rollback: logical replication would not see the swap back", "problem(s)",
+    "nothing was changed: production is on the restored tables. See README.md, Replicas; then run 60-rollback.sh again") }}
 INSERT INTO {{ run.progress }} (step, item) VALUES ('rollback', 'locked');
 
 -- What was written to the restored tables since the cutover stays with them in the retired

@@ -1,9 +1,10 @@
 //! Logical replication between two clusters on this machine: a publisher whose restored table a
 //! subscriber consumes, and a subscriber whose restored table a subscription writes. The swap
 //! replaces a table's rows with no row change to decode, so restage refuses both (in the
-//! preflight, and again in the cutover under its locks); README.md's way around (take the
-//! table out of the publication and its line out of the listing, swap, add it back and copy it
-//! afresh) leaves the subscriber equal to the publisher, with changes flowing on.
+//! preflight, and again in the cutover and the rollback under their locks); README.md's way
+//! around (take the table out of the publication and its line out of the listing, swap, add it
+//! back and copy it afresh; the same around the rollback) leaves the subscriber equal to the
+//! publisher, with changes flowing on.
 
 use std::time::{Duration, Instant};
 
@@ -150,6 +151,44 @@ fn a_published_table_with_a_subscriber_is_refused_and_the_way_around_keeps_it_in
     );
     in_step(&publisher, &subscriber, "writes after the cutover");
     run.ok(&["55-after-cutover.sql"]);
+
+    // Putting the replaced table back is a swap too. With the table back in its publication
+    // the rollback's drift check already refuses: the dump it would restore knew nothing of that
+    // membership (its line was commented out).
+    let said = run.fails("60-rollback.sh", &["-v", &run.approve()]);
+    assert!(
+        said.contains(
+            "membership of public.sensor in publication pub is in production but not in the dump"
+        ),
+        "{said}"
+    );
+    in_step(&publisher, &subscriber, "the refused rollback");
+    // The same three steps around it; a publication of every table, which no membership
+    // names, is what the rollback's own check under its locks still finds.
+    publisher.query("shop", "ALTER PUBLICATION pub DROP TABLE public.sensor");
+    subscriber.query("shop", "ALTER SUBSCRIPTION sub REFRESH PUBLICATION");
+    publisher.query("shop", "CREATE PUBLICATION everything FOR ALL TABLES");
+    let said = run.fails("60-rollback.sh", &["-v", &run.approve()]);
+    assert!(
+        said.contains("restage rollback: logical replication would not see the swap back; 1 problem(s):")
+            && said.contains("public.sensor is in publication everything, and this database has logical replication slot(s) sub:"),
+        "{said}"
+    );
+    publisher.query("shop", "DROP PUBLICATION everything");
+    run.ok_with(&["60-rollback.sh"], &["-v", &run.approve()]);
+    publisher.query("shop", "ALTER PUBLICATION pub ADD TABLE public.sensor");
+    subscriber.query("shop", "TRUNCATE public.sensor");
+    subscriber.query(
+        "shop",
+        "ALTER SUBSCRIPTION sub REFRESH PUBLICATION WITH (copy_data = true)",
+    );
+    in_step(&publisher, &subscriber, "the rollback and the new copy");
+    publisher.query(
+        "shop",
+        "UPDATE public.sensor SET reading = reading - 1 WHERE id % 5 = 0",
+    );
+    in_step(&publisher, &subscriber, "writes after the rollback");
+
     run.ok_with(&["70-cleanup.sh"], &["-v", &run.approve()]);
     publisher.query("shop", "DELETE FROM public.sensor WHERE id > 4990");
     in_step(&publisher, &subscriber, "the cleanup and later writes");

@@ -289,7 +289,8 @@ fn a_failover_during_the_load_goes_on_on_the_promoted_standby() {
 
 /// On a hot standby, a transaction that has read a restored table holds up the replay of the
 /// cutover's ACCESS EXCLUSIVE lock until `max_standby_streaming_delay`, then is cancelled
-/// (conflict with recovery); the primary's cutover does not wait for it, and the standby then
+/// (conflict with recovery), while new queries of the table on the standby wait behind the
+/// replayed lock; the primary's cutover does not wait for any of them, and the standby then
 /// catches up with the restored table (REVIEW.md, Replicas).
 #[test]
 fn a_hot_standby_reader_of_a_restored_table_is_cancelled_after_the_standby_delay() {
@@ -298,7 +299,7 @@ fn a_hot_standby_reader_of_a_restored_table_is_cancelled_after_the_standby_delay
     primary.query("shop", SHOP);
     let archive = Archive::make(&primary, "shop");
     primary.query("shop", "DELETE FROM public.entry WHERE id > 900");
-    let standby = primary.standby_with("restage_hot", &["max_standby_streaming_delay=1s"]);
+    let standby = primary.standby_with("restage_hot", &["max_standby_streaming_delay=4s"]);
     let run = archive.compile(&primary, "shop", "hot", "  - public.entry\n", "");
     run.ok(&[
         "00-preflight.sql",
@@ -329,6 +330,28 @@ fn a_hot_standby_reader_of_a_restored_table_is_cancelled_after_the_standby_delay
         ) == "1\n"
     });
     run.ok(&["50-cutover.sh"]);
+    // Replay waits for the reader with the cutover's ACCESS EXCLUSIVE lock; a new query on the
+    // table queues behind it.
+    wait_for("replay waits for the standby reader", || {
+        standby.query(
+            "shop",
+            "SELECT count(*) FROM pg_locks WHERE relation = 'public.entry'::regclass AND mode = 'AccessExclusiveLock' AND NOT granted",
+        ) == "1\n"
+    });
+    let queued = standby.client(
+        "psql",
+        "shop",
+        &[
+            "-X",
+            "-c",
+            "SET lock_timeout = '500ms'; SELECT count(*) FROM public.entry",
+        ],
+    );
+    let said = String::from_utf8_lossy(&queued.stderr);
+    assert!(
+        !queued.status.success() && said.contains("canceling statement due to lock timeout"),
+        "a new standby query did not wait for replay: {said}"
+    );
     let read = finish_within(reader, Duration::from_secs(20), "the standby reader");
     let said = String::from_utf8_lossy(&read.stderr);
     assert!(
