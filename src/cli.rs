@@ -14,7 +14,8 @@ use crate::diagnostic::report::Format;
     name = "restage",
     version,
     propagate_version = true,
-    max_term_width = 100
+    max_term_width = 100,
+    after_help = examples::RESTAGE
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -23,6 +24,38 @@ pub struct Cli {
     /// annotations (the default under GitHub Actions, GITHUB_ACTIONS=true).
     #[arg(long, value_enum, global = true, value_name = "FORMAT")]
     pub message_format: Option<Format>,
+    /// Print only errors, warnings and what was asked for: no lines saying what was done.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// Colour in drawn errors and in `check`'s diff: `auto` when writing to a terminal and
+    /// NO_COLOR is unset.
+    #[arg(long, value_enum, global = true, value_name = "WHEN", default_value_t = Color::Auto)]
+    pub color: Color,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+impl Color {
+    /// Whether to colour what goes to a stream that is (or is not) a terminal.
+    pub fn enabled(self, terminal: bool) -> bool {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        self.decide(terminal, no_color)
+    }
+
+    /// NO_COLOR (set and not empty, https://no-color.org) only speaks for `auto`: an explicit
+    /// `--color always` is the later, more specific wish.
+    fn decide(self, terminal: bool, no_color: bool) -> bool {
+        match self {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => terminal && !no_color,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -32,6 +65,7 @@ pub enum Command {
     /// Prints the header and every entry with its schema, name, owner and dependencies.
     /// Entries whose schema, name and owner the listing alone cannot split are marked
     /// ambiguous and list every possible reading.
+    #[command(after_help = examples::TOC)]
     Toc {
         /// The listing file, or `-` for standard input.
         listing: PathBuf,
@@ -45,6 +79,7 @@ pub enum Command {
     /// The output is deterministic: the same plan, listing and schema SQL give byte-identical
     /// files on any machine. An existing output folder is updated in place: files a previous
     /// compile wrote and this one does not are removed (the old manifest.json names them).
+    #[command(after_help = examples::COMPILE)]
     Compile {
         /// The plan file (YAML).
         plan: PathBuf,
@@ -62,6 +97,7 @@ pub enum Command {
     /// Check that a folder holds exactly what `compile` would write (exit 1 and a diff if not).
     ///
     /// For CI: regenerate in memory, compare byte for byte, name missing and extra files.
+    #[command(after_help = examples::CHECK)]
     Check {
         /// The plan file (YAML).
         plan: PathBuf,
@@ -80,6 +116,7 @@ pub enum Command {
     ///
     /// The tables and their order, each step with the locks it takes on production, the cutover
     /// window, what a rollback cannot undo, the lint findings, and the sha256 of every artifact.
+    #[command(after_help = examples::EXPLAIN)]
     Explain {
         /// The plan file (YAML).
         plan: PathBuf,
@@ -96,6 +133,7 @@ pub enum Command {
     ///
     /// Mermaid renders in GitHub and GitLab Markdown (REVIEW.md embeds it); dot is for
     /// Graphviz: `restage graph plan.yaml --format dot | dot -Tsvg > plan.svg`.
+    #[command(after_help = examples::GRAPH)]
     Graph {
         /// The plan file (YAML).
         plan: PathBuf,
@@ -109,6 +147,7 @@ pub enum Command {
     ///
     /// Exit status: 0 when the plan is valid (even with warnings), 1 with warnings under
     /// `--deny warnings`, 2 when the plan itself has errors.
+    #[command(after_help = examples::LINT)]
     Lint {
         /// The plan file (YAML).
         plan: PathBuf,
@@ -127,6 +166,7 @@ pub enum Command {
     /// passes its data rows through byte for byte. Session settings, comments and psql's
     /// \restrict pass too. Any other statement (a setval, a COPY into an unmapped table, DDL)
     /// stops the stream with an error, as does a COPY cut off before its `\.` line.
+    #[command(after_help = examples::REMAP)]
     Remap {
         /// SOURCE=TARGET, both schema-qualified in PostgreSQL syntax; repeatable.
         #[arg(long = "map", value_name = "SOURCE=TARGET", required = true)]
@@ -143,6 +183,80 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         stats: Option<PathBuf>,
     },
+
+    /// Print a completion script for a shell.
+    ///
+    /// Load it in the shell's own way; the script completes commands, options and their values.
+    #[command(after_help = examples::COMPLETIONS)]
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+
+    /// Write a man page for restage and one for each of its commands.
+    #[command(after_help = examples::MAN)]
+    Man {
+        /// The folder to write `restage.1`, `restage-compile.1`, ... into (created if missing).
+        #[arg(long, short)]
+        out: PathBuf,
+    },
+}
+
+/// The examples that close each command's help, as cargo's and terraform's do.
+mod examples {
+    pub(super) const RESTAGE: &str = "\
+Examples:
+  restage lint plans/kitchen/plan.yaml
+  restage compile plans/kitchen/plan.yaml --out plans/kitchen/out
+  restage check plans/kitchen/plan.yaml --out plans/kitchen/out
+
+See 'restage help <command>' for more about a command.";
+
+    pub(super) const TOC: &str = "\
+Examples:
+  restage toc kitchen.list
+  pg_restore -l -v /backups/kitchen.dump | restage toc - --format json";
+
+    pub(super) const COMPILE: &str = "\
+Examples:
+  restage compile plans/kitchen/plan.yaml --out plans/kitchen/out
+  restage compile plan.yaml --out out --templates my-templates/";
+
+    pub(super) const CHECK: &str = "\
+Examples:
+  restage check plans/kitchen/plan.yaml --out plans/kitchen/out
+  restage check plan.yaml --out out --format github";
+
+    pub(super) const EXPLAIN: &str = "\
+Examples:
+  restage explain plans/kitchen/plan.yaml | less";
+
+    pub(super) const GRAPH: &str = "\
+Examples:
+  restage graph plans/kitchen/plan.yaml
+  restage graph plans/kitchen/plan.yaml --format dot | dot -Tsvg > kitchen.svg";
+
+    pub(super) const LINT: &str = "\
+Examples:
+  restage lint plans/kitchen/plan.yaml
+  restage lint plans/kitchen/plan.yaml --deny warnings --format json";
+
+    pub(super) const REMAP: &str = "\
+Examples (20-load.sh runs it this way):
+  pg_restore --data-only -L load/0001-public.reading.list -f - kitchen.dump \\
+    | restage remap --map public.reading=restore_staging.reading --max-rate 50MB \\
+    | psql -X -v ON_ERROR_STOP=1";
+
+    pub(super) const COMPLETIONS: &str = "\
+Examples:
+  restage completions bash > ~/.local/share/bash-completion/completions/restage
+  restage completions zsh > ~/.zfunc/_restage
+  restage completions fish > ~/.config/fish/completions/restage.fish";
+
+    pub(super) const MAN: &str = "\
+Examples:
+  restage man --out target/man && man target/man/restage-compile.1";
 }
 
 fn parse_rate(text: &str) -> Result<u64, String> {
@@ -189,8 +303,19 @@ pub enum Deny {
 mod tests {
     use clap::CommandFactory;
 
+    use super::Color;
+
     #[test]
     fn arguments_are_consistent() {
         super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn colour_follows_the_terminal_and_no_color_under_auto_only() {
+        assert!(Color::Auto.decide(true, false));
+        assert!(!Color::Auto.decide(true, true));
+        assert!(!Color::Auto.decide(false, false));
+        assert!(Color::Always.decide(false, true));
+        assert!(!Color::Never.decide(true, false));
     }
 }

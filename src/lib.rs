@@ -24,6 +24,8 @@ pub mod toc;
 mod units;
 
 use std::io::{self, IsTerminal, Read, Write};
+
+use clap::CommandFactory;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -31,7 +33,7 @@ pub use cli::Cli;
 pub use error::Error;
 pub use render::Templates;
 
-use cli::{Command, Deny, GraphFormat, TocFormat};
+use cli::{Color, Command, Deny, GraphFormat, TocFormat};
 use compile::Compiled;
 use diagnostic::report::Format;
 use diagnostic::{Diagnostic, Source};
@@ -40,17 +42,60 @@ use diagnostic::{Diagnostic, Source};
 /// GitHub annotations) on stdout.
 pub fn run(cli: Cli) -> ExitCode {
     let format = report_format(&cli);
+    let console = Console {
+        quiet: cli.quiet,
+        color: cli.color,
+    };
     let remap = matches!(cli.command, Command::Remap { .. });
-    match execute(cli, format) {
+    match execute(cli.command, format, &console) {
         Ok(code) => code,
         Err(err) => {
             // remap runs inside a pipeline, whose errors end up in logs: one plain line each.
             if remap && format == Format::Human {
                 eprintln!("{err}");
             } else {
-                report(format, &err.diagnostics());
+                console.report(format, &err.diagnostics());
             }
             ExitCode::from(err.exit_code())
+        }
+    }
+}
+
+/// How a command talks to the person running it: whether to say what it did, and whether to
+/// colour what it draws.
+struct Console {
+    quiet: bool,
+    color: Color,
+}
+
+impl Console {
+    /// A line saying what was done, on stderr, unless `--quiet`.
+    fn info(&self, line: &str) {
+        if !self.quiet {
+            eprintln!("{line}");
+        }
+    }
+
+    fn color_stderr(&self) -> bool {
+        self.color.enabled(io::stderr().is_terminal())
+    }
+
+    fn color_stdout(&self) -> bool {
+        self.color.enabled(io::stdout().is_terminal())
+    }
+
+    /// Writes `diagnostics` where their format goes.
+    fn report(&self, format: Format, diagnostics: &[Diagnostic]) {
+        if diagnostics.is_empty() {
+            return;
+        }
+        if format.for_machines() {
+            let _ = write_stdout(&diagnostic::report::render(format, diagnostics, false));
+        } else {
+            eprint!(
+                "{}",
+                diagnostic::report::render(format, diagnostics, self.color_stderr())
+            );
         }
     }
 }
@@ -62,28 +107,17 @@ fn report_format(cli: &Cli) -> Format {
         | Command::Check { format, .. }
         | Command::Explain { format, .. } => *format,
         Command::Lint { format, .. } => format.map(Format::from),
-        Command::Toc { .. } | Command::Graph { .. } | Command::Remap { .. } => None,
+        Command::Toc { .. }
+        | Command::Graph { .. }
+        | Command::Remap { .. }
+        | Command::Completions { .. }
+        | Command::Man { .. } => None,
     };
     own.or(cli.message_format).unwrap_or_else(Format::auto)
 }
 
-/// Writes `diagnostics` where their format goes.
-fn report(format: Format, diagnostics: &[Diagnostic]) {
-    if diagnostics.is_empty() {
-        return;
-    }
-    if format.for_machines() {
-        let _ = write_stdout(&diagnostic::report::render(format, diagnostics, false));
-    } else {
-        eprint!(
-            "{}",
-            diagnostic::report::render(format, diagnostics, io::stderr().is_terminal())
-        );
-    }
-}
-
-fn execute(cli: Cli, format: Format) -> Result<ExitCode, Error> {
-    match cli.command {
+fn execute(command: Command, format: Format, console: &Console) -> Result<ExitCode, Error> {
+    match command {
         Command::Toc {
             listing,
             format: output,
@@ -95,7 +129,7 @@ fn execute(cli: Cli, format: Format) -> Result<ExitCode, Error> {
                 .iter()
                 .map(|w| Diagnostic::warning("restage::listing", w.to_string()).path(&name))
                 .collect();
-            report(format, &warnings);
+            console.report(format, &warnings);
             let text = match output {
                 TocFormat::Text => toc::to_text(&toc),
                 TocFormat::Json => toc::to_json(&toc),
@@ -111,12 +145,12 @@ fn execute(cli: Cli, format: Format) -> Result<ExitCode, Error> {
         } => {
             let compiled = build(&plan, &load_templates(templates.as_deref())?)?;
             output::write(&out, &compiled)?;
-            eprintln!(
+            console.info(&format!(
                 "restage: wrote {} files to {} (digest {})",
                 compiled.files.len(),
                 out.display(),
                 compiled.digest
-            );
+            ));
             Ok(ExitCode::SUCCESS)
         }
         Command::Check {
@@ -128,13 +162,13 @@ fn execute(cli: Cli, format: Format) -> Result<ExitCode, Error> {
             let compiled = build(&plan, &load_templates(templates.as_deref())?)?;
             let drift = output::check(&out, &compiled)?;
             if drift.is_empty() {
-                eprintln!("restage: {} is up to date", out.display());
+                console.info(&format!("restage: {} is up to date", out.display()));
                 return Ok(ExitCode::SUCCESS);
             }
             if format.for_machines() {
-                report(format, &drift.diagnostics(&out));
+                console.report(format, &drift.diagnostics(&out));
             } else {
-                write_stdout(&drift.report())?;
+                write_stdout(&drift.report(console.color_stdout()))?;
             }
             eprintln!(
                 "restage: {} differs from what restage compile writes; recompile and commit it",
@@ -180,10 +214,7 @@ fn execute(cli: Cli, format: Format) -> Result<ExitCode, Error> {
                         .filter(|d| d.allowed != Some(true))
                         .cloned()
                         .collect();
-                    write_stdout(&diagnostic::report::human(
-                        &shown,
-                        io::stdout().is_terminal(),
-                    ))?;
+                    write_stdout(&diagnostic::report::human(&shown, console.color_stdout()))?;
                 }
             }
             let allowed = findings.iter().filter(|f| f.allowed).count();
@@ -195,7 +226,7 @@ fn execute(cli: Cli, format: Format) -> Result<ExitCode, Error> {
             if allowed > 0 {
                 summary.push_str(&format!(", {allowed} allowed by the plan"));
             }
-            eprintln!("restage lint: {path}: {summary}");
+            console.info(&format!("restage lint: {path}: {summary}"));
             Ok(match deny {
                 Some(Deny::Warnings) if warnings > 0 => ExitCode::FAILURE,
                 _ => ExitCode::SUCCESS,
@@ -228,6 +259,25 @@ fn execute(cli: Cli, format: Format) -> Result<ExitCode, Error> {
                 let line = format!("{} {} {}\n", done.copies, done.rows, done.bytes);
                 std::fs::write(&path, line).map_err(|source| Error::Write { path, source })?;
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "restage", &mut script);
+            write_stdout(&String::from_utf8_lossy(&script))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man { out } => {
+            let failed = |source| Error::Write {
+                path: out.clone(),
+                source,
+            };
+            std::fs::create_dir_all(&out).map_err(failed)?;
+            clap_mangen::generate_to(Cli::command(), &out).map_err(failed)?;
+            console.info(&format!(
+                "restage: wrote the man pages to {}",
+                out.display()
+            ));
             Ok(ExitCode::SUCCESS)
         }
     }

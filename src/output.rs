@@ -144,12 +144,31 @@ impl Drift {
         self.missing.is_empty() && self.extra.is_empty() && self.changed.is_empty()
     }
 
-    pub(crate) fn report(&self) -> String {
+    /// The differences for people: each changed file's unified diff (coloured as git colours
+    /// one, when `color`), then the missing and extra files.
+    pub(crate) fn report(&self, color: bool) -> String {
         let mut out = String::new();
         for (_, diff) in &self.changed {
-            out.push_str(diff);
-            if !diff.ends_with('\n') {
-                out.push('\n');
+            for line in diff.lines() {
+                let paint = if !color {
+                    None
+                } else if line.starts_with("---") || line.starts_with("+++") {
+                    Some("1")
+                } else if line.starts_with("@@") {
+                    Some("36")
+                } else if line.starts_with('+') {
+                    Some("32")
+                } else if line.starts_with('-') {
+                    Some("31")
+                } else {
+                    None
+                };
+                if let Some(code) = paint {
+                    out.push_str(&format!("\x1b[{code}m{line}\x1b[0m\n"));
+                } else {
+                    out.push_str(line);
+                    out.push('\n');
+                }
             }
         }
         for name in &self.missing {

@@ -1,3 +1,4 @@
+mod cli;
 mod cluster;
 mod compile;
 mod e2e;

@@ -128,3 +128,119 @@ fn the_supported_versions_are_the_same_everywhere() {
         "README.md names {range}"
     );
 }
+
+/// The workflow README.md's "In CI" shows is `scripts/ci/restage.yml`, word for word, and its
+/// check step does what it says on a repository of plans: fails on an unacknowledged finding,
+/// passes once the plans acknowledge theirs, fails again on a committed folder that drifted.
+#[test]
+fn the_ci_recipe_checks_and_lints_every_plan() {
+    let read = |path: &str| std::fs::read_to_string(root().join(path)).expect(path);
+    let workflow = read("scripts/ci/restage.yml");
+    assert!(
+        read("README.md").contains(&format!("```yaml\n{workflow}```\n")),
+        "README.md does not show scripts/ci/restage.yml as it is"
+    );
+    let parsed: serde_json::Value = serde_saphyr::from_str(&workflow).expect("workflow YAML");
+    let steps = parsed["jobs"]["plans"]["steps"]
+        .as_array()
+        .expect("the plans job's steps");
+    let script = steps
+        .iter()
+        .find(|step| step["name"] == "Check and lint every plan")
+        .and_then(|step| step["run"].as_str())
+        .expect("the check step's script");
+    let install = steps
+        .iter()
+        .find(|step| step["name"] == "Install restage")
+        .and_then(|step| step["run"].as_str())
+        .expect("the install step");
+    assert!(install.starts_with("cargo install --locked "), "{install}");
+
+    // A repository of plans: the examples, each compiled into its committed folder.
+    let repo = tempfile::tempdir().expect("temp dir");
+    for example in EXAMPLES {
+        let from = root().join("plans").join(example);
+        let to = repo.path().join("plans").join(example);
+        std::fs::create_dir_all(&to).expect("plan folder");
+        for entry in std::fs::read_dir(&from).expect("example") {
+            let path = entry.expect("entry").path();
+            std::fs::copy(&path, to.join(path.file_name().expect("name"))).expect("copied");
+        }
+    }
+    let restage = Path::new(env!("CARGO_BIN_EXE_restage"));
+    let path = format!(
+        "{}:{}",
+        restage.parent().expect("bin dir").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = |what: &[&str]| {
+        std::process::Command::new(what[0])
+            .args(&what[1..])
+            .current_dir(repo.path())
+            .env("PATH", &path)
+            .env_remove("GITHUB_ACTIONS")
+            .output()
+            .expect("runs")
+    };
+    let compile_all = || {
+        for example in EXAMPLES {
+            let plan = format!("plans/{example}/plan.yaml");
+            let out = format!("plans/{example}/out");
+            let done = run(&["restage", "compile", &plan, "--out", &out]);
+            assert!(done.status.success(), "{done:?}");
+        }
+    };
+    let step = || {
+        let done = run(&["bash", "-e", "-c", script]);
+        (
+            done.status.code(),
+            String::from_utf8_lossy(&done.stdout).into_owned()
+                + &String::from_utf8_lossy(&done.stderr),
+        )
+    };
+    compile_all();
+    let (status, said) = step();
+    assert_eq!(status, Some(1), "{said}");
+    assert!(
+        said.contains("plans/kitchen/out is up to date")
+            && said.contains("restage lint: plans/pagila/plan.yaml: 4 warning(s)"),
+        "{said}"
+    );
+
+    // The plans acknowledge what they were warned of, and are compiled again.
+    for example in EXAMPLES {
+        let plan = format!("plans/{example}/plan.yaml");
+        let findings = run(&["restage", "lint", &plan, "--format", "json"]);
+        let findings: serde_json::Value =
+            serde_json::from_slice(&findings.stdout).expect("lint JSON");
+        let codes: BTreeSet<&str> = findings["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .map(|d| d["code"].as_str().expect("code"))
+            .collect();
+        let path = repo.path().join(&plan);
+        let mut text = std::fs::read_to_string(&path).expect("plan");
+        text.push_str(&format!(
+            "lint:\n  allow: [{}]\n",
+            codes.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+        std::fs::write(&path, text).expect("plan written");
+    }
+    let (status, said) = step();
+    assert_eq!(status, Some(1), "drift before the recompile: {said}");
+    compile_all();
+    let (status, said) = step();
+    assert_eq!(status, Some(0), "{said}");
+
+    let review = repo.path().join("plans/pagila/out/REVIEW.md");
+    let text = std::fs::read_to_string(&review).expect("review");
+    std::fs::write(&review, text.replacen("# ", "# Approved: ", 1)).expect("edited");
+    let (status, said) = step();
+    assert_eq!(status, Some(1), "{said}");
+    assert!(
+        said.contains("--- REVIEW.md (in the folder)")
+            && said.contains("plans/pagila/out differs from what restage compile writes"),
+        "{said}"
+    );
+}

@@ -50,7 +50,7 @@ pub(crate) fn render(format: Format, diagnostics: &[Diagnostic], color: bool) ->
 
 /// Each diagnostic drawn as miette draws it, a blank line between.
 pub(crate) fn human(diagnostics: &[Diagnostic], color: bool) -> String {
-    let theme = if color && std::env::var_os("NO_COLOR").is_none() {
+    let theme = if color {
         GraphicalTheme::unicode()
     } else {
         GraphicalTheme::unicode_nocolor()

@@ -1,0 +1,238 @@
+//! What a new user meets before any plan: help with examples, `restage help <command>`,
+//! completions, man pages, `--quiet` and `--color`.
+
+use clap::CommandFactory;
+
+use crate::test::{Test, example};
+
+/// Every command of restage, as clap knows them (so a new one is covered without listing it).
+fn commands() -> Vec<String> {
+    restage::Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_owned())
+        .filter(|name| name != "help")
+        .collect()
+}
+
+#[test]
+fn every_help_is_wrapped_and_ends_with_examples() {
+    let top = Test::new().args(["--help"]).run().stdout;
+    assert!(
+        top.contains("Examples:\n  restage lint plans/kitchen/plan.yaml\n"),
+        "{top}"
+    );
+    assert!(
+        top.contains("See 'restage help <command>' for more about a command."),
+        "{top}"
+    );
+    for command in commands() {
+        let help = Test::new().args([command.as_str(), "--help"]).run().stdout;
+        assert!(
+            help.contains("Examples") && help.contains(&format!("restage {command}")),
+            "restage {command} --help has no example of it:\n{help}"
+        );
+        let widest = help.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        assert!(
+            widest <= 100,
+            "restage {command} --help is {widest} wide:\n{help}"
+        );
+        let via_help = Test::new().args(["help", command.as_str()]).run().stdout;
+        assert_eq!(via_help, help, "restage help {command}");
+    }
+}
+
+#[test]
+fn completions_are_written_for_every_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let script = Test::new().args(["completions", shell]).run().stdout;
+        for command in commands() {
+            assert!(
+                script.contains(&command),
+                "the {shell} completions do not know {command}"
+            );
+        }
+    }
+    Test::new().args(["completions", "tcsh"]).status(2).run();
+}
+
+#[test]
+fn bash_completes_a_subcommand_from_the_sourced_script() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = dir.path().join("restage.bash");
+    let completions = Test::new().args(["completions", "bash"]).run().stdout;
+    std::fs::write(&script, completions).expect("script written");
+    // What bash itself does on `restage com<TAB>` and `restage lint --de<TAB>`.
+    let complete = |line: &str| {
+        let words: Vec<&str> = line.split(' ').collect();
+        let program = format!(
+            "source {script}; COMP_WORDS=({words}); COMP_CWORD={last}; COMP_LINE='{line}'; \
+             COMP_POINT={point}; _restage restage '{current}' '{previous}'; \
+             printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            script = script.display(),
+            words = words.join(" "),
+            last = words.len() - 1,
+            point = line.len(),
+            current = words[words.len() - 1],
+            previous = words[words.len() - 2],
+        );
+        let output = std::process::Command::new("bash")
+            .args(["--norc", "--noprofile", "-c", &program])
+            .output()
+            .expect("bash runs");
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let offered = complete("restage com");
+    let offered: Vec<&str> = offered.lines().collect();
+    assert_eq!(offered, ["compile", "completions"], "restage com<TAB>");
+    let offered = complete("restage lint --de");
+    assert_eq!(offered.trim(), "--deny", "restage lint --de<TAB>");
+}
+
+#[test]
+fn man_writes_a_page_per_command() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("man");
+    Test::new()
+        .args(["man".as_ref(), "--out".as_ref(), out.as_os_str()])
+        .stdout("")
+        .run();
+    let page = |name: &str| {
+        std::fs::read_to_string(out.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    assert!(page("restage.1").starts_with(".ie \\n(.g .ds Aq \\(aq"));
+    assert!(page("restage.1").contains(".TH restage 1"));
+    for command in commands() {
+        let text = page(&format!("restage-{command}.1"));
+        assert!(
+            text.contains(&format!(".TH restage-{command} 1")) && text.contains("Examples"),
+            "restage-{command}.1:\n{text}"
+        );
+    }
+    assert!(page("restage-compile.1").contains("restage compile plans/kitchen/plan.yaml"));
+}
+
+#[test]
+fn quiet_leaves_only_what_was_asked_for_and_what_went_wrong() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let plan = example("kitchen");
+    let compile = |quiet: bool| {
+        let mut args = vec![
+            "compile".as_ref(),
+            plan.as_os_str(),
+            "--out".as_ref(),
+            out.path().as_os_str(),
+        ];
+        if quiet {
+            args.push("--quiet".as_ref());
+        }
+        Test::new().args(args).stdout("").run().stderr
+    };
+    assert!(compile(false).starts_with("restage: wrote "));
+    assert_eq!(compile(true), "");
+    let check = Test::new()
+        .args([
+            "-q".as_ref(),
+            "check".as_ref(),
+            plan.as_os_str(),
+            "--out".as_ref(),
+            out.path().as_os_str(),
+        ])
+        .run();
+    assert_eq!((check.stdout.as_str(), check.stderr.as_str()), ("", ""));
+    // Findings are what lint was asked for: they stay; the summary line goes.
+    let lint = Test::new()
+        .args(["lint".as_ref(), plan.as_os_str(), "-q".as_ref()])
+        .stderr("")
+        .run();
+    assert!(lint.stdout.contains("L001"), "{}", lint.stdout);
+    // And an error is never silenced.
+    let missing = Test::new()
+        .args([
+            "-q",
+            "compile",
+            "no/such/plan.yaml",
+            "--out",
+            "/nonexistent",
+        ])
+        .status(2)
+        .stdout("")
+        .run();
+    assert!(
+        missing.stderr.contains("no/such/plan.yaml"),
+        "{}",
+        missing.stderr
+    );
+}
+
+#[test]
+fn color_paints_the_drift_diff_and_the_errors_only_when_asked() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let plan = example("kitchen");
+    Test::new()
+        .args([
+            "compile".as_ref(),
+            plan.as_os_str(),
+            "--out".as_ref(),
+            out.path().as_os_str(),
+        ])
+        .run();
+    let cutover = out.path().join("50-cutover.sql");
+    let edited = std::fs::read_to_string(&cutover).expect("cutover").replace(
+        "SET LOCAL idle_in_transaction_session_timeout = 1000;",
+        "SET LOCAL idle_in_transaction_session_timeout = 9000;",
+    );
+    std::fs::write(&cutover, edited).expect("edited");
+    let check = |color: &str| {
+        Test::new()
+            .args([
+                "check".as_ref(),
+                plan.as_os_str(),
+                "--out".as_ref(),
+                out.path().as_os_str(),
+                "--color".as_ref(),
+                color.as_ref(),
+            ])
+            // NO_COLOR speaks for `auto` only.
+            .env("NO_COLOR", "1")
+            .status(1)
+            .run()
+            .stdout
+    };
+    let painted = check("always");
+    assert!(
+        painted.contains("\x1b[31m-SET LOCAL idle_in_transaction_session_timeout = 9000;\x1b[0m\n")
+            && painted.contains(
+                "\x1b[32m+SET LOCAL idle_in_transaction_session_timeout = 1000;\x1b[0m\n"
+            )
+            && painted.contains("\x1b[1m--- 50-cutover.sql (in the folder)\x1b[0m\n"),
+        "{painted}"
+    );
+    for plain in [check("never"), check("auto")] {
+        assert!(!plain.contains('\x1b'), "{plain}");
+        assert!(
+            plain.contains("-SET LOCAL idle_in_transaction_session_timeout = 9000;\n"),
+            "{plain}"
+        );
+    }
+    let error = |color: &str| {
+        Test::new()
+            .args([
+                "compile",
+                "no/such/plan.yaml",
+                "--out",
+                "x",
+                "--color",
+                color,
+            ])
+            .status(2)
+            .run()
+            .stderr
+    };
+    assert!(!error("never").contains('\x1b'));
+    assert_eq!(
+        error("auto"),
+        error("never"),
+        "stderr is not a terminal here"
+    );
+}
