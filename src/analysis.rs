@@ -35,11 +35,17 @@ pub fn analyze(plan_path: &Path) -> Result<Analysis, Error> {
         path: plan_path.to_owned(),
         source,
     })?;
-    let (plan, mut problems) = plan::read_partial(plan_path, &text);
+    analyze_text(plan_path, &text)
+}
+
+/// As [`analyze`], for a plan not (yet) in its file: `plan_path` is where it will be, which
+/// its relative paths start from.
+pub fn analyze_text(plan_path: &Path, text: &str) -> Result<Analysis, Error> {
+    let (plan, mut problems) = plan::read_partial(plan_path, text);
     let fail = |problems| {
         Error::Plan(Box::new(PlanErrors::new(
             &plan_path.display().to_string(),
-            &text,
+            text,
             problems,
         )))
     };

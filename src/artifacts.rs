@@ -17,6 +17,8 @@ pub(crate) const CLEANUP_DRIVER: &str = "70-cleanup.sh";
 /// `load/NNNN-<table>.list`, one per table loaded.
 pub(crate) const UNIT_LIST: &str = "load-unit.list";
 pub(crate) const REVIEW: &str = "REVIEW.md";
+/// The plan `restage init` writes.
+pub(crate) const INIT_PLAN: &str = "plan.yaml";
 /// Written by serde, not by a template.
 pub(crate) const MANIFEST: &str = "manifest.json";
 
@@ -31,6 +33,8 @@ pub(crate) enum Makes {
     Review,
     /// Nothing by itself: macros and pieces that other templates import or include.
     Part,
+    /// No artifact: the plan `restage init` prints.
+    Scaffold,
 }
 
 pub(crate) struct Template {
@@ -69,6 +73,7 @@ pub(crate) const TEMPLATES: &[Template] = &[
     template!(CLEANUP_DRIVER, "70-cleanup.sh", Script),
     template!(UNIT_LIST, "load-unit.list", UnitList),
     template!(REVIEW, "REVIEW.md", Review),
+    template!(INIT_PLAN, "plan.yaml", Scaffold),
 ];
 
 /// The scripts and lists made from the whole model, in run order.

@@ -184,6 +184,35 @@ pub enum Command {
         stats: Option<PathBuf>,
     },
 
+    /// Write a first plan to standard output: the chosen tables, and every other table of the
+    /// listing commented out, grouped by schema.
+    ///
+    /// The plan is compiled before it is printed, so it compiles as it is; its paths are
+    /// written as given, relative to where the plan is to be saved. With --dump the plan names
+    /// the archive and shows the pg_restore commands that make the listing and the schema SQL;
+    /// --run-pg-restore runs them first.
+    #[command(after_help = examples::INIT)]
+    Init {
+        /// The archive's listing (`pg_restore -l -v`).
+        #[arg(long, value_name = "FILE")]
+        listing: PathBuf,
+        /// The archive's schema SQL (`pg_restore --schema-only -v`).
+        #[arg(long, value_name = "FILE")]
+        schema: PathBuf,
+        /// A table to restore, schema-qualified in PostgreSQL syntax; repeatable.
+        #[arg(long = "table", value_name = "SCHEMA.TABLE", required = true)]
+        tables: Vec<String>,
+        /// The archive the scripts will read when they run.
+        #[arg(long, value_name = "PATH")]
+        dump: Option<PathBuf>,
+        /// The plan's name (default: from the listing's file name).
+        #[arg(long)]
+        name: Option<String>,
+        /// Make the listing and the schema SQL from --dump with pg_restore first.
+        #[arg(long, requires = "dump")]
+        run_pg_restore: bool,
+    },
+
     /// Print a completion script for a shell.
     ///
     /// Load it in the shell's own way; the script completes commands, options and their values.
@@ -247,6 +276,13 @@ Examples (20-load.sh runs it this way):
   pg_restore --data-only -L load/0001-public.reading.list -f - kitchen.dump \\
     | restage remap --map public.reading=restore_staging.reading --max-rate 50MB \\
     | psql -X -v ON_ERROR_STOP=1";
+
+    pub(super) const INIT: &str = "\\
+Examples:
+  restage init --listing kitchen.list --schema kitchen-schema.sql \\
+    --table public.reading --table app.sensor > plan.yaml
+  restage init --dump /backups/kitchen.dump --run-pg-restore \\
+    --listing kitchen.list --schema kitchen-schema.sql --table public.reading > plan.yaml";
 
     pub(super) const COMPLETIONS: &str = "\
 Examples:

@@ -43,6 +43,9 @@ pub enum Error {
 
     #[error("{} is not a restage template", path.display())]
     UnknownTemplate { path: PathBuf, known: String },
+
+    #[error("restage init: {message}")]
+    Init { message: String, help: String },
 }
 
 impl Error {
@@ -57,7 +60,8 @@ impl Error {
             | Error::Template { .. }
             | Error::UnknownTemplate { .. }
             | Error::NotAnOutputFolder { .. }
-            | Error::Remap { .. } => 2,
+            | Error::Remap { .. }
+            | Error::Init { .. } => 2,
         }
     }
 
@@ -83,6 +87,9 @@ impl Error {
                 .path(shown(dir))
                 .help("compile writes into an empty folder or one an earlier compile made; choose another --out"),
             Error::Remap { .. } => Diagnostic::error("restage::remap", self.to_string()),
+            Error::Init { message, help } => {
+                Diagnostic::error("restage::init", message.clone()).help(help.clone())
+            }
             Error::UnknownTemplate { path, known } => {
                 Diagnostic::error("restage::template::unknown", "is not a restage template")
                     .path(shown(path))

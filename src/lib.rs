@@ -110,6 +110,7 @@ fn report_format(cli: &Cli) -> Format {
         Command::Toc { .. }
         | Command::Graph { .. }
         | Command::Remap { .. }
+        | Command::Init { .. }
         | Command::Completions { .. }
         | Command::Man { .. } => None,
     };
@@ -261,6 +262,27 @@ fn execute(command: Command, format: Format, console: &Console) -> Result<ExitCo
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Init {
+            listing,
+            schema,
+            tables,
+            dump,
+            name,
+            run_pg_restore,
+        } => {
+            let (listing, schema) = (listing.display().to_string(), schema.display().to_string());
+            let dump = dump.map(|d| d.display().to_string());
+            let request = plan::scaffold::Request {
+                listing: &listing,
+                schema: &schema,
+                dump: dump.as_deref(),
+                name: name.as_deref(),
+                tables: &tables,
+            };
+            let text = init(&request, run_pg_restore, console)?;
+            write_stdout(&text)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "restage", &mut script);
@@ -281,6 +303,80 @@ fn execute(command: Command, format: Format, console: &Console) -> Result<ExitCo
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `restage init`: the listing and the schema SQL (made first with `--run-pg-restore`), the
+/// plan laid out from them, and that plan compiled, so that what is printed compiles as it is.
+fn init(
+    request: &plan::scaffold::Request,
+    run_pg_restore: bool,
+    console: &Console,
+) -> Result<String, Error> {
+    let commands = request
+        .dump
+        .map(|dump| plan::scaffold::pg_restore_commands(dump, request.listing, request.schema));
+    if let (Some(commands), true) = (&commands, run_pg_restore) {
+        for words in commands {
+            let line = plan::scaffold::shell_line(words);
+            console.info(&format!("restage init: {line}"));
+            let ran = std::process::Command::new(&words[0])
+                .args(&words[1..])
+                .stdout(std::process::Stdio::null())
+                .output()
+                .map_err(|err| Error::Init {
+                    message: format!("cannot run {line}: {err}"),
+                    help: "put pg_restore on the PATH, of the PostgreSQL version that made the dump or newer".into(),
+                })?;
+            if !ran.status.success() {
+                return Err(Error::Init {
+                    message: format!(
+                        "{line} failed ({}): {}",
+                        ran.status,
+                        String::from_utf8_lossy(&ran.stderr).trim_end()
+                    ),
+                    help: "--dump names the archive: a pg_dump file in custom, directory or tar format".into(),
+                });
+            }
+        }
+    }
+    let read = |path: &str, what: &str| {
+        std::fs::read(path).map_err(|source| match &commands {
+            Some(commands) if source.kind() == io::ErrorKind::NotFound => Error::Init {
+                message: format!("cannot read the {what} {path}: {source}"),
+                help: format!(
+                    "make the listing and the schema SQL from the dump first, or add --run-pg-restore:\n  {}",
+                    commands
+                        .iter()
+                        .map(|words| plan::scaffold::shell_line(words))
+                        .collect::<Vec<_>>()
+                        .join("\n  ")
+                ),
+            },
+            _ => Error::Read {
+                path: path.into(),
+                source,
+            },
+        })
+    };
+    let toc = toc::parse(request.listing, &read(request.listing, "listing")?)?;
+    let schema = schema::split(
+        request.schema,
+        &String::from_utf8_lossy(&read(request.schema, "schema SQL")?),
+    )?;
+    let templates = Templates::embedded();
+    let text = plan::scaffold::scaffold(request, &toc, &schema, &templates)?;
+    // The plan is to be saved where its paths start from: here.
+    let analysis = analysis::analyze_text(Path::new("<restage init>"), &text)?;
+    compile::compile(&analysis, &templates)?;
+    console.info(&format!(
+        "restage init: a plan of {} table(s); every other table of {} is there to uncomment",
+        analysis.plan.tables.len(),
+        request.listing
+    ));
+    if request.dump.is_none() {
+        console.info("restage init: no --dump given: change source.dump to where the archive is");
+    }
+    Ok(text)
 }
 
 fn load_templates(dir: Option<&Path>) -> Result<Templates, Error> {

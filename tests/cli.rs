@@ -236,3 +236,143 @@ fn color_paints_the_drift_diff_and_the_errors_only_when_asked() {
         "stderr is not a terminal here"
     );
 }
+
+/// `restage init` over the kitchen example, as a user runs it next to the listing: the plan it
+/// prints (snapshotted) compiles where it is saved, and lint finds in it what it finds in the
+/// hand-written example's tables.
+#[test]
+fn init_writes_a_plan_that_compiles_as_it_is() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let example = example("kitchen");
+    let examples = example.parent().expect("example folder");
+    for file in ["kitchen.list", "kitchen-schema.sql"] {
+        std::fs::copy(examples.join(file), dir.path().join(file)).expect("copied");
+    }
+    let made = Test::new()
+        .args([
+            "init",
+            "--listing",
+            "kitchen.list",
+            "--schema",
+            "kitchen-schema.sql",
+            "--table",
+            "public.reading",
+            "--table",
+            "\"Weird Schema\".\"Order Items\"",
+            "--dump",
+            "/backups/kitchen dump.pgdump",
+        ])
+        .current_dir(dir.path())
+        .run();
+    crate::test::snapshot_settings().bind(|| {
+        insta::assert_snapshot!("init@kitchen.yaml", made.stdout);
+    });
+    assert!(
+        made.stderr
+            .starts_with("restage init: a plan of 2 table(s); every other table of kitchen.list is there to uncomment\n"),
+        "{}",
+        made.stderr
+    );
+    let plan = dir.path().join("plan.yaml");
+    std::fs::write(&plan, &made.stdout).expect("plan saved");
+    Test::new()
+        .args([
+            "compile".as_ref(),
+            plan.as_os_str(),
+            "--out".as_ref(),
+            dir.path().join("out").as_os_str(),
+        ])
+        .run();
+    let manifest = std::fs::read_to_string(dir.path().join("out/manifest.json")).expect("manifest");
+    assert!(
+        manifest.contains("\"dump\": \"/backups/kitchen dump.pgdump\""),
+        "{manifest}"
+    );
+
+    // Every commented-out table is one line to uncomment: the plan of all of them compiles
+    // too, but for the partitions, which come with their partitioned table.
+    let all: String = made
+        .stdout
+        .lines()
+        .filter(|line| !line.contains("# partition of"))
+        .map(|line| match line.strip_prefix("  # - ") {
+            Some(table) => format!("  - {table}\n"),
+            None => format!("{line}\n"),
+        })
+        .collect();
+    assert!(all.matches("\n  - ").count() > 5, "{all}");
+    std::fs::write(&plan, all).expect("plan saved");
+    Test::new()
+        .args([
+            "compile".as_ref(),
+            plan.as_os_str(),
+            "--out".as_ref(),
+            dir.path().join("out").as_os_str(),
+        ])
+        .run();
+}
+
+#[test]
+fn init_refuses_what_the_listing_does_not_hold_and_says_how_to_make_it() {
+    let examples = example("kitchen");
+    let dir = examples.parent().expect("example folder");
+    let init = |args: &[&str]| {
+        Test::new()
+            .args([
+                "init",
+                "--listing",
+                "kitchen.list",
+                "--schema",
+                "kitchen-schema.sql",
+            ])
+            .args(args)
+            .current_dir(dir)
+            .env("NO_COLOR", "1")
+            .status(2)
+            .stdout("")
+            .run()
+            .stderr
+    };
+    let said = init(&["--table", "public.nosuch"]);
+    assert!(
+        said.contains("--table public.nosuch: kitchen.list holds no table public.nosuch")
+            && said.contains("restage toc kitchen.list lists its tables"),
+        "{said}"
+    );
+    let said = init(&["--table", "public.reading", "--table", "PUBLIC.Reading"]);
+    assert!(said.contains("public.reading is named twice"), "{said}");
+    let said = Test::new()
+        .args([
+            "init",
+            "--listing",
+            "new.list",
+            "--schema",
+            "new-schema.sql",
+            "--table",
+            "public.reading",
+            "--dump",
+            "/backups/kitchen.dump",
+        ])
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .status(2)
+        .stdout("")
+        .run()
+        .stderr;
+    assert!(
+        said.contains("cannot read the listing new.list")
+            && said.contains("pg_restore -l -v -f new.list /backups/kitchen.dump")
+            && said.contains("pg_restore --schema-only -v -f new-schema.sql /backups/kitchen.dump")
+            && said.contains("--run-pg-restore"),
+        "{said}"
+    );
+    // A plan table named with its partition is refused by the plan's own rules, before
+    // anything is printed.
+    let said = init(&[
+        "--table",
+        "app.measurement",
+        "--table",
+        "app.measurement_2025",
+    ]);
+    assert!(said.contains("app.measurement_2025"), "{said}");
+}

@@ -54,6 +54,7 @@ fn written_snapshots() -> BTreeSet<String> {
         }
     }
     written.insert("toc_text_kitchen_pg16.snap".to_owned());
+    written.insert("init@kitchen.yaml.snap".to_owned());
     written
 }
 

@@ -9,6 +9,7 @@ mod listing;
 pub mod read;
 mod resolve;
 mod resolved;
+pub mod scaffold;
 pub mod yaml;
 
 use std::path::{Path, PathBuf};

@@ -366,3 +366,76 @@ fn the_rollback_and_the_cleanup_retry_lock_timeouts() {
         "0\n"
     );
 }
+
+/// From nothing but a dump: `restage init --run-pg-restore` makes the listing and the schema
+/// SQL with the server's own pg_restore and prints a plan, which compiles as it is and takes
+/// the table through the cutover.
+#[test]
+fn init_from_a_dump_runs_the_whole_cycle() {
+    let cluster = Cluster::start();
+    let archive = accounts(&cluster);
+    cluster.query("shop", "DELETE FROM public.account WHERE id > 40");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dump = archive.path("db.dump");
+    let path = format!(
+        "{}:{}",
+        cluster.bindir().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let made = crate::test::Test::new()
+        .args([
+            "init".as_ref(),
+            "--dump".as_ref(),
+            dump.as_os_str(),
+            "--run-pg-restore".as_ref(),
+            "--listing".as_ref(),
+            "shop.list".as_ref(),
+            "--schema".as_ref(),
+            "shop-schema.sql".as_ref(),
+            "--table".as_ref(),
+            "public.account".as_ref(),
+        ])
+        .current_dir(dir.path())
+        .env("PATH", &path)
+        .run();
+    assert!(
+        made.stderr.starts_with(&format!(
+            "restage init: pg_restore -l -v -f shop.list {}\n",
+            dump.display()
+        )),
+        "{}",
+        made.stderr
+    );
+    assert!(dir.path().join("shop-schema.sql").is_file());
+    let plan = dir.path().join("plan.yaml");
+    std::fs::write(&plan, &made.stdout).expect("plan saved");
+    let out = dir.path().join("out");
+    crate::test::Test::new()
+        .args([
+            "compile".as_ref(),
+            plan.as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ])
+        .run();
+    let run = Artifacts {
+        cluster: &cluster,
+        database: "shop",
+        user: "postgres",
+        plan,
+        out,
+    };
+    run.ok(&[
+        "00-preflight.sql",
+        "10-stage.sql",
+        "20-load.sh",
+        "30-build.sql",
+        "40-verify.sql",
+        "50-cutover.sh",
+    ]);
+    assert_eq!(
+        cluster.query("shop", "SELECT count(*) FROM public.account"),
+        "100\n"
+    );
+    run.ok_with(&["70-cleanup.sh"], &["-v", &run.approve()]);
+}
