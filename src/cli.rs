@@ -182,6 +182,25 @@ pub enum Command {
         /// Write `<copies> <rows> <bytes>` of the data that went through to this file.
         #[arg(long, value_name = "FILE")]
         stats: Option<PathBuf>,
+        /// Every SECONDS, a line on stderr with the bytes and rows gone through and the rate
+        /// (and the time left, with --expected-bytes), as long as the stream lasts.
+        #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+        progress: Option<u64>,
+        /// What each progress line starts with.
+        #[arg(
+            long,
+            value_name = "TEXT",
+            requires = "progress",
+            default_value = "restage remap"
+        )]
+        label: String,
+        /// The size the stream is expected to reach (a number, or with kB, MB or GB): progress
+        /// lines then estimate the time left.
+        #[arg(long, value_name = "BYTES", requires = "progress", value_parser = parse_rate)]
+        expected_bytes: Option<u64>,
+        /// Redraw one progress line in place (for a terminal) instead of a line each time.
+        #[arg(long, requires = "progress")]
+        redraw: bool,
     },
 
     /// Write a first plan to standard output: the chosen tables, and every other table of the

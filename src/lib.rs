@@ -238,22 +238,42 @@ fn execute(command: Command, format: Format, console: &Console) -> Result<ExitCo
             max_rate,
             share_rate_with,
             stats,
+            progress,
+            label,
+            expected_bytes,
+            redraw,
         } => {
             let mapping = remap_mapping(&maps)?;
             let stdin = io::stdin().lock();
             let stdout = io::stdout().lock();
+            let counters = std::sync::Arc::new(remap::Counters::default());
+            let reporter = progress.map(|seconds| {
+                let settings = remap::ProgressSettings {
+                    every: std::time::Duration::from_secs(seconds),
+                    label,
+                    expected_bytes,
+                    redraw,
+                };
+                remap::Reporter::start(settings, std::sync::Arc::clone(&counters), io::stderr())
+            });
             let done = match (max_rate, share_rate_with) {
                 (Some(rate), Some(path)) => {
                     let throttled = remap::Throttled::shared(stdout, rate, &path)
                         .map_err(|source| Error::Write { path, source })?;
-                    remap::remap(stdin, throttled, &mapping)
+                    remap::remap_counted(stdin, throttled, &mapping, &counters)
                 }
-                (Some(rate), None) => {
-                    remap::remap(stdin, remap::Throttled::new(stdout, rate), &mapping)
-                }
-                (None, _) => remap::remap(stdin, stdout, &mapping),
+                (Some(rate), None) => remap::remap_counted(
+                    stdin,
+                    remap::Throttled::new(stdout, rate),
+                    &mapping,
+                    &counters,
+                ),
+                (None, _) => remap::remap_counted(stdin, stdout, &mapping, &counters),
+            };
+            if let Some(reporter) = reporter {
+                reporter.finish();
             }
-            .map_err(|err| Error::Remap {
+            let done = done.map_err(|err| Error::Remap {
                 message: err.to_string(),
             })?;
             if let Some(path) = stats {

@@ -55,6 +55,18 @@ CREATE TABLE {{ run.targets }} (
     item text PRIMARY KEY,
     target bigint
 );
+-- Each production table's size as the catalog has it (pages, with its TOAST table, as of its
+-- last VACUUM or ANALYZE; no lock taken): what 20-load.sh estimates the time left from.
+CREATE TABLE {{ run.estimates }} (
+    item text PRIMARY KEY,
+    bytes bigint NOT NULL
+);
+INSERT INTO {{ run.estimates }} (item, bytes)
+SELECT t.item, (c.relpages::pg_catalog.int8 + COALESCE(toast.relpages, 0)::pg_catalog.int8) * pg_catalog.current_setting('block_size')::pg_catalog.int8
+FROM pg_catalog.unnest(ARRAY[{% for u in units %}{{ u.item }}{% if not loop.last %}, {% endif %}{% endfor %}]::pg_catalog.text[]) AS t (item)
+JOIN pg_catalog.pg_class c ON c.oid = pg_catalog.to_regclass(t.item)
+LEFT JOIN pg_catalog.pg_class toast ON toast.oid = c.reltoastrelid
+WHERE c.relpages > 0;
 
 {% for u in units %}
 -- {{ u.label }}

@@ -8,7 +8,8 @@
 # Up to load.jobs tables load at the same time; one progress line per table goes to stderr.
 # Run: ./20-load.sh
 # The connection comes from the libpq environment (PGHOST, PGPORT, PGDATABASE, PGUSER, ...).
-# RESTAGE_DUMP overrides the dump path; RESTAGE the restage binary used for remap.
+# RESTAGE_DUMP overrides the dump path; RESTAGE the restage binary used for remap;
+# RESTAGE_PROGRESS the seconds between progress lines while a table loads (0: none).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -17,6 +18,13 @@ RESTAGE=${RESTAGE:-restage}
 DIGEST={{ digest }}
 # Tables loaded at the same time (load.jobs).
 JOBS={{ load.jobs }}
+PROGRESS=${RESTAGE_PROGRESS:-10}
+case $PROGRESS in
+'' | *[!0-9]*)
+    echo "restage load: RESTAGE_PROGRESS=$PROGRESS is not a number of seconds (0: no progress lines)" >&2
+    exit 2
+    ;;
+esac
 
 missing=
 for tool in pg_restore psql "$RESTAGE"; do
@@ -73,10 +81,10 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/restage-load.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-# load_unit NUMBER NAME LIST MAP BEGIN_SQL END_SQL LOADED_QUERY
+# load_unit NUMBER NAME LIST MAP BEGIN_SQL END_SQL LOADED_QUERY ESTIMATE_QUERY
 # Leaves $work/NUMBER.result: "skipped", "loaded ROWS BYTES" or "failed".
 load_unit() {
-    local number=$1 name=$2 list=$3 map=$4 begin_sql=$5 end_sql=$6 loaded_query=$7
+    local number=$1 name=$2 list=$3 map=$4 begin_sql=$5 end_sql=$6 loaded_query=$7 estimate_query=$8
     local tag="restage load: [$number/{{ units | length }}] $name"
     case "$(query "$loaded_query")" in
     loaded)
@@ -88,7 +96,20 @@ load_unit() {
         echo "$tag: recorded as loaded, but its staging table is empty (a crash or failover empties UNLOGGED tables): loading it again" >&2
         ;;
     esac
-    echo "$tag: started" >&2
+    # Progress lines from remap, with the time left estimated from the production table's
+    # size when it was staged; on a terminal, one table at a time, one line redrawn.
+    local progress=() estimate=
+    if [ "$PROGRESS" != 0 ]; then
+        progress=(--progress "$PROGRESS" --label "$tag")
+        estimate=$(query "$estimate_query") || estimate=
+        if [ -n "$estimate" ]; then
+            progress+=(--expected-bytes "$estimate")
+        fi
+        if [ "$JOBS" = 1 ] && [ -t 2 ]; then
+            progress+=(--redraw)
+        fi
+    fi
+    echo "$tag: started${estimate:+ (about $estimate bytes in production)}" >&2
     local started=$SECONDS
     # The end SQL (record and commit) follows only a complete, accepted stream: when pg_restore
     # or remap fails, psql reaches the end of its input inside the open transaction, which then
@@ -96,7 +117,7 @@ load_unit() {
     if ! {
         printf '%s\n' "$begin_sql"
         pg_restore --data-only -L "$list" -f - "$DUMP" |
-            "$RESTAGE" remap --map "$map" --stats "$work/$number.stats"{{ load.rate_option }} &&
+            "$RESTAGE" remap --map "$map" --stats "$work/$number.stats"{{ load.rate_option }} ${progress[@]+"${progress[@]}"} &&
             printf '%s\n' "$end_sql"
     } | psql -X -q -A -t -v ON_ERROR_STOP=1 >"$work/$number.out"; then
         echo "$tag: FAILED after $((SECONDS - started)) s; none of its rows were kept" >&2
@@ -127,7 +148,8 @@ launch {{ u.number }} {{ u.production | shell }} {{ u.list_file | shell }} \
     {{ (u.production ~ "=" ~ u.staging) | shell }} \
     {{ macros.load_begin(session_sql, tag, run, digest, u) | shell }} \
     {{ macros.load_end(run, u) | shell }} \
-    {{ macros.load_state(run, u) | shell }}
+    {{ macros.load_state(run, u) | shell }} \
+    {{ ("SELECT bytes FROM " ~ run.estimates ~ " WHERE item = " ~ u.item) | shell }}
 {% endfor %}
 wait
 

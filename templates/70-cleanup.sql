@@ -4,7 +4,7 @@
 {% for schema in retired_schemas %}
 DROP SCHEMA {{ schema }};
 {% endfor %}
-DROP TABLE {{ run.progress }}, {{ run.cutover_stats }}, {{ run.targets }}, {{ run.run }};
+DROP TABLE {{ run.progress }}, {{ run.cutover_stats }}, {{ run.targets }}, {{ run.estimates }}, {{ run.run }};
 {% for schema in staging_schemas | reverse %}
 DROP SCHEMA {{ schema }};
 {% endfor %}

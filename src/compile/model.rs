@@ -209,6 +209,8 @@ pub struct RunRecord {
     /// Where each sequence must be moved at cutover and at rollback, worked out before the
     /// locks are taken.
     pub targets: String,
+    /// Each production table's size when it was staged: the load's estimate of its COPY.
+    pub estimates: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -344,6 +346,7 @@ impl Model {
             progress: qualified_in_base("progress"),
             cutover_stats: qualified_in_base("cutover_stats"),
             targets: qualified_in_base("sequence_targets"),
+            estimates: qualified_in_base("load_estimate"),
         };
         let mut staging_schemas = vec![ident(base)];
         staging_schemas.extend(resolved.schemas.values().map(|pair| ident(&pair.staging)));

@@ -6,6 +6,7 @@
 //! `SEQUENCE SET`, a COPY into a table outside the plan), so it stops the stream with an error
 //! instead. Data rows pass through byte for byte, in large blocks, never parsed.
 
+mod progress;
 mod statement;
 mod throttle;
 
@@ -13,6 +14,7 @@ use std::io::{self, Read, Write};
 
 use memchr::memmem::Finder;
 
+pub use progress::{Counters, Reporter, Settings as ProgressSettings};
 pub use statement::Refusal;
 pub use throttle::Throttled;
 
@@ -110,6 +112,16 @@ impl<R: Read> Input<R> {
 
 /// Copies `input` to `output`, remapping COPY targets by `mapping`.
 pub fn remap(input: impl Read, output: impl Write, mapping: &Mapping) -> Result<Stats, RemapError> {
+    remap_counted(input, output, mapping, &Counters::default())
+}
+
+/// As [`remap`], keeping `counters` up to date as the data rows go through (for progress).
+pub fn remap_counted(
+    input: impl Read,
+    output: impl Write,
+    mapping: &Mapping,
+    counters: &Counters,
+) -> Result<Stats, RemapError> {
     let mut input = Input {
         reader: input,
         buf: vec![0; BLOCK],
@@ -155,6 +167,7 @@ pub fn remap(input: impl Read, output: impl Write, mapping: &Mapping) -> Result<
             input.consume(through);
             stats.rows += rows as u64;
             stats.bytes += through as u64;
+            counters.set(stats.rows, stats.bytes);
             line += rows;
             continue;
         }

@@ -431,3 +431,111 @@ fn the_rate_is_shared_and_never_exceeded() {
         "45000\n"
     );
 }
+
+/// A long load reports as it goes: every RESTAGE_PROGRESS seconds a line per table with bytes,
+/// rows and rate, and the time left estimated from the production table's size, which
+/// 10-stage.sql recorded (within a factor of two of the COPY here). RESTAGE_PROGRESS=0 is
+/// quiet, anything else not a number is refused.
+#[test]
+fn a_long_load_reports_its_progress_and_the_time_left() {
+    let cluster = Cluster::start();
+    cluster.create_database("long");
+    cluster.query(
+        "long",
+        "CREATE TABLE public.long_one (id int PRIMARY KEY, note text NOT NULL);
+         INSERT INTO public.long_one SELECT g, repeat(md5(g::text), 3) FROM generate_series(1, 40000) g",
+    );
+    // A production table's size is in the catalog once it has been vacuumed or analyzed.
+    cluster.query("long", "VACUUM ANALYZE public.long_one");
+    let archive = Archive::make(&cluster, "long");
+    let run = archive.compile(
+        &cluster,
+        "long",
+        "long",
+        "  - public.long_one\n",
+        "load:\n  max_rate: 1MB\n",
+    );
+    run.ok(&["00-preflight.sql", "10-stage.sql"]);
+    let load = |progress: &str| {
+        run.command(run.out.join("20-load.sh"))
+            .env("RESTAGE_PROGRESS", progress)
+            .output()
+            .expect("20-load.sh runs")
+    };
+    let refused = load("soon");
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("RESTAGE_PROGRESS=soon is not a number"),
+        "{refused:?}"
+    );
+
+    let done = load("1");
+    let said = String::from_utf8_lossy(&done.stderr);
+    assert!(done.status.success(), "{said}");
+    let estimate: u64 = said
+        .split("started (about ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no estimate in: {said}"));
+    let copied: u64 = said
+        .split(" rows, ")
+        .last()
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no bytes in: {said}"));
+    assert!(
+        estimate > copied / 2 && estimate < copied * 2,
+        "estimate {estimate} for a COPY of {copied} bytes"
+    );
+    let reports: Vec<&str> = said
+        .lines()
+        .filter(|l| {
+            l.starts_with("restage load: [0001/1] public.long_one: ") && l.contains(" rows, ")
+        })
+        .filter(|l| !l.contains("finished"))
+        .collect();
+    assert!(reports.len() >= 2, "{said}");
+    for report in &reports {
+        assert!(
+            report.contains(" MiB/s") || report.contains(" KiB/s"),
+            "{report}"
+        );
+        assert!(
+            report.contains(" left (estimated from the ") || report.contains("past the estimate"),
+            "{report}"
+        );
+    }
+
+    // Quiet, the second time round (the table is loaded again once its record is gone).
+    cluster.query(
+        "long",
+        "DELETE FROM restore_staging.progress WHERE step = 'load'",
+    );
+    let quiet = load("0");
+    let said = String::from_utf8_lossy(&quiet.stderr);
+    assert!(quiet.status.success(), "{said}");
+    assert!(!said.contains(" left (estimated"), "{said}");
+    assert!(said.contains("finished: 40000 rows"), "{said}");
+
+    // On a terminal (script(1) gives the load one), the one table's line is redrawn in place
+    // and cleared before the line that says it finished.
+    cluster.query(
+        "long",
+        "DELETE FROM restore_staging.progress WHERE step = 'load'",
+    );
+    let on_terminal = run
+        .command("script")
+        .args(["-q", "-e", "-c", "./20-load.sh", "/dev/null"])
+        .env("RESTAGE_PROGRESS", "1")
+        .output()
+        .expect("script runs");
+    let drawn = String::from_utf8_lossy(&on_terminal.stdout);
+    assert!(on_terminal.status.success(), "{drawn}");
+    assert!(
+        drawn.contains("\r\x1b[Krestage load: [0001/1] public.long_one: ")
+            && drawn
+                .contains("\r\x1b[Krestage load: [0001/1] public.long_one: finished: 40000 rows"),
+        "{drawn:?}"
+    );
+}
