@@ -14,6 +14,7 @@ pub(crate) const ROLLBACK: &str = "60-rollback.sql";
 pub(crate) const ROLLBACK_DRIVER: &str = "60-rollback.sh";
 pub(crate) const CLEANUP: &str = "70-cleanup.sql";
 pub(crate) const CLEANUP_DRIVER: &str = "70-cleanup.sh";
+pub(crate) const STATUS: &str = "90-status.sql";
 /// `load/NNNN-<table>.list`, one per table loaded.
 pub(crate) const UNIT_LIST: &str = "load-unit.list";
 pub(crate) const REVIEW: &str = "REVIEW.md";
@@ -71,6 +72,7 @@ pub(crate) const TEMPLATES: &[Template] = &[
     template!(ROLLBACK_DRIVER, "60-rollback.sh", Script),
     template!(CLEANUP, "70-cleanup.sql", Script),
     template!(CLEANUP_DRIVER, "70-cleanup.sh", Script),
+    template!(STATUS, "90-status.sql", Script),
     template!(UNIT_LIST, "load-unit.list", UnitList),
     template!(REVIEW, "REVIEW.md", Review),
     template!(INIT_PLAN, "plan.yaml", Scaffold),

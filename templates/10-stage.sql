@@ -37,6 +37,7 @@ CREATE TABLE {{ run.progress }} (
     step text NOT NULL,
     item text NOT NULL DEFAULT '',
     rows bigint,
+    bytes bigint,
     done_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     PRIMARY KEY (step, item)
 );

@@ -1,5 +1,5 @@
 {#- Pieces every script shares. -#}
-{% macro header(session, versions, version, plan, digest, step, what, run) -%}
+{% macro header(session, versions, version, plan, digest, step, what, run, quiet=false) -%}
 \set ON_ERROR_STOP on
 -- restage {{ version }} | plan {{ plan }} | digest {{ digest }}
 -- {{ step }}: {{ what }}
@@ -10,6 +10,9 @@
 -- database say: an empty search_path (every name below is schema-qualified, and no function or
 -- operator outside pg_catalog can be reached), no inherited timeouts (each transaction that
 -- locks production sets its own), read committed.
+{% if quiet %}
+\set QUIET on
+{% endif %}
 {% for s in session %}
 SET {{ s.name }} = {{ s.value }};
 {% endfor %}
@@ -510,7 +513,7 @@ DELETE FROM {{ run.progress }} WHERE step = 'load' AND item = {{ u.item }};
 {%- endmacro %}
 
 {% macro load_end(run, u) -%}
-INSERT INTO {{ run.progress }} (step, item, rows) SELECT 'load', {{ u.item }}, pg_catalog.count(*) FROM ONLY {{ u.staging }};
+INSERT INTO {{ run.progress }} (step, item, rows, bytes) SELECT 'load', {{ u.item }}, pg_catalog.count(*), pg_catalog.pg_table_size({{ u.staging | literal }}::pg_catalog.regclass) FROM ONLY {{ u.staging }};
 COMMIT;
 SELECT rows FROM {{ run.progress }} WHERE step = 'load' AND item = {{ u.item }};
 {%- endmacro %}

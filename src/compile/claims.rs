@@ -181,6 +181,14 @@ pub(super) fn steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
         locks: cleanup_locks,
         rerun: "yes: does nothing once clean".into(),
     });
+    steps.push(Step {
+        file: artifacts::STATUS,
+        script: Some(artifacts::STATUS),
+        what: "At any step, also while another runs: shows the run record (the steps done and when, each table's load with its rows and size, the cutover), what a rollback would do now, and the next command.".into(),
+        production: "no: reads the run record, the catalog and the statistics system".into(),
+        locks: Vec::new(),
+        rerun: "yes, any time".into(),
+    });
     steps
 }
 

@@ -439,3 +439,149 @@ fn init_from_a_dump_runs_the_whole_cycle() {
     );
     run.ok_with(&["70-cleanup.sh"], &["-v", &run.approve()]);
 }
+
+/// 90-status.sql at every step of a run: what is done, each table's load, what a rollback would
+/// do now and the next command; also while a client holds production's table ACCESS EXCLUSIVE
+/// (it takes no lock on production), and for a run of another plan.
+#[test]
+fn status_says_where_the_run_stands_at_every_step() {
+    let cluster = Cluster::start();
+    let archive = accounts(&cluster);
+    let run = archive.compile(&cluster, "shop", "status", "  - public.account\n", "");
+    let other = archive.compile(&cluster, "shop", "other", "  - public.account\n", "");
+    let status = || {
+        let shown = run.ok(&["90-status.sql"]);
+        String::from_utf8_lossy(&shown.stdout).into_owned()
+    };
+    let expect = |shown: &str, lines: &[&str]| {
+        for line in lines {
+            assert!(shown.contains(line), "no {line:?} in:\n{shown}");
+        }
+    };
+    expect(
+        &status(),
+        &[
+            "restage status: no run of plan status here: not staged yet, or cleaned up",
+            "Next: psql -X -f 00-preflight.sql, then psql -X -f 10-stage.sql",
+        ],
+    );
+    run.ok(&["00-preflight.sql", "10-stage.sql"]);
+    let shown = status();
+    expect(
+        &shown,
+        &[
+            "restage status: plan status, digest ",
+            "20-load.sh           | 0 of 1 table(s) loaded",
+            "0001 | public.account | not loaded",
+            "Rollback now: nothing to roll back: the cutover has not run",
+            "Next: ./20-load.sh",
+        ],
+    );
+    let said = String::from_utf8_lossy(&other.ok(&["90-status.sql"]).stdout).into_owned();
+    expect(
+        &said,
+        &["the staging here was made by another plan or version"],
+    );
+    run.ok(&["20-load.sh"]);
+    expect(
+        &status(),
+        &[
+            "1 of 1 table(s) loaded",
+            "0001 | public.account | loaded |  100 | ",
+            "Next: psql -X -f 30-build.sql",
+        ],
+    );
+    run.ok(&["30-build.sql"]);
+    expect(
+        &status(),
+        &[
+            "30-build.sql         | done",
+            "Next: psql -X -f 40-verify.sql, then ./50-cutover.sh",
+        ],
+    );
+    run.ok(&["40-verify.sql", "50-cutover.sh"]);
+    cluster.query(
+        "shop",
+        "INSERT INTO public.account (id, name) SELECT g, 'new' FROM generate_series(1001, 1005) g;
+         UPDATE public.account SET name = 'changed' WHERE id <= 3",
+    );
+    // The statistics system counts those writes a moment after they commit.
+    wait_until("the writes are counted", Duration::from_secs(30), || {
+        status().contains("about 5 insert(s), 3 update(s) and 0 delete(s)")
+    });
+    let shown = status();
+    expect(
+        &shown,
+        &[
+            "50-cutover.sh        | done",
+            "Rollback now: a rollback (./60-rollback.sh) would put the replaced tables back",
+            "Next: psql -X -f 55-after-cutover.sql",
+        ],
+    );
+
+    // While a client holds the restored table ACCESS EXCLUSIVE, status still answers.
+    let mut holder = cluster
+        .command(cluster.bindir().join("psql"), "shop")
+        .args([
+            "-X",
+            "-c",
+            "BEGIN; LOCK TABLE public.account IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60)",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the lock holder starts");
+    wait_until("the lock is held", Duration::from_secs(30), || {
+        cluster.query(
+            "shop",
+            "SELECT count(*) FROM pg_locks WHERE relation = 'public.account'::regclass AND mode = 'AccessExclusiveLock' AND granted",
+        ) == "1\n"
+    });
+    let mut during = run
+        .command(cluster.bindir().join("psql"))
+        .args(["-X", "-f", "90-status.sql"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("90-status.sql starts");
+    let started = std::time::Instant::now();
+    let answered = loop {
+        if let Some(done) = during.try_wait().expect("wait") {
+            break done.success();
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = during.kill();
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // Its session, not only its client, so that the lock goes now.
+    cluster.query(
+        "shop",
+        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE relation = 'public.account'::regclass AND mode = 'AccessExclusiveLock' AND granted",
+    );
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert!(answered, "90-status.sql waited behind a lock on production");
+    run.check_locks("90-status.sql");
+
+    run.ok(&["55-after-cutover.sql"]);
+    expect(
+        &status(),
+        &[
+            "55-after-cutover.sql | done",
+            "once production is checked (or ./60-rollback.sh to go back)",
+        ],
+    );
+    run.ok_with(&["60-rollback.sh"], &["-v", &run.approve()]);
+    expect(
+        &status(),
+        &[
+            "60-rollback.sh       | done",
+            "Rollback now: rolled back: production has its replaced tables again",
+            "Next: ./70-cleanup.sh -v approve=",
+        ],
+    );
+    run.ok_with(&["70-cleanup.sh"], &["-v", &run.approve()]);
+    expect(&status(), &["restage status: no run of plan status here"]);
+}
