@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use super::model::UnitModel;
+use super::unit::UnitModel;
 
 /// What the cutover and the rollback each do to keep every table's parents in order.
 #[derive(Debug, Default, Serialize)]

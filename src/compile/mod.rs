@@ -10,6 +10,7 @@ pub mod locks;
 pub mod manifest;
 mod model;
 pub mod review;
+mod unit;
 
 use std::collections::BTreeMap;
 
