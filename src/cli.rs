@@ -296,7 +296,7 @@ Examples (20-load.sh runs it this way):
     | restage remap --map public.reading=restore_staging.reading --max-rate 50MB \\
     | psql -X -v ON_ERROR_STOP=1";
 
-    pub(super) const INIT: &str = "\\
+    pub(super) const INIT: &str = "\
 Examples:
   restage init --listing kitchen.list --schema kitchen-schema.sql \\
     --table public.reading --table app.sensor > plan.yaml

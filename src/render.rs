@@ -9,7 +9,7 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
 use crate::Error;
-use crate::artifacts::TEMPLATES;
+use crate::artifacts::{Makes, TEMPLATES};
 
 pub struct Templates {
     env: Environment<'static>,
@@ -37,8 +37,11 @@ impl Templates {
         for entry in std::fs::read_dir(dir).map_err(read_dir)? {
             let entry = entry.map_err(read_dir)?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            if !TEMPLATES.iter().any(|t| t.name == name) {
-                let known: Vec<&str> = TEMPLATES.iter().map(|t| t.name).collect();
+            // `restage init` lays out its plan with the built-in template only: no compile
+            // output depends on it, so replacing it would only change the plan digest.
+            let replaceable = || TEMPLATES.iter().filter(|t| t.makes != Makes::Scaffold);
+            if !replaceable().any(|t| t.name == name) {
+                let known: Vec<&str> = replaceable().map(|t| t.name).collect();
                 return Err(Error::UnknownTemplate {
                     path: entry.path(),
                     known: known.join(", "),

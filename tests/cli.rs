@@ -3,7 +3,7 @@
 
 use clap::CommandFactory;
 
-use crate::test::{Test, example};
+use crate::test::{Test, compile, example};
 
 /// Every command of restage, as clap knows them (so a new one is covered without listing it).
 fn commands() -> Vec<String> {
@@ -27,9 +27,10 @@ fn every_help_is_wrapped_and_ends_with_examples() {
     );
     for command in commands() {
         let help = Test::new().args([command.as_str(), "--help"]).run().stdout;
+        let examples = help.split_once("\n\nExamples").map(|(_, rest)| rest);
         assert!(
-            help.contains("Examples") && help.contains(&format!("restage {command}")),
-            "restage {command} --help has no example of it:\n{help}"
+            examples.is_some_and(|e| e.contains(&format!("restage {command} "))),
+            "restage {command} --help has no paragraph of examples of it:\n{help}"
         );
         let widest = help.lines().map(|l| l.chars().count()).max().unwrap_or(0);
         assert!(
@@ -169,14 +170,7 @@ fn quiet_leaves_only_what_was_asked_for_and_what_went_wrong() {
 fn color_paints_the_drift_diff_and_the_errors_only_when_asked() {
     let out = tempfile::tempdir().expect("temp dir");
     let plan = example("kitchen");
-    Test::new()
-        .args([
-            "compile".as_ref(),
-            plan.as_os_str(),
-            "--out".as_ref(),
-            out.path().as_os_str(),
-        ])
-        .run();
+    compile(&plan, out.path());
     let cutover = out.path().join("50-cutover.sql");
     let edited = std::fs::read_to_string(&cutover).expect("cutover").replace(
         "SET LOCAL idle_in_transaction_session_timeout = 1000;",
@@ -275,14 +269,7 @@ fn init_writes_a_plan_that_compiles_as_it_is() {
     );
     let plan = dir.path().join("plan.yaml");
     std::fs::write(&plan, &made.stdout).expect("plan saved");
-    Test::new()
-        .args([
-            "compile".as_ref(),
-            plan.as_os_str(),
-            "--out".as_ref(),
-            dir.path().join("out").as_os_str(),
-        ])
-        .run();
+    compile(&plan, &dir.path().join("out"));
     let manifest = std::fs::read_to_string(dir.path().join("out/manifest.json")).expect("manifest");
     assert!(
         manifest.contains("\"dump\": \"/backups/kitchen dump.pgdump\""),
@@ -302,14 +289,7 @@ fn init_writes_a_plan_that_compiles_as_it_is() {
         .collect();
     assert!(all.matches("\n  - ").count() > 5, "{all}");
     std::fs::write(&plan, all).expect("plan saved");
-    Test::new()
-        .args([
-            "compile".as_ref(),
-            plan.as_os_str(),
-            "--out".as_ref(),
-            dir.path().join("out").as_os_str(),
-        ])
-        .run();
+    compile(&plan, &dir.path().join("out"));
 }
 
 #[test]

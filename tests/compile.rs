@@ -4,19 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::test::{EXAMPLES, Test, example, snapshot_settings};
-
-fn compile(plan: &Path, out: &Path) {
-    Test::new()
-        .args([
-            "compile".as_ref(),
-            plan.as_os_str(),
-            "--out".as_ref(),
-            out.as_os_str(),
-        ])
-        .stdout("")
-        .run();
-}
+use crate::test::{EXAMPLES, Test, compile, example, snapshot_settings};
 
 /// Every file under `dir` with its bytes and whether it is executable.
 pub(crate) fn tree(dir: &Path) -> BTreeMap<String, (Vec<u8>, bool)> {
@@ -304,6 +292,17 @@ fn templates_can_be_replaced_one_by_one() {
     assert!(
         run.stderr
             .contains("51-extra.sql: is not a restage template"),
+        "{}",
+        run.stderr
+    );
+    // restage init's plan is no artifact's template: replacing it would change nothing but
+    // the digest.
+    std::fs::remove_file(templates.path().join("51-extra.sql")).expect("removed");
+    std::fs::write(templates.path().join("plan.yaml"), "x").expect("template");
+    let run = Test::new().args(args(broken.path())).status(2).run();
+    assert!(
+        run.stderr.contains("plan.yaml: is not a restage template")
+            && !run.stderr.contains("plan.yaml,"),
         "{}",
         run.stderr
     );

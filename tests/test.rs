@@ -149,17 +149,23 @@ pub(crate) fn fixture(name: &str) -> PathBuf {
 /// The example plans shipped in `plans/`.
 pub(crate) const EXAMPLES: &[&str] = &["kitchen", "pagila"];
 
-/// Example `name` compiled into a fresh folder, which lives as long as the value.
-pub(crate) fn compiled_example(name: &str) -> tempfile::TempDir {
-    let out = tempfile::tempdir().expect("temp dir");
+/// `restage compile PLAN --out OUT`, which must succeed and print nothing on stdout.
+pub(crate) fn compile(plan: &Path, out: &Path) {
     Test::new()
         .args([
             "compile".as_ref(),
-            example(name).as_os_str(),
+            plan.as_os_str(),
             "--out".as_ref(),
-            out.path().as_os_str(),
+            out.as_os_str(),
         ])
+        .stdout("")
         .run();
+}
+
+/// Example `name` compiled into a fresh folder, which lives as long as the value.
+pub(crate) fn compiled_example(name: &str) -> tempfile::TempDir {
+    let out = tempfile::tempdir().expect("temp dir");
+    compile(&example(name), out.path());
     out
 }
 

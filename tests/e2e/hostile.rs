@@ -183,7 +183,12 @@ fn mallory_cannot_ride_along(cluster: &Cluster, database: &str, tables: &str, sc
     let mut outputs = run_all(&run, UP_TO_VERIFY);
     outputs.extend(run_all(
         &run,
-        &["50-cutover.sh", "55-after-cutover.sql", "70-cleanup.sql"],
+        &[
+            "50-cutover.sh",
+            "90-status.sql",
+            "55-after-cutover.sql",
+            "70-cleanup.sql",
+        ],
     ));
     assert_mallory_got_nothing(cluster, database, &outputs);
 
@@ -191,7 +196,12 @@ fn mallory_cannot_ride_along(cluster: &Cluster, database: &str, tables: &str, sc
     let mut outputs = run_all(&run, UP_TO_VERIFY);
     outputs.extend(run_all(
         &run,
-        &["50-cutover.sh", "60-rollback.sql", "70-cleanup.sql"],
+        &[
+            "50-cutover.sh",
+            "60-rollback.sql",
+            "90-status.sql",
+            "70-cleanup.sql",
+        ],
     ));
     assert_mallory_got_nothing(cluster, &back, &outputs);
 }

@@ -116,14 +116,7 @@ impl Archive {
         extra: &str,
     ) -> Artifacts<'a> {
         let (plan, out) = self.plan(name, tables, extra);
-        crate::test::Test::new()
-            .args([
-                "compile".as_ref(),
-                plan.as_os_str(),
-                "--out".as_ref(),
-                out.as_os_str(),
-            ])
-            .run();
+        crate::test::compile(&plan, &out);
         Artifacts {
             cluster,
             database,

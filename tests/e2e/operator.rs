@@ -410,14 +410,7 @@ fn init_from_a_dump_runs_the_whole_cycle() {
     let plan = dir.path().join("plan.yaml");
     std::fs::write(&plan, &made.stdout).expect("plan saved");
     let out = dir.path().join("out");
-    crate::test::Test::new()
-        .args([
-            "compile".as_ref(),
-            plan.as_os_str(),
-            "--out".as_ref(),
-            out.as_os_str(),
-        ])
-        .run();
+    crate::test::compile(&plan, &out);
     let run = Artifacts {
         cluster: &cluster,
         database: "shop",
