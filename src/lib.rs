@@ -124,18 +124,21 @@ fn execute(command: Command, format: Format, console: &Console) -> Result<ExitCo
             format: output,
         } => {
             let (name, bytes) = read_input(&listing)?;
-            let toc = toc::parse(&name, &bytes)?;
-            let warnings: Vec<Diagnostic> = toc
-                .warnings
+            let listing = toc::Listing::new(&name, &bytes);
+            let printout = toc::Printout::new(
+                &listing,
+                match output {
+                    TocFormat::Text => toc::Format::Text,
+                    TocFormat::Json => toc::Format::Json,
+                },
+            )?;
+            let warnings: Vec<Diagnostic> = printout
+                .warnings()
                 .iter()
                 .map(|w| Diagnostic::warning("restage::listing", w.to_string()).path(&name))
                 .collect();
             console.report(format, &warnings);
-            let text = match output {
-                TocFormat::Text => toc::to_text(&toc),
-                TocFormat::Json => toc::to_json(&toc),
-            };
-            write_stdout(&text)?;
+            to_stdout(|out| printout.write(out))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Compile {
@@ -169,7 +172,7 @@ fn execute(command: Command, format: Format, console: &Console) -> Result<ExitCo
             if format.for_machines() {
                 console.report(format, &drift.diagnostics(&out));
             } else {
-                write_stdout(&drift.report(console.color_stdout()))?;
+                to_stdout(|out| drift.write_report(out, console.color_stdout()))?;
             }
             eprintln!(
                 "restage: {} differs from what restage compile writes; recompile and commit it",
@@ -454,8 +457,16 @@ fn read_input(path: &Path) -> Result<(String, Vec<u8>), Error> {
 }
 
 fn write_stdout(text: &str) -> Result<(), Error> {
-    let mut out = io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    to_stdout(|out| out.write_all(text.as_bytes()))
+}
+
+/// Runs `write` on a buffered standard output, so that a large output is written as it is made,
+/// never held whole in memory.
+fn to_stdout(
+    write: impl FnOnce(&mut io::BufWriter<io::StdoutLock<'static>>) -> io::Result<()>,
+) -> Result<(), Error> {
+    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    match write(&mut out).and_then(|()| out.flush()) {
         // A reader that stops early (`restage toc big.list | head`) is not an error.
         Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         other => other.map_err(|source| Error::Write {

@@ -1,6 +1,7 @@
 //! The output folder: writing compiled artifacts, and checking a folder against them.
 
 use std::collections::BTreeSet;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use crate::Error;
@@ -144,10 +145,9 @@ impl Drift {
         self.missing.is_empty() && self.extra.is_empty() && self.changed.is_empty()
     }
 
-    /// The differences for people: each changed file's unified diff (coloured as git colours
-    /// one, when `color`), then the missing and extra files.
-    pub(crate) fn report(&self, color: bool) -> String {
-        let mut out = String::new();
+    /// Writes the differences for people: each changed file's unified diff (coloured as git
+    /// colours one, when `color`), then the missing and extra files.
+    pub(crate) fn write_report(&self, out: &mut impl Write, color: bool) -> io::Result<()> {
         for (_, diff) in &self.changed {
             for line in diff.lines() {
                 let paint = if !color {
@@ -163,21 +163,19 @@ impl Drift {
                 } else {
                     None
                 };
-                if let Some(code) = paint {
-                    out.push_str(&format!("\x1b[{code}m{line}\x1b[0m\n"));
-                } else {
-                    out.push_str(line);
-                    out.push('\n');
+                match paint {
+                    Some(code) => writeln!(out, "\x1b[{code}m{line}\x1b[0m")?,
+                    None => writeln!(out, "{line}")?,
                 }
             }
         }
         for name in &self.missing {
-            out.push_str(&format!("missing: {name}\n"));
+            writeln!(out, "missing: {name}")?;
         }
         for name in &self.extra {
-            out.push_str(&format!("extra: {name}\n"));
+            writeln!(out, "extra: {name}")?;
         }
-        out
+        Ok(())
     }
 }
 

@@ -132,21 +132,23 @@ impl serde::Serialize for Desc {
     }
 }
 
+type ByFirstWord =
+    HashMap<&'static str, Vec<&'static (&'static str, Desc)>, foldhash::fast::FixedState>;
+
 /// Known descs by their first word, each list longest first.
-static BY_FIRST_WORD: LazyLock<HashMap<&'static str, Vec<&'static (&'static str, Desc)>>> =
-    LazyLock::new(|| {
-        let mut index: HashMap<&'static str, Vec<&'static (&'static str, Desc)>> = HashMap::new();
-        for known in KNOWN {
-            let first = known.0.split(' ').next().unwrap_or(known.0);
-            index.entry(first).or_default().push(known);
-        }
-        index
-    });
+static BY_FIRST_WORD: LazyLock<ByFirstWord> = LazyLock::new(|| {
+    let mut index = ByFirstWord::default();
+    for known in KNOWN {
+        let first = known.0.split(' ').next().unwrap_or(known.0);
+        index.entry(first).or_default().push(known);
+    }
+    index
+});
 
 /// The longest known desc at the start of `text` that is followed by a space, and the text
 /// after that space.
 pub(super) fn match_known(text: &str) -> Option<(Desc, &str)> {
-    let first = text.split(' ').next()?;
+    let first = &text[..text.bytes().position(|b| b == b' ')?];
     BY_FIRST_WORD.get(first)?.iter().find_map(|(known, desc)| {
         text.strip_prefix(known)
             .and_then(|rest| rest.strip_prefix(' '))

@@ -8,9 +8,9 @@ mod desc;
 mod error;
 mod names;
 mod output;
+mod reader;
 mod syntax;
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -19,10 +19,8 @@ pub use error::ListingError;
 pub use names::Names;
 
 use names::Readings;
-pub use output::{to_json, to_text};
-
-use names::KnownSchemas;
-use syntax::ObjectType;
+pub use output::{Format, Printout};
+pub use reader::{Listed, Listing, Read, Stop};
 
 /// A parsed listing.
 #[derive(Debug, Default)]
@@ -121,22 +119,16 @@ pub struct Entry {
 impl Entry {
     /// The one reading of schema, name and owner, unless the entry is ambiguous.
     pub fn names(&self) -> Option<Names<'_>> {
-        match &self.readings {
-            Readings::One(split) => Some(split.read(&self.raw)),
-            Readings::Many(_) => None,
-        }
+        self.readings.one(&self.raw)
     }
 
     /// Every reading of schema, name and owner: exactly one unless the entry is ambiguous.
     pub fn candidates(&self) -> impl ExactSizeIterator<Item = Names<'_>> {
-        self.readings
-            .as_slice()
-            .iter()
-            .map(|split| split.read(&self.raw))
+        self.readings.all(&self.raw)
     }
 
     pub fn is_ambiguous(&self) -> bool {
-        matches!(self.readings, Readings::Many(_))
+        self.readings.is_ambiguous()
     }
 
     pub fn schema(&self) -> Option<&str> {
@@ -173,6 +165,17 @@ pub enum Warning {
     },
 }
 
+impl Warning {
+    /// The line it is about.
+    pub fn line(&self) -> usize {
+        match self {
+            Warning::UnknownDesc { line, .. }
+            | Warning::InvalidUtf8 { line }
+            | Warning::Ambiguous { line, .. } => *line,
+        }
+    }
+}
+
 impl std::fmt::Display for Warning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -198,152 +201,30 @@ impl std::fmt::Display for Warning {
 
 /// Parses a listing. `file` names it in errors.
 pub fn parse(file: &str, bytes: &[u8]) -> Result<Toc, Box<ListingError>> {
-    let mut toc = Toc::default();
-    // Byte offset of `<schema> <name> <owner>` in each entry's line, for the second pass.
-    let mut remainders: Vec<usize> = Vec::new();
-
-    // Validating the whole input at once is much faster than line by line; only a listing with
-    // invalid UTF-8 pays for decoding each line on its own.
-    let lines: Box<dyn Iterator<Item = Cow<'_, str>>> = match std::str::from_utf8(bytes) {
-        Ok(text) => Box::new(text.split('\n').map(Cow::Borrowed)),
-        Err(_) => Box::new(bytes.split(|&b| b == b'\n').map(String::from_utf8_lossy)),
-    };
-    for (index, text) in lines.enumerate() {
-        let number = index + 1;
-        if let Cow::Owned(_) = text {
-            toc.warnings.push(Warning::InvalidUtf8 { line: number });
-        }
-        let line = text.strip_suffix('\r').unwrap_or(&text);
-        let fail = |at: &str, expected: &'static str| {
-            Box::new(ListingError::new(
-                file,
-                number,
-                line,
-                line.len() - at.len(),
-                expected,
-            ))
-        };
-
-        if line.trim().is_empty() {
-            continue;
-        }
-        if let Some(deps) = syntax::depends_line(line) {
-            let deps = deps.map_err(|e| fail(e.at, e.expected))?;
-            match toc.entries.last_mut() {
-                Some(last) => last.deps.extend(deps),
-                None => return Err(fail(line, "an entry line before its \"depends on:\" line")),
-            }
-            continue;
-        }
-        let (disabled, body) = match line.strip_prefix(';') {
-            Some(after) if after.starts_with(|c: char| c.is_ascii_digit()) => (true, after),
-            Some(_) => {
-                if toc.entries.is_empty() {
-                    read_header_line(&mut toc.header, line).map_err(|e| fail(e.at, e.expected))?;
-                }
-                continue;
-            }
-            None => (false, line),
-        };
-        let parsed = match syntax::entry_line(body) {
-            Ok(parsed) => parsed,
-            // A commented-out line that is not an entry is just a comment.
-            Err(_) if disabled => continue,
-            Err(e) => return Err(fail(e.at, e.expected)),
-        };
-        remainders.push(line.len() - parsed.remainder.len());
-        toc.entries.push(Entry {
-            id: parsed.id,
-            tableoid: parsed.tableoid,
-            oid: parsed.oid,
-            desc: match parsed.desc {
-                ObjectType::Known(desc) => desc,
-                ObjectType::Unknown(word) => Desc::Unknown(word.to_owned()),
-            },
-            deps: Vec::new(),
-            disabled,
-            line: number,
-            raw: line.to_owned(),
-            readings: Readings::Many(Vec::new()),
-        });
-    }
-
-    let known = KnownSchemas::new(
-        toc.entries
-            .iter()
-            .zip(&remainders)
-            .filter(|(e, _)| e.desc == Desc::Schema)
-            .filter_map(|(e, &at)| {
-                let (body_len, _owner) = names::split_owner(&e.raw[at..]);
-                e.raw[at..at + body_len].strip_prefix("- ")
-            }),
-    );
-    for (entry, &at) in toc.entries.iter_mut().zip(&remainders) {
-        if entry.has_known_desc() {
-            entry.readings = names::resolve(&entry.raw, at, &known);
-        } else {
-            resolve_unknown_desc(entry, at, &known);
-            toc.warnings.push(Warning::UnknownDesc {
-                line: entry.line,
-                desc: entry.desc.to_string(),
+    let listing = Listing::new(file, bytes);
+    let mut entries = Vec::new();
+    let read = listing
+        .each(|e| {
+            entries.push(Entry {
+                id: e.id,
+                tableoid: e.tableoid,
+                oid: e.oid,
+                desc: e.desc.clone(),
+                deps: e.deps.to_vec(),
+                disabled: e.disabled,
+                line: e.line,
+                raw: e.raw.to_owned(),
+                readings: e.readings.clone(),
             });
-        }
-        if let Readings::Many(splits) = &entry.readings {
-            toc.warnings.push(Warning::Ambiguous {
-                line: entry.line,
-                id: entry.id,
-                candidates: splits.len(),
-            });
-        }
-    }
-    toc.warnings.sort_by_key(|w| match w {
-        Warning::UnknownDesc { line, .. }
-        | Warning::InvalidUtf8 { line }
-        | Warning::Ambiguous { line, .. } => *line,
-    });
-    Ok(toc)
-}
-
-/// An unknown desc may hold spaces too (`PROPERTY GRAPH`): it ends where a schema the listing
-/// knows begins. Without such a schema, it is the first word.
-fn resolve_unknown_desc(entry: &mut Entry, remainder_at: usize, known: &KnownSchemas) {
-    let desc_at = remainder_at - entry.desc.as_str().len() - 1;
-    let spaces: Vec<usize> = entry.raw[desc_at..]
-        .match_indices(' ')
-        .map(|(i, _)| desc_at + i)
-        .collect();
-    for space in spaces {
-        if let Some(readings) = names::resolve_known(&entry.raw, space + 1, known) {
-            entry.desc = Desc::Unknown(entry.raw[desc_at..space].to_owned());
-            entry.readings = readings;
-            return;
-        }
-    }
-    entry.readings = names::resolve(&entry.raw, remainder_at, known);
-}
-
-fn read_header_line<'a>(header: &mut Header, line: &'a str) -> Result<(), syntax::SyntaxError<'a>> {
-    if let Some(at) = syntax::created_at(line) {
-        header.created_at = Some(at.to_owned());
-        return Ok(());
-    }
-    let Some(field) = syntax::header_field(line) else {
-        return Ok(());
-    };
-    let text = || Some(field.value.to_owned());
-    match field.key {
-        "dbname" => header.dbname = text(),
-        "TOC Entries" => header.toc_entries = Some(syntax::whole_number(field.value)?),
-        "Compression" => header.compression = text(),
-        "Dump Version" => header.dump_version = text(),
-        "Format" => header.format = text(),
-        "Integer" => header.integer_bytes = Some(syntax::byte_count(field.value)?),
-        "Offset" => header.offset_bytes = Some(syntax::byte_count(field.value)?),
-        "Dumped from database version" => header.dumped_from = text(),
-        "Dumped by pg_dump version" => header.dumped_by = text(),
-        _ => {}
-    }
-    Ok(())
+            Ok(())
+        })
+        .map_err(Stop::into_listing_error)?;
+    Ok(Toc {
+        header: read.header,
+        entries,
+        warnings: read.warnings,
+        dependents: OnceLock::new(),
+    })
 }
 
 #[cfg(test)]

@@ -57,6 +57,27 @@ impl Readings {
         }
     }
 
+    /// The one reading of `line`, unless there are more.
+    pub(super) fn one<'a>(&self, line: &'a str) -> Option<Names<'a>> {
+        match self {
+            Readings::One(split) => Some(split.read(line)),
+            Readings::Many(_) => None,
+        }
+    }
+
+    /// Every reading of `line`.
+    pub(super) fn all<'a>(&self, line: &'a str) -> impl ExactSizeIterator<Item = Names<'a>> {
+        self.as_slice().iter().map(move |split| split.read(line))
+    }
+
+    pub(super) fn is_ambiguous(&self) -> bool {
+        matches!(self, Readings::Many(_))
+    }
+
+    pub(super) fn count(&self) -> usize {
+        self.as_slice().len()
+    }
+
     fn collect(splits: impl Iterator<Item = Split>) -> Option<Readings> {
         let mut splits = splits.peekable();
         let first = splits.next()?;
@@ -71,11 +92,11 @@ impl Readings {
 
 /// The schemas a listing knows by name.
 #[derive(Debug, Default)]
-pub(super) struct KnownSchemas(HashSet<String>);
+pub(super) struct KnownSchemas(HashSet<String, foldhash::fast::RandomState>);
 
 impl KnownSchemas {
     pub(super) fn new<'a>(listed: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut known: HashSet<String> = listed.into_iter().map(str::to_owned).collect();
+        let mut known: HashSet<String, _> = listed.into_iter().map(str::to_owned).collect();
         known.insert("public".to_owned());
         known.insert("pg_catalog".to_owned());
         KnownSchemas(known)
@@ -89,7 +110,7 @@ impl KnownSchemas {
 /// The byte length of what precedes the owner, and the owner's range: the owner is the last
 /// token, or none when the remainder ends in the space that precedes an empty owner.
 pub(super) fn split_owner(remainder: &str) -> (usize, Option<Range<usize>>) {
-    match remainder.rfind(' ') {
+    match remainder.bytes().rposition(|b| b == b' ') {
         Some(at) if at + 1 == remainder.len() => (at, None),
         Some(at) => (at, Some(at + 1..remainder.len())),
         None => (remainder.len(), None),
@@ -98,6 +119,13 @@ pub(super) fn split_owner(remainder: &str) -> (usize, Option<Range<usize>>) {
 
 /// Every reading of `line[at..]` as `<schema> <name> <owner>`.
 pub(super) fn resolve(line: &str, at: usize, known: &KnownSchemas) -> Readings {
+    // Most bodies hold one space: one split, the reading whether or not the listing knows
+    // its schema, with nothing to look up.
+    let (body, owner) = body_and_owner(line, at);
+    let mut every = splits(line, body, owner);
+    if let (Some(only), None) = (every.next(), every.next()) {
+        return Readings::One(only);
+    }
     if let Some(readings) = resolve_known(line, at, known) {
         return readings;
     }
@@ -133,8 +161,11 @@ fn splits(
     owner: Option<Range<usize>>,
 ) -> impl Iterator<Item = Split> + '_ {
     let start = body.start;
-    line[body.clone()]
-        .match_indices(' ')
+    // Names are short: a plain loop finds their spaces sooner than a vectorized search.
+    line.as_bytes()[body.clone()]
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b' ')
         .map(move |(space, _)| {
             let schema = start..start + space;
             Split {

@@ -8,10 +8,10 @@
 use nom::{
     IResult, Parser,
     bytes::complete::{tag, take_while1},
-    character::complete::{char, space0, u32 as dec_u32},
+    character::complete::{char, space0},
     combinator::{all_consuming, map, opt, rest},
     error::{ContextError, ErrorKind, FromExternalError, ParseError, context},
-    multi::many0,
+    multi::fold_many0,
     sequence::preceded,
 };
 
@@ -55,6 +55,35 @@ impl<'a, E> FromExternalError<&'a str, E> for SyntaxError<'a> {
 
 type Res<'a, O> = IResult<&'a str, O, SyntaxError<'a>>;
 
+/// A decimal `u32`, read as bytes: nom's `u32` decodes the input character by character, and a
+/// listing is mostly numbers.
+fn number(input: &str) -> Res<'_, u32> {
+    let mut value: u32 = 0;
+    let mut digits = 0;
+    for &byte in input.as_bytes() {
+        if !byte.is_ascii_digit() {
+            break;
+        }
+        let Some(next) = value
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u32::from(byte - b'0')))
+        else {
+            // Too large for a u32: not a number here, as for nom's `u32`.
+            digits = 0;
+            break;
+        };
+        value = next;
+        digits += 1;
+    }
+    if digits == 0 {
+        return Err(nom::Err::Error(SyntaxError::from_error_kind(
+            input,
+            ErrorKind::Digit,
+        )));
+    }
+    Ok((&input[digits..], value))
+}
+
 /// An entry's desc: one pg_dump writes, or a word this parser does not know.
 #[derive(Debug, PartialEq)]
 pub(super) enum ObjectType<'a> {
@@ -76,11 +105,11 @@ pub(super) struct EntryLine<'a> {
 /// `<dumpId>; <tableoid> <oid> <desc> <remainder>`
 pub(super) fn entry_line(input: &str) -> Result<EntryLine<'_>, SyntaxError<'_>> {
     let parser = (
-        context("a dump id (a positive number)", dec_u32),
+        context("a dump id (a positive number)", number),
         context("\"; \" after the dump id", tag("; ")),
-        context("the catalog table OID (a number)", dec_u32),
+        context("the catalog table OID (a number)", number),
         context("a single space after the catalog table OID", char(' ')),
-        context("the object OID (a number)", dec_u32),
+        context("the object OID (a number)", number),
         context("a single space after the object OID", char(' ')),
         context("an object type such as TABLE DATA", object_type),
         context(
@@ -121,7 +150,7 @@ fn object_type(input: &str) -> Res<'_, ObjectType<'_>> {
 /// Schema, tag and owner joined by spaces: at least two separators, since the owner may be
 /// empty but its separator is always printed.
 fn remainder(input: &str) -> Res<'_, &str> {
-    if input.matches(' ').count() >= 2 {
+    if input.bytes().filter(|&b| b == b' ').nth(1).is_some() {
         rest(input)
     } else {
         Err(nom::Err::Error(SyntaxError::from_error_kind(
@@ -131,28 +160,29 @@ fn remainder(input: &str) -> Res<'_, &str> {
     }
 }
 
-/// `;<TAB>depends on: 217 216 217`; `None` when the line is not a depends-on line.
-pub(super) fn depends_line(input: &str) -> Option<Result<Vec<u32>, SyntaxError<'_>>> {
-    let list = input.strip_prefix(";\tdepends on:")?;
+/// The prefix of a depends-on line, `;<TAB>depends on: 217 216 217`.
+pub(super) const DEPENDS_ON: &str = ";\tdepends on:";
+
+/// The list of a depends-on line (what follows `DEPENDS_ON`), its dump ids added to `deps`.
+pub(super) fn depends_list<'a>(list: &'a str, deps: &mut Vec<u32>) -> Result<(), SyntaxError<'a>> {
     let mut parser = all_consuming((
-        many0(preceded(char::<_, SyntaxError>(' '), dec_u32)),
+        fold_many0(
+            preceded(char::<_, SyntaxError>(' '), number),
+            || (),
+            |(), dep| deps.push(dep),
+        ),
         space0,
     ));
-    Some(
-        parser
-            .parse(list)
-            .map(|(_, (deps, _))| deps)
-            .map_err(|err| match err {
-                nom::Err::Error(e) | nom::Err::Failure(e) => SyntaxError {
-                    expected: "a dump id in the depends-on list",
-                    ..e
-                },
-                nom::Err::Incomplete(_) => SyntaxError {
-                    at: "",
-                    expected: "a complete line",
-                },
-            }),
-    )
+    parser.parse(list).map(|_| ()).map_err(|err| match err {
+        nom::Err::Error(e) | nom::Err::Failure(e) => SyntaxError {
+            expected: "a dump id in the depends-on list",
+            ..e
+        },
+        nom::Err::Incomplete(_) => SyntaxError {
+            at: "",
+            expected: "a complete line",
+        },
+    })
 }
 
 /// A header field: `;     <key>: <value>` (a `;` and exactly five spaces).
@@ -186,7 +216,7 @@ pub(super) fn created_at(input: &str) -> Option<&str> {
 
 /// `<n> bytes`, the form of the Integer and Offset header fields.
 pub(super) fn byte_count(input: &str) -> Result<u32, SyntaxError<'_>> {
-    all_consuming((context("a number of bytes", dec_u32), tag(" bytes")))
+    all_consuming((context("a number of bytes", number), tag(" bytes")))
         .parse(input)
         .map(|(_, (n, _))| n)
         .map_err(|err| match err {
@@ -202,7 +232,7 @@ pub(super) fn byte_count(input: &str) -> Result<u32, SyntaxError<'_>> {
 }
 
 pub(super) fn whole_number(input: &str) -> Result<u32, SyntaxError<'_>> {
-    all_consuming(dec_u32::<_, SyntaxError>)
+    all_consuming(number)
         .parse(input)
         .map(|(_, n)| n)
         .map_err(|_| SyntaxError {
@@ -281,15 +311,31 @@ mod tests {
     }
 
     #[test]
+    fn numbers_are_u32_as_nom_reads_them() {
+        assert_eq!(number("4294967295 x"), Ok((" x", u32::MAX)));
+        assert_eq!(number("007;"), Ok((";", 7)));
+        for not_one in ["4294967296", "", "+1", "-1", " 1"] {
+            let Err(nom::Err::Error(e)) = number(not_one) else {
+                panic!("{not_one:?} read as a number");
+            };
+            assert_eq!(e.at, not_one);
+        }
+    }
+
+    #[test]
     fn parses_depends_on_with_duplicates() {
+        let list = |line: &'static str| {
+            let mut deps = vec![1];
+            depends_list(line.strip_prefix(DEPENDS_ON).expect("prefix"), &mut deps).map(|()| deps)
+        };
         assert_eq!(
-            depends_line(";\tdepends on: 217 216 217"),
-            Some(Ok(vec![217, 216, 217]))
+            list(";\tdepends on: 217 216 217"),
+            Ok(vec![1, 217, 216, 217])
         );
-        assert_eq!(depends_line(";\tdepends on:"), Some(Ok(vec![])));
-        assert_eq!(depends_line("; depends on: 1"), None);
+        assert_eq!(list(";\tdepends on:"), Ok(vec![1]));
+        assert_eq!("; depends on: 1".strip_prefix(DEPENDS_ON), None);
         let line = ";\tdepends on: 217 x";
-        let err = depends_line(line).unwrap().unwrap_err();
+        let err = list(line).unwrap_err();
         assert_eq!(column(line, &err), 19);
     }
 

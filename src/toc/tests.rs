@@ -474,12 +474,178 @@ fn columns_count_characters_not_bytes() {
     assert_eq!((err.line, err.column), (1, 17));
 }
 
+/// What `restage toc` prints for `text`.
+fn printed(text: &str, format: Format) -> String {
+    let listing = Listing::new("test.list", text.as_bytes());
+    let printout = Printout::new(&listing, format).unwrap_or_else(|e| panic!("{e}"));
+    let mut out = Vec::new();
+    printout.write(&mut out).expect("written");
+    String::from_utf8(out).expect("UTF-8")
+}
+
 #[test]
 fn the_text_table_notes_what_is_unusual_about_an_entry() {
-    let toc =
-        parse_str(";34; 1259 16400 TABLE public t postgres\n;35; 0 0 WIDGET public w postgres\n");
-    let text = to_text(&toc);
+    let text = printed(
+        ";34; 1259 16400 TABLE public t postgres\n;35; 0 0 WIDGET public w postgres\n",
+        Format::Text,
+    );
     let rows: Vec<&str> = text.lines().filter(|l| !l.starts_with("LINE")).collect();
     assert!(rows[0].ends_with("  disabled"), "{text}");
     assert!(rows[1].ends_with("  disabled, unknown desc"), "{text}");
+}
+
+/// The JSON document as serde_json lays it out from the parsed `Toc`: the oracle for the JSON
+/// `restage toc` writes entry by entry.
+mod oracle {
+    use serde::Serialize;
+
+    use crate::toc::{Names, Toc};
+
+    #[derive(Serialize)]
+    struct Document<'a> {
+        header: Header<'a>,
+        entries: Vec<Entry<'a>>,
+    }
+
+    #[derive(Serialize)]
+    struct Header<'a> {
+        dbname: Option<&'a str>,
+        toc_entries: Option<u32>,
+        compression: Option<&'a str>,
+        dump_version: Option<&'a str>,
+        format: Option<&'a str>,
+        dumped_from: Option<&'a str>,
+        dumped_by: Option<&'a str>,
+    }
+
+    #[derive(Serialize)]
+    struct Entry<'a> {
+        id: u32,
+        tableoid: u32,
+        oid: u32,
+        desc: &'a str,
+        schema: Option<&'a str>,
+        name: Option<&'a str>,
+        owner: Option<&'a str>,
+        deps: &'a [u32],
+        disabled: bool,
+        ambiguous: bool,
+        candidates: Vec<Names<'a>>,
+        line: usize,
+    }
+
+    pub(super) fn json(toc: &Toc) -> String {
+        let h = &toc.header;
+        let document = Document {
+            header: Header {
+                dbname: h.dbname.as_deref(),
+                toc_entries: h.toc_entries,
+                compression: h.compression.as_deref(),
+                dump_version: h.dump_version.as_deref(),
+                format: h.format.as_deref(),
+                dumped_from: h.dumped_from.as_deref(),
+                dumped_by: h.dumped_by.as_deref(),
+            },
+            entries: toc
+                .entries
+                .iter()
+                .map(|e| Entry {
+                    id: e.id,
+                    tableoid: e.tableoid,
+                    oid: e.oid,
+                    desc: e.desc.as_str(),
+                    schema: e.schema(),
+                    name: e.name(),
+                    owner: e.owner(),
+                    deps: &e.deps,
+                    disabled: e.disabled,
+                    ambiguous: e.is_ambiguous(),
+                    candidates: if e.is_ambiguous() {
+                        e.candidates().collect()
+                    } else {
+                        Vec::new()
+                    },
+                    line: e.line,
+                })
+                .collect(),
+        };
+        serde_json::to_string_pretty(&document).expect("plain data serializes") + "\n"
+    }
+}
+
+/// Every listing the tests hold: pg_restore's from PostgreSQL 14 to 18, and the odd ones.
+fn every_listing() -> Vec<std::path::PathBuf> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut found = Vec::new();
+    for (dir, extensions) in [
+        ("tests/fixtures", &["toc", "vtoc", "list"][..]),
+        ("tests/listings/ok", &["list"][..]),
+        ("tests/listings/err", &["list"][..]),
+    ] {
+        for entry in std::fs::read_dir(root.join(dir)).expect("fixture folder") {
+            let path = entry.expect("entry").path();
+            if path
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| extensions.contains(&e))
+            {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    assert!(found.len() > 20, "{found:?}");
+    found
+}
+
+#[test]
+fn the_json_written_entry_by_entry_is_what_serde_json_lays_out() {
+    for path in every_listing() {
+        let bytes = std::fs::read(&path).expect("listing");
+        let Ok(toc) = parse("test.list", &bytes) else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        assert_eq!(
+            printed(&text, Format::Json),
+            oracle::json(&toc),
+            "{}",
+            path.display()
+        );
+    }
+    assert_eq!(
+        printed("", Format::Json),
+        oracle::json(&parse_str("")),
+        "an empty listing"
+    );
+}
+
+#[test]
+fn printing_reads_what_parsing_reads() {
+    for path in every_listing() {
+        let bytes = std::fs::read(&path).expect("listing");
+        let listing = Listing::new("test.list", &bytes);
+        match (
+            parse("test.list", &bytes),
+            Printout::new(&listing, Format::Text),
+        ) {
+            (Ok(toc), Ok(printout)) => {
+                assert_eq!(printout.warnings(), toc.warnings, "{}", path.display());
+            }
+            (Err(parsed), Err(printed)) => {
+                assert_eq!(
+                    parsed.to_string(),
+                    printed.to_string(),
+                    "{}",
+                    path.display()
+                );
+            }
+            (parsed, printed) => panic!(
+                "{}: parse {:?}, print {:?}",
+                path.display(),
+                parsed.err(),
+                printed.err()
+            ),
+        }
+    }
 }
