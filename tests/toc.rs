@@ -326,6 +326,13 @@ fn err_listings() {
                 .lines()
                 .find_map(|l| l.strip_prefix("; error: "))
                 .unwrap_or_else(|| panic!("{name} states no expected error"));
+            // Neither format writes a byte before the whole listing has been read.
+            Test::new()
+                .current_dir(path.parent().expect("dir"))
+                .args(["toc", "--format", "json", name])
+                .status(2)
+                .stdout("")
+                .run();
             let out = Test::new()
                 .current_dir(path.parent().expect("dir"))
                 .args(["toc", name])

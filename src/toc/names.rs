@@ -122,16 +122,15 @@ pub(super) fn resolve(line: &str, at: usize, known: &KnownSchemas) -> Readings {
     // Most bodies hold one space: one split, the reading whether or not the listing knows
     // its schema, with nothing to look up.
     let (body, owner) = body_and_owner(line, at);
-    let mut every = splits(line, body, owner);
+    let mut every = splits(line, body.clone(), owner.clone());
     if let (Some(only), None) = (every.next(), every.next()) {
         return Readings::One(only);
     }
-    if let Some(readings) = resolve_known(line, at, known) {
+    if let Some(readings) = known_readings(line, body.clone(), owner.clone(), known) {
         return readings;
     }
     // No schema the listing knows (a dump made with `-t` lists no SCHEMA entries): the first
     // token is the schema, and every other split is as good when the name holds a space.
-    let (body, owner) = body_and_owner(line, at);
     Readings::collect(splits(line, body.clone(), owner.clone())).unwrap_or(Readings::One(Split {
         schema: None,
         name: body,
@@ -142,6 +141,15 @@ pub(super) fn resolve(line: &str, at: usize, known: &KnownSchemas) -> Readings {
 /// The readings whose schema is one the listing knows (or `-`); `None` when none fits.
 pub(super) fn resolve_known(line: &str, at: usize, known: &KnownSchemas) -> Option<Readings> {
     let (body, owner) = body_and_owner(line, at);
+    known_readings(line, body, owner, known)
+}
+
+fn known_readings(
+    line: &str,
+    body: Range<usize>,
+    owner: Option<Range<usize>>,
+    known: &KnownSchemas,
+) -> Option<Readings> {
     Readings::collect(splits(line, body, owner).filter(|s| {
         s.schema
             .as_ref()

@@ -141,18 +141,17 @@ impl<'a> Listing<'a> {
         // Validating the whole input at once is much faster than line by line; only a listing
         // with invalid UTF-8 pays for finding the lines that hold it. Replacing it in the whole
         // text replaces it as line by line would: a line end never continues a character.
-        let text = match std::str::from_utf8(bytes) {
-            Ok(text) => Cow::Borrowed(text),
-            Err(_) => String::from_utf8_lossy(bytes),
-        };
-        let invalid_lines = match text {
-            Cow::Borrowed(_) => Vec::new(),
-            Cow::Owned(_) => bytes
-                .split(|&b| b == b'\n')
-                .enumerate()
-                .filter(|(_, line)| std::str::from_utf8(line).is_err())
-                .map(|(index, _)| index + 1)
-                .collect(),
+        let (text, invalid_lines) = match std::str::from_utf8(bytes) {
+            Ok(text) => (Cow::Borrowed(text), Vec::new()),
+            Err(_) => (
+                String::from_utf8_lossy(bytes),
+                bytes
+                    .split(|&b| b == b'\n')
+                    .enumerate()
+                    .filter(|(_, line)| std::str::from_utf8(line).is_err())
+                    .map(|(index, _)| index + 1)
+                    .collect(),
+            ),
         };
         let known = KnownSchemas::new(schema_entries(&text));
         Listing {
