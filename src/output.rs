@@ -33,7 +33,12 @@ pub(crate) fn write(dir: &Path, compiled: &Compiled) -> Result<(), Error> {
                 source,
             })?;
         }
-        write_file(&path, text.as_bytes(), is_executable(name))?;
+        write_file(
+            &path,
+            text.as_bytes(),
+            is_executable(name),
+            previous.is_empty(),
+        )?;
     }
     let load = dir.join("load");
     if load.is_dir() && std::fs::read_dir(&load).is_ok_and(|mut d| d.next().is_none()) {
@@ -89,45 +94,44 @@ fn previous_artifacts(dir: &Path) -> Result<BTreeSet<String>, Error> {
 
 /// Writes one artifact, leaving a file that already holds exactly `bytes` untouched: a
 /// recompile in CI rewrites nothing, and ext4 does not flush thousands of truncated files to
-/// disk. A file that changes is replaced, not truncated, for the same reason.
-fn write_file(path: &Path, bytes: &[u8], executable: bool) -> Result<(), Error> {
+/// disk. A file that changes is replaced, not truncated, for the same reason. In a folder that
+/// was empty (`fresh`) there is nothing to compare with, and the file is only created.
+fn write_file(path: &Path, bytes: &[u8], executable: bool, fresh: bool) -> Result<(), Error> {
     let failed = |source| Error::Write {
         path: path.to_owned(),
         source,
     };
-    match std::fs::read(path) {
-        Ok(existing) if existing == bytes => {}
-        Ok(_) => {
-            std::fs::remove_file(path).map_err(failed)?;
-            std::fs::write(path, bytes).map_err(failed)?;
-        }
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::write(path, bytes).map_err(failed)?;
-        }
-        Err(source) => {
-            return Err(Error::Read {
-                path: path.to_owned(),
-                source,
-            });
+    if !fresh {
+        match std::fs::read(path) {
+            Ok(existing) if existing == bytes => {
+                let file = std::fs::File::open(path).map_err(failed)?;
+                return set_mode(&file, executable).map_err(failed);
+            }
+            Ok(_) => std::fs::remove_file(path).map_err(failed)?,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => {
+                return Err(Error::Read {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
         }
     }
-    set_mode(path, executable)
+    let mut file = std::fs::File::create(path).map_err(failed)?;
+    file.write_all(bytes).map_err(failed)?;
+    set_mode(&file, executable).map_err(failed)
 }
 
+/// Sets the file's mode whatever the umask, on the open file (one call, no second path lookup).
 #[cfg(unix)]
-fn set_mode(path: &Path, executable: bool) -> Result<(), Error> {
+fn set_mode(file: &std::fs::File, executable: bool) -> io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let mode = if executable { 0o755 } else { 0o644 };
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(|source| {
-        Error::Write {
-            path: path.to_owned(),
-            source,
-        }
-    })
+    file.set_permissions(std::fs::Permissions::from_mode(mode))
 }
 
 #[cfg(not(unix))]
-fn set_mode(_path: &Path, _executable: bool) -> Result<(), Error> {
+fn set_mode(_file: &std::fs::File, _executable: bool) -> io::Result<()> {
     Ok(())
 }
 
