@@ -292,13 +292,35 @@ pub struct SetvalModel {
 
 impl Model {
     pub fn new(analysis: &Analysis, digest: &str) -> Self {
-        let Analysis {
-            plan,
-            resolved,
-            toc,
-            schema,
-            ..
-        } = analysis;
+        // The drift check and the dependents' fidelity read only the inputs: worked out beside
+        // the units' models, on the other cores (each takes a tenth of a large plan's compile).
+        std::thread::scope(|scope| {
+            let drift = scope.spawn(|| {
+                drift::drift(
+                    &analysis.resolved,
+                    &analysis.schema,
+                    analysis.toc.header.dumped_from_major(),
+                )
+            });
+            let fidelity = scope.spawn(|| {
+                fidelity::fidelity(
+                    &analysis.resolved,
+                    &analysis.toc,
+                    &analysis.schema,
+                    analysis.plan.staging.unlogged,
+                )
+            });
+            Self::build(analysis, digest, || joined(drift), || joined(fidelity))
+        })
+    }
+
+    fn build(
+        analysis: &Analysis,
+        digest: &str,
+        drift: impl FnOnce() -> Drift,
+        fidelity: impl FnOnce() -> (Vec<UnitFidelity>, Global),
+    ) -> Self {
+        let Analysis { plan, resolved, .. } = analysis;
         let base = &plan.staging.schema.value;
         let qualified_in_base = |table: &str| QualifiedName::new(base.clone(), table).quoted();
         let run = RunRecord {
@@ -354,8 +376,7 @@ impl Model {
         // The units' own sequences first, then those partitioned tables keep.
         setvals.cutover.extend(kept.cutover);
         setvals.rollback.extend(kept.rollback);
-        let (attached, dependents) =
-            fidelity::fidelity(resolved, toc, schema, plan.staging.unlogged);
+        let (attached, dependents) = fidelity();
         for (unit, attached) in units.iter_mut().zip(attached) {
             unit.attached = attached;
         }
@@ -458,9 +479,16 @@ impl Model {
             load,
             dependents,
             inheritance_order,
-            drift: drift::drift(resolved, schema, toc.header.dumped_from_major()),
+            drift: drift(),
         }
     }
+}
+
+/// What a scoped thread returned; its panic goes on in the thread that waits for it.
+fn joined<T>(thread: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    thread
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// `$restage$`, or `$restage_N$` when an input holds `$restage$`: a DO block's body must not
