@@ -492,6 +492,17 @@ fn status_says_where_the_run_stands_at_every_step() {
             "Next: psql -X -f 40-verify.sql, then ./50-cutover.sh",
         ],
     );
+    // The cutover records the restored table's counters as its baseline. The statistics system
+    // counts the load's 100 rows a moment after the load ends (on PostgreSQL 14 a reading may
+    // be 500 ms old, and a busy collector answers later still), so the test waits until they
+    // are counted: otherwise the baseline would miss them and every figure below would be 100
+    // too high, a fault of the test's timing rather than of the count.
+    wait_until("the load is counted", Duration::from_secs(30), || {
+        cluster.query(
+            "shop",
+            "SELECT n_tup_ins FROM pg_stat_all_tables WHERE relname = 'account' AND schemaname <> 'public'",
+        ) == "100\n"
+    });
     run.ok(&["40-verify.sql", "50-cutover.sh"]);
     cluster.query(
         "shop",
@@ -499,10 +510,17 @@ fn status_says_where_the_run_stands_at_every_step() {
          UPDATE public.account SET name = 'changed' WHERE id <= 3",
     );
     // The statistics system counts those writes a moment after they commit.
-    wait_until("the writes are counted", Duration::from_secs(30), || {
-        status().contains("about 5 insert(s), 3 update(s) and 0 delete(s)")
-    });
-    let shown = status();
+    let mut shown = String::new();
+    let counted = "about 5 insert(s), 3 update(s) and 0 delete(s)";
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !shown.contains(counted) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the status never said {counted:?}; it last said:\n{shown}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+        shown = status();
+    }
     expect(
         &shown,
         &[
