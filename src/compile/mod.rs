@@ -9,6 +9,7 @@ mod inheritance;
 pub mod locks;
 pub mod manifest;
 mod model;
+mod recover;
 pub mod review;
 mod unit;
 
@@ -63,7 +64,9 @@ pub fn compile(analysis: &Analysis, templates: &Templates) -> Result<Compiled, E
         let (name, text) = script?;
         files.insert(name.to_owned(), text);
     }
-    for unit in &model.units {
+    let loaded = model.units.iter().map(|u| (&u.list_file, &u.label, &u.data_line));
+    let recovered = model.recovered.iter().map(|r| (&r.list_file, &r.label, &r.data_line));
+    for (list_file, label, data_line) in loaded.chain(recovered) {
         let context = UnitList {
             version: model.version,
             plan: &model.plan,
@@ -71,13 +74,13 @@ pub fn compile(analysis: &Analysis, templates: &Templates) -> Result<Compiled, E
             listing: &model.listing,
             listing_sha256: &model.listing_sha256,
             unit: ListedUnit {
-                list_file: &unit.list_file,
-                label: &unit.label,
-                data_line: unit.data_line.as_deref(),
+                list_file,
+                label,
+                data_line: data_line.as_deref(),
             },
         };
         files.insert(
-            unit.list_file.clone(),
+            list_file.clone(),
             templates.render(artifacts::UNIT_LIST, &context)?,
         );
     }

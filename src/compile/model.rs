@@ -10,6 +10,7 @@ use super::fidelity::{self, Global, UnitFidelity};
 use super::inheritance::{self, InheritanceOrder, Reorder};
 use super::locks::LockMode;
 use super::locks::{Acquisition, AcquisitionBuilder};
+use super::recover::{RecoverModel, RecoverSettingsModel, recover_models};
 use super::unit::{OwnedModel, PartitionModel, UnitModel};
 use crate::analysis::Analysis;
 use crate::plan::{Resolved, ResolvedTable, SchemaPair, SequenceKind, SequenceUse, Unit};
@@ -122,6 +123,11 @@ pub struct Model {
     pub retired_schemas: Vec<String>,
     pub tables: Vec<TableModel>,
     pub units: Vec<UnitModel>,
+    /// The tables of `mode: recover`, staged and loaded after the units, never swapped.
+    pub recovered: Vec<RecoverModel>,
+    pub recover: RecoverSettingsModel,
+    /// Units and recovered tables: how many tables 20-load.sh loads.
+    pub loads: usize,
     /// The settings every script's session pins first.
     pub session: &'static [Setting],
     pub versions: &'static Versions,
@@ -373,6 +379,22 @@ impl Model {
             kept.rollback.extend(rollback);
             tables.push(model);
         }
+        let recovered = recover_models(resolved, qualified_in_base, units.len() + 1);
+        for table in &resolved.recovered {
+            relations.push(if table.partitioned {
+                RelationCheck {
+                    literal: literal(&table.name.quoted()),
+                    relkind: 'p',
+                    kind: "a partitioned table",
+                }
+            } else {
+                RelationCheck {
+                    literal: literal(&table.name.quoted()),
+                    relkind: 'r',
+                    kind: "an ordinary table",
+                }
+            });
+        }
         // The units' own sequences first, then those partitioned tables keep.
         setvals.cutover.extend(kept.cutover);
         setvals.rollback.extend(kept.rollback);
@@ -460,7 +482,10 @@ impl Model {
             staging_schemas,
             retired_schemas,
             tables,
+            loads: units.len() + recovered.len(),
             units,
+            recovered,
+            recover: RecoverSettingsModel::new(&plan.recover),
             session: SESSION,
             versions: &VERSIONS,
             cutover_driver,
@@ -867,7 +892,7 @@ fn extreme(sequence: &SequenceUse) -> &'static str {
 }
 
 /// A file name part from a table name: letters, digits, `_`, `-` and `.` kept, all else `_`.
-fn file_safe(name: &QualifiedName) -> String {
+pub(super) fn file_safe(name: &QualifiedName) -> String {
     format!("{}.{}", name.schema, name.name)
         .chars()
         .map(|c| {

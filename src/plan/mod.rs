@@ -26,6 +26,7 @@ pub use resolved::{
     DataEntry, Dependents, Function, Matview, Partition, Resolved, ResolvedTable, SchemaPair,
     SequenceKind, SequenceUse, Unit, UnitAttachments,
 };
+pub use resolved::Recovery as RecoveredTable;
 
 /// The plan format this restage reads (`restage: 1`).
 pub const FORMAT_VERSION: i128 = 1;
@@ -50,6 +51,8 @@ pub struct Plan {
     pub tables: Vec<PlanTable>,
     pub cutover: Cutover,
     pub load: Load,
+    /// How tables of `mode: recover` are put back.
+    pub recover: RecoverSettings,
     pub lint: Lint,
 }
 
@@ -87,6 +90,48 @@ pub struct PlanTable {
     /// valid at the cutover on PostgreSQL 14-17 (which cannot add them NOT VALID): each then
     /// checks every row of its table while the cutover holds its locks.
     pub check_partitioned_references: bool,
+    /// Whether the table is replaced by the dump's copy or given back the dump's rows it lacks.
+    pub mode: Mode,
+}
+
+/// What restoring a plan table does to production.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// The staged copy replaces the table at the cutover (`mode: swap`, the default).
+    Swap,
+    /// The dump's rows production lacks are inserted into the table, which stays in place.
+    Recover(Recovery),
+}
+
+/// How a `mode: recover` table gets its rows back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovery {
+    /// Where the plan says `mode: recover`.
+    pub span: SourceSpan,
+    /// The columns that identify a row; none given: the table's primary key.
+    pub key: Vec<Located<String>>,
+    /// `where:`, the plan author's boolean expression over the dump's rows: which are
+    /// candidates. Checked to be one expression, shown verbatim in REVIEW.md.
+    pub filter: Option<Located<String>>,
+    pub on_conflict: OnConflict,
+}
+
+/// What recovery does with a dump row whose key production already has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnConflict {
+    /// Production's row wins (the default).
+    Skip,
+    /// The dump's row replaces production's, whose version is kept for the undo.
+    Overwrite,
+}
+
+/// The plan's `recover:` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecoverSettings {
+    /// Rows a transaction inserts at most.
+    pub batch_rows: u32,
+    /// Rows a second for all recovering tables together, when the plan limits them.
+    pub max_rows_per_second: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,7 +7,10 @@ use miette::SourceSpan;
 
 use super::error::Problem;
 use super::yaml::{self, Node, Value};
-use super::{Cutover, FORMAT_VERSION, Lint, Load, Located, Plan, PlanTable, Source, Staging};
+use super::{
+    Cutover, FORMAT_VERSION, Lint, Load, Located, Mode, OnConflict, Plan, PlanTable,
+    RecoverSettings, Recovery, Source, Staging,
+};
 use crate::diagnostic::{LineIndex, Location};
 use crate::sql::QualifiedName;
 use crate::sql::name::MAX_IDENT_BYTES;
@@ -18,6 +21,10 @@ const DEFAULT_RETIRED: &str = "restore_retired";
 const DEFAULT_LOCK_TIMEOUT: u64 = 500;
 const DEFAULT_STATEMENT_TIMEOUT: u64 = 5000;
 const DEFAULT_RETRIES: u32 = 10;
+const DEFAULT_BATCH_ROWS: u32 = 5000;
+/// The keys of a plan table that only `mode: recover` takes, and those only a swap takes.
+const RECOVER_KEYS: [&str; 3] = ["key", "where", "on_conflict"];
+const SWAP_KEYS: [&str; 2] = ["accept_orphans", "check_partitioned_references"];
 
 /// Reads as much of the plan as can be read, and every problem found. The plan comes back
 /// whenever its `source` could be read, with defaults in place of whatever was wrong and only
@@ -228,7 +235,7 @@ impl Reader<'_> {
 
     fn plan(&mut self, root: &Node, path: &Path, file_name: &str, text: &str) -> Option<Plan> {
         const KEYS: &[&str] = &[
-            "restage", "name", "source", "staging", "tables", "cutover", "load", "lint",
+            "restage", "name", "source", "staging", "tables", "cutover", "load", "recover", "lint",
         ];
         let fields = self.fields(root, SourceSpan::new(0.into(), 0), "the plan", KEYS)?;
 
@@ -267,6 +274,7 @@ impl Reader<'_> {
             .map(|node| self.tables(node));
         let cutover = self.cutover(fields.get("cutover"), key_span(&fields, "cutover"));
         let load = self.load(fields.get("load"), key_span(&fields, "load"));
+        let recover = self.recover(fields.get("recover"), key_span(&fields, "recover"));
         let lint = self.lint(fields.get("lint"), key_span(&fields, "lint"));
         Some(Plan {
             path: path.to_owned(),
@@ -300,6 +308,10 @@ impl Reader<'_> {
             load: load.unwrap_or(Load {
                 jobs: 1,
                 max_rate: None,
+            }),
+            recover: recover.unwrap_or(RecoverSettings {
+                batch_rows: DEFAULT_BATCH_ROWS,
+                max_rows_per_second: None,
             }),
             lint: lint.unwrap_or_default(),
         })
@@ -510,6 +522,7 @@ impl Reader<'_> {
                     min_rows: None,
                     accept_orphans: false,
                     check_partitioned_references: false,
+                    mode: Mode::Swap,
                 })
             }
             Value::Map(_) => {
@@ -523,8 +536,13 @@ impl Reader<'_> {
                         "min_rows",
                         "accept_orphans",
                         "check_partitioned_references",
+                        "mode",
+                        "key",
+                        "where",
+                        "on_conflict",
                     ],
                 )?;
+                let mode = self.mode(&fields);
                 let name_node = self.required(&fields, "name", "a table");
                 let name = name_node.and_then(|n| self.table_name(n));
                 let after = match fields.get("after") {
@@ -556,6 +574,7 @@ impl Reader<'_> {
                         Some(check) => check?,
                         None => false,
                     },
+                    mode: mode?,
                 })
             }
             _ => {
@@ -563,6 +582,203 @@ impl Reader<'_> {
                 None
             }
         }
+    }
+
+    /// `mode:` and the keys that go with it: a table is swapped unless it says `mode: recover`,
+    /// and each mode refuses the other's keys rather than ignore them.
+    fn mode(&mut self, fields: &Fields<'_>) -> Option<Mode> {
+        let recover = match fields.get("mode") {
+            None => false,
+            Some(node) => match &node.value {
+                Value::Str(mode) if mode == "swap" => false,
+                Value::Str(mode) if mode == "recover" => true,
+                _ => {
+                    self.problem(
+                        Problem::new(node.span, "mode must be swap or recover", "unknown mode")
+                            .help("swap (the default) replaces the table with the dump's copy; recover inserts the dump's rows the table lacks and keeps everything else"),
+                    );
+                    return None;
+                }
+            },
+        };
+        let (theirs, mode) = if recover {
+            (&SWAP_KEYS[..], "swap")
+        } else {
+            (&RECOVER_KEYS[..], "recover")
+        };
+        let mut misplaced = false;
+        for key in theirs.iter().filter(|key| fields.get(key).is_some()) {
+            misplaced = true;
+            let help = if recover {
+                "a recovered table stays in place: there is no cutover for this to change"
+            } else {
+                "add mode: recover to insert the dump's missing rows instead of replacing the table"
+            };
+            self.problem(
+                Problem::new(
+                    key_span(fields, key),
+                    format!("{key} is for mode: {mode}"),
+                    format!("only with mode: {mode}"),
+                )
+                .help(help),
+            );
+        }
+        if misplaced {
+            return None;
+        }
+        if !recover {
+            return Some(Mode::Swap);
+        }
+        let key = match fields.get("key") {
+            Some(node) => self.key_columns(node),
+            None => Some(Vec::new()),
+        };
+        let filter = fields.get("where").map(|node| self.filter(node));
+        let on_conflict = match fields.get("on_conflict") {
+            None => Some(OnConflict::Skip),
+            Some(node) => match &node.value {
+                Value::Str(what) if what == "skip" => Some(OnConflict::Skip),
+                Value::Str(what) if what == "overwrite" => Some(OnConflict::Overwrite),
+                _ => {
+                    self.problem(
+                        Problem::new(node.span, "on_conflict must be skip or overwrite", "unknown")
+                            .help("skip (the default): production's row wins; overwrite: the dump's row replaces it, and 60-undo-recover.sql can put production's back"),
+                    );
+                    None
+                }
+            },
+        };
+        Some(Mode::Recover(Recovery {
+            span: key_span(fields, "mode"),
+            key: key?,
+            filter: match filter {
+                Some(filter) => Some(filter?),
+                None => None,
+            },
+            on_conflict: on_conflict?,
+        }))
+    }
+
+    /// `key: [rental_id]`: column names in PostgreSQL syntax, none twice.
+    fn key_columns(&mut self, node: &Node) -> Option<Vec<Located<String>>> {
+        let Value::Seq(items) = &node.value else {
+            self.expected(node, "a list of columns (key: [rental_id])");
+            return None;
+        };
+        if items.is_empty() {
+            self.problem(
+                Problem::new(node.span, "key names no column", "empty list")
+                    .help("leave key out to use the table's primary key"),
+            );
+            return None;
+        }
+        let mut columns: Vec<Located<String>> = Vec::new();
+        let mut complete = true;
+        for item in items {
+            let Some(column) = self.column_name(item) else {
+                complete = false;
+                continue;
+            };
+            if let Some(first) = columns.iter().find(|c| c.value == column) {
+                let first = first.span;
+                self.problem(
+                    Problem::new(
+                        item.span,
+                        format!("column {column} is in key twice"),
+                        "again",
+                    )
+                    .also(first, "first here"),
+                );
+                complete = false;
+                continue;
+            }
+            columns.push(Located {
+                value: column,
+                span: item.span,
+            });
+        }
+        complete.then_some(columns)
+    }
+
+    /// One column name: an unquoted name (folded to lower case, as PostgreSQL folds it) or a
+    /// quoted one.
+    fn column_name(&mut self, node: &Node) -> Option<String> {
+        let Value::Str(text) = &node.value else {
+            self.expected(node, "a column name");
+            return None;
+        };
+        let tokens: Vec<_> = crate::sql::lexer::tokenize(text)
+            .into_iter()
+            .filter(|t| t.kind != crate::sql::lexer::Kind::Whitespace)
+            .collect();
+        let name = match tokens.as_slice() {
+            [one] => one.ident_value(text).filter(|name| !name.is_empty()),
+            _ => None,
+        };
+        if name.is_none() {
+            self.problem(
+                Problem::new(node.span, format!("{text} is not a column name"), "not a column name")
+                    .help("one column in PostgreSQL syntax: unquoted names fold to lower case, quote the others, as in '\"Rental Id\"'"),
+            );
+        }
+        name.map(std::borrow::Cow::into_owned)
+    }
+
+    /// `where:`, the plan author's SQL, kept verbatim once it is one expression.
+    fn filter(&mut self, node: &Node) -> Option<Located<String>> {
+        let text = self.string(node, "where")?;
+        match crate::sql::filter::one_expression(&text) {
+            Ok(()) => Some(Located {
+                value: text,
+                span: node.span,
+            }),
+            Err(err) => {
+                // Point inside the expression when the file holds it as is.
+                let written = &self.text[node.span.offset()..node.span.offset() + node.span.len()];
+                let span = match written.find(text.as_str()) {
+                    Some(at) if written.len() - text.len() <= 2 => SourceSpan::new(
+                        (node.span.offset() + at + err.at.start).into(),
+                        err.at.len().max(1),
+                    ),
+                    _ => node.span,
+                };
+                self.problem(
+                    Problem::new(span, format!("where is not one expression: {}", err.message), err.message)
+                        .help("where: is a boolean expression over the dump's rows, as in rental_date >= '2022-05-01'; the scripts place it in WHERE (...)"),
+                );
+                None
+            }
+        }
+    }
+
+    /// The plan's `recover:` section.
+    fn recover(&mut self, node: Option<&Node>, span: SourceSpan) -> Option<RecoverSettings> {
+        let fields = match node {
+            Some(node) => self.fields(
+                node,
+                span,
+                "recover",
+                &["batch_rows", "max_rows_per_second"],
+            )?,
+            None => Fields {
+                entries: Vec::new(),
+                span,
+            },
+        };
+        let batch_rows = fields
+            .get("batch_rows")
+            .map(|n| self.integer(n, "recover.batch_rows", 1..=1_000_000));
+        let max_rows_per_second = fields
+            .get("max_rows_per_second")
+            .map(|n| self.integer(n, "recover.max_rows_per_second", 1..=i128::from(u64::MAX)));
+        Some(RecoverSettings {
+            batch_rows: u32::try_from(batch_rows.unwrap_or(Some(DEFAULT_BATCH_ROWS.into()))?)
+                .ok()?,
+            max_rows_per_second: match max_rows_per_second {
+                Some(rate) => Some(u64::try_from(rate?).ok()?),
+                None => None,
+            },
+        })
     }
 
     fn after(&mut self, node: &Node) -> Option<Vec<Located<QualifiedName>>> {

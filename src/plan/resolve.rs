@@ -1,7 +1,7 @@
 //! Tying a plan to its archive: each plan table to its listing entries, partitions expanded to
 //! leaves, sequences found in the schema SQL, tables put in dependency order.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use miette::SourceSpan;
 
@@ -12,9 +12,9 @@ use super::resolved::{
     DataEntry, Partition, Resolved, ResolvedTable, SchemaPair, SequenceKind, SequenceUse, Unit,
     UnitAttachments,
 };
-use super::{Plan, PlanTable};
+use super::{Mode, OnConflict, Plan, PlanTable, RecoveredTable, Recovery};
 use crate::graph::{self, Edge, Reason};
-use crate::schema::SchemaSql;
+use crate::schema::{ForeignKeyColumns, SchemaSql};
 use crate::sql::QualifiedName;
 use crate::sql::name::MAX_IDENT_BYTES;
 use crate::toc::{Desc, Entry, Toc};
@@ -49,6 +49,11 @@ pub fn resolve(
     if !problems.is_empty() {
         return Err(problems);
     }
+    // A recover table is staged and loaded but never swapped: none of what the swap carries
+    // over (attachments, dependents, the cutover's order) applies to it.
+    let (recovered, mut tables): (Vec<_>, Vec<_>) =
+        tables.into_iter().partition(|t| t.recovery.is_some());
+    let recovered = recovery_order(plan, recovered, &index)?;
     let classified = attachments::classify(&tables, &index, schema)?;
     for ((table, units), foreign_keys) in tables
         .iter_mut()
@@ -84,11 +89,26 @@ pub fn resolve(
     let tables = order.iter().filter_map(|&i| slots[i].take()).collect();
     Ok(Resolved {
         tables,
+        recovered,
         edges,
         schemas,
         dependents,
         referenced_partitions,
     })
+}
+
+/// The recover tables parents first: a child's rows go in once the parents they need are back.
+fn recovery_order(
+    plan: &Plan,
+    recovered: Vec<ResolvedTable>,
+    index: &Index,
+) -> Result<Vec<ResolvedTable>, Vec<Problem>> {
+    let names: Vec<QualifiedName> = recovered.iter().map(|t| t.name.clone()).collect();
+    let edges = dependency_edges(plan, &recovered, index);
+    let order = graph::order(&names, &edges)
+        .map_err(|cycle| vec![cycle_problem(&names, &recovered, &cycle)])?;
+    let mut slots: Vec<Option<ResolvedTable>> = recovered.into_iter().map(Some).collect();
+    Ok(order.iter().filter_map(|&i| slots[i].take()).collect())
 }
 
 /// For each foreign key the staging copies are built with that references a partitioned
@@ -177,6 +197,10 @@ fn resolve_table(
             .help("the listing alone cannot tell these entries apart; remove the one that is not this table from the listing"));
         }
     };
+    let recovery = match &table.mode {
+        Mode::Swap => None,
+        Mode::Recover(recovery) => Some(recovery_of(table, recovery, index, entry, schema)?),
+    };
     let leaves = leaf_partitions(index, entry);
     let partitioned = !leaves.is_empty();
     let mut units = Vec::new();
@@ -250,6 +274,99 @@ fn resolve_table(
         kept_sequences,
         partitioned,
         foreign_keys: Vec::new(),
+        recovery,
+    })
+}
+
+/// A recover table's key and columns, from its `CREATE TABLE` and primary key in the schema
+/// SQL: the key the plan names must be columns of the table; without one, the table must have
+/// a primary key.
+fn recovery_of(
+    table: &PlanTable,
+    recovery: &Recovery,
+    index: &Index,
+    entry: &Entry,
+    schema: &SchemaSql,
+) -> Result<RecoveredTable, Problem> {
+    let columns: Vec<String> = schema
+        .block(entry.id)
+        .and_then(crate::schema::Block::create_table)
+        .map(|create| {
+            create
+                .columns
+                .into_iter()
+                .map(|(name, _)| name)
+                .filter(|name| !create.generated.contains(name))
+                .collect()
+        })
+        .unwrap_or_default();
+    if columns.is_empty() {
+        return Err(Problem::new(
+            table.span,
+            format!(
+                "the schema SQL has no columns for {} (TOC entry {})",
+                table.name, entry.id
+            ),
+            "no columns",
+        )
+        .help("mode: recover inserts the dump's rows column by column: the schema SQL must hold the table's CREATE TABLE with its columns"));
+    }
+    let key = if recovery.key.is_empty() {
+        index
+            .dependents(entry.id, Desc::Constraint)
+            .find_map(|constraint| schema.block(constraint.id)?.primary_key_columns())
+            .ok_or_else(|| {
+                Problem::new(
+                    recovery.span,
+                    format!("{} has no primary key in the schema SQL", table.name),
+                    "no key to recover by",
+                )
+                .help("name the columns that identify a row with key: [...]; production must have a unique key on them")
+            })?
+    } else {
+        for column in &recovery.key {
+            if !columns.contains(&column.value) {
+                return Err(Problem::new(
+                    column.span,
+                    format!("{} has no column {}", table.name, column.value),
+                    "not a column",
+                )
+                .help(format!("its columns: {}", columns.join(", "))));
+            }
+        }
+        recovery.key.iter().map(|c| c.value.clone()).collect()
+    };
+    if recovery.on_conflict == OnConflict::Overwrite {
+        return Err(Problem::new(
+            recovery.span,
+            format!("{}: on_conflict: overwrite is not built yet", table.name),
+            "not yet",
+        )
+        .help("use on_conflict: skip (production's row wins), the default"));
+    }
+    // pg_dump writes a partitioned table's keys on it, and keys its partitions have of their
+    // own on those: a row goes in through the partitioned table and must satisfy all of them.
+    let mut tables: HashSet<u32> = leaf_partitions(index, entry).iter().map(|e| e.id).collect();
+    tables.insert(entry.id);
+    let mut parents: Vec<ForeignKeyColumns> = Vec::new();
+    for fk in index.toc.entries.iter().filter(|e| e.desc == Desc::FkConstraint) {
+        if fk_tables(index, fk).is_some_and(|(referencing, _)| tables.contains(&referencing))
+            && let Some(key) = schema.block(fk.id).and_then(|b| b.foreign_key())
+            && !parents.iter().any(|p| {
+                p.columns == key.columns
+                    && p.referenced == key.referenced
+                    && p.referenced_columns == key.referenced_columns
+            })
+        {
+            parents.push(key);
+        }
+    }
+    Ok(RecoveredTable {
+        key,
+        columns,
+        parents,
+        filter: recovery.filter.as_ref().map(|f| f.value.clone()),
+        on_conflict: recovery.on_conflict,
     })
 }
 

@@ -12,8 +12,10 @@ use crate::sql::QualifiedName;
 /// A plan tied to its archive.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resolved {
-    /// Plan tables in dependency order.
+    /// Plan tables that are swapped, in dependency order.
     pub tables: Vec<ResolvedTable>,
+    /// Plan tables of `mode: recover`, parents before children.
+    pub recovered: Vec<ResolvedTable>,
     /// The edges that ordered them (FKs between plan tables, `after:`), by table index.
     pub edges: Vec<Edge>,
     /// For each production schema of the plan: its staging and retired twins.
@@ -50,6 +52,24 @@ pub struct ResolvedTable {
     /// A partitioned table's own foreign keys: built on each of its staged partitions too, so
     /// that ATTACH finds them and checks nothing.
     pub foreign_keys: Vec<u32>,
+    /// For a `mode: recover` table: what identifies its rows and which are put back.
+    pub recovery: Option<Recovery>,
+}
+
+/// A `mode: recover` table tied to its columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovery {
+    /// The columns that identify a row (the plan's `key:`, or the primary key), in order.
+    pub key: Vec<String>,
+    /// The dump's columns of the table, in its order, without the generated ones: what
+    /// recovery inserts.
+    pub columns: Vec<String>,
+    /// The table's foreign keys: a dump row whose parent is in neither production nor the
+    /// rows recovered before it is left out, not inserted.
+    pub parents: Vec<crate::schema::ForeignKeyColumns>,
+    /// The plan author's `where:`, verbatim.
+    pub filter: Option<String>,
+    pub on_conflict: super::OnConflict,
 }
 
 /// A table that is staged, loaded and swapped on its own.

@@ -18,7 +18,7 @@ use crate::sql::quote::ident;
 use crate::toc::Desc;
 
 pub use sequence::{Identity, Ownership};
-pub use statement::opens_with;
+pub use statement::{ForeignKeyColumns, opens_with};
 pub use table::{Attachment, CreateTable};
 
 /// The schema SQL of one archive.

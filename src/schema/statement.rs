@@ -68,6 +68,45 @@ impl Block {
         })
     }
 
+    /// The columns of the primary key the block adds: `ALTER TABLE [ONLY] t ADD CONSTRAINT c
+    /// PRIMARY KEY (a, b)`, as pg_dump writes every primary key.
+    pub fn primary_key_columns(&self) -> Option<Vec<String>> {
+        self.statements().iter().find_map(|stmt| {
+            let mut c = Cursor::new(&self.sql, stmt);
+            c.words(&["ALTER", "TABLE"]).then_some(())?;
+            c.word("ONLY");
+            c.qualified_name()?;
+            c.words(&["ADD", "CONSTRAINT"]).then_some(())?;
+            c.ident()?;
+            c.words(&["PRIMARY", "KEY"]).then_some(())?;
+            column_list(&mut c)
+        })
+    }
+
+    /// The foreign key the block adds: `ALTER TABLE [ONLY] t ADD CONSTRAINT c FOREIGN KEY (a, b)
+    /// REFERENCES s.p(x, y) ...`, as pg_dump writes every foreign key.
+    pub fn foreign_key(&self) -> Option<ForeignKeyColumns> {
+        self.statements().iter().find_map(|stmt| {
+            let mut c = Cursor::new(&self.sql, stmt);
+            c.words(&["ALTER", "TABLE"]).then_some(())?;
+            c.word("ONLY");
+            c.qualified_name()?;
+            c.words(&["ADD", "CONSTRAINT"]).then_some(())?;
+            let name = c.ident()?;
+            c.words(&["FOREIGN", "KEY"]).then_some(())?;
+            let columns = column_list(&mut c)?;
+            c.word("REFERENCES").then_some(())?;
+            let referenced = c.qualified_name()?;
+            let referenced_columns = column_list(&mut c)?;
+            (columns.len() == referenced_columns.len()).then_some(ForeignKeyColumns {
+                name,
+                columns,
+                referenced,
+                referenced_columns,
+            })
+        })
+    }
+
     /// Whether the block makes a primary key or a unique key: `ALTER TABLE t ADD CONSTRAINT c
     /// PRIMARY KEY|UNIQUE ...`, or `CREATE UNIQUE INDEX`.
     pub fn makes_unique_key(&self) -> bool {
@@ -87,6 +126,25 @@ impl Block {
                 && (c.words(&["PRIMARY", "KEY"]) || c.word("UNIQUE"))
         })
     }
+}
+
+/// A foreign key's columns and the table and columns they reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignKeyColumns {
+    pub name: String,
+    pub columns: Vec<String>,
+    pub referenced: QualifiedName,
+    pub referenced_columns: Vec<String>,
+}
+
+/// `(a, b)`: the names of a column list.
+fn column_list(c: &mut Cursor) -> Option<Vec<String>> {
+    c.punct('(').then_some(())?;
+    let mut columns = vec![c.ident()?];
+    while c.punct(',') {
+        columns.push(c.ident()?);
+    }
+    c.punct(')').then_some(columns)
 }
 
 /// Whether a statement's text opens with `words`, each a whole word, in any case and spacing.

@@ -12,6 +12,9 @@ pub struct CreateTable {
     pub unlogged: bool,
     /// Column name and type, as written (`bigint`, `numeric(12,3)`, `app.status`).
     pub columns: Vec<(String, String)>,
+    /// The columns computed from others (`GENERATED ALWAYS AS (...) STORED`): the dump holds
+    /// no data for them, and nobody may insert into them.
+    pub generated: Vec<String>,
     /// Table constraints written inside the table: name and definition (`CHECK (...)`).
     pub constraints: Vec<(String, String)>,
     pub inherits: Vec<QualifiedName>,
@@ -125,6 +128,15 @@ impl CreateTable {
             .iter()
             .position(|t| AFTER_TYPE.iter().any(|w| t.is_word(sql, w)))
             .map_or(tokens.len(), |p| p + 1);
+        let computed = tokens.windows(4).any(|w| {
+            w[0].is_word(sql, "GENERATED")
+                && w[1].is_word(sql, "ALWAYS")
+                && w[2].is_word(sql, "AS")
+                && w[3].is_punct(sql, '(')
+        });
+        if computed {
+            self.generated.push(name.to_string());
+        }
         if type_end > 1 {
             let ty = &sql[tokens[1].span.start..tokens[type_end - 1].span.end];
             self.columns.push((name.into_owned(), ty.to_owned()));

@@ -2,6 +2,7 @@
 //! and `remap`.
 
 pub mod cursor;
+pub mod filter;
 pub mod lexer;
 pub mod name;
 pub mod quote;
