@@ -15,6 +15,9 @@ pub(crate) const ROLLBACK_DRIVER: &str = "60-rollback.sh";
 pub(crate) const CLEANUP: &str = "70-cleanup.sql";
 pub(crate) const CLEANUP_DRIVER: &str = "70-cleanup.sh";
 pub(crate) const STATUS: &str = "90-status.sql";
+pub(crate) const RECOVER_PREVIEW: &str = "45-recover-preview.sql";
+pub(crate) const RECOVER: &str = "50-recover.sh";
+pub(crate) const UNDO_RECOVER: &str = "60-undo-recover.sql";
 /// `load/NNNN-<table>.list`, one per table loaded.
 pub(crate) const UNIT_LIST: &str = "load-unit.list";
 pub(crate) const REVIEW: &str = "REVIEW.md";
@@ -38,18 +41,33 @@ pub(crate) enum Makes {
     Scaffold,
 }
 
+/// Which plans a script is written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Serves {
+    Every,
+    /// Plans that swap tables (`mode: swap`).
+    Swap,
+    /// Plans that recover rows (`mode: recover`).
+    Recover,
+}
+
 pub(crate) struct Template {
     pub name: &'static str,
     pub source: &'static str,
     pub makes: Makes,
+    pub serves: Serves,
 }
 
 macro_rules! template {
     ($name:expr, $file:literal, $makes:ident) => {
+        template!($name, $file, $makes, Every)
+    };
+    ($name:expr, $file:literal, $makes:ident, $serves:ident) => {
         Template {
             name: $name,
             source: include_str!(concat!("../templates/", $file)),
             makes: Makes::$makes,
+            serves: Serves::$serves,
         }
     };
 }
@@ -64,12 +82,15 @@ pub(crate) const TEMPLATES: &[Template] = &[
     template!(LOAD_LIST, "20-load.list", Script),
     template!(LOAD, "20-load.sh", Script),
     template!(BUILD, "30-build.sql", Script),
-    template!(VERIFY, "40-verify.sql", Script),
-    template!(CUTOVER, "50-cutover.sql", Script),
-    template!(CUTOVER_DRIVER, "50-cutover.sh", Script),
-    template!(AFTER_CUTOVER, "55-after-cutover.sql", Script),
-    template!(ROLLBACK, "60-rollback.sql", Script),
-    template!(ROLLBACK_DRIVER, "60-rollback.sh", Script),
+    template!(VERIFY, "40-verify.sql", Script, Swap),
+    template!(RECOVER_PREVIEW, "45-recover-preview.sql", Script, Recover),
+    template!(CUTOVER, "50-cutover.sql", Script, Swap),
+    template!(CUTOVER_DRIVER, "50-cutover.sh", Script, Swap),
+    template!(RECOVER, "50-recover.sh", Script, Recover),
+    template!(AFTER_CUTOVER, "55-after-cutover.sql", Script, Swap),
+    template!(ROLLBACK, "60-rollback.sql", Script, Swap),
+    template!(ROLLBACK_DRIVER, "60-rollback.sh", Script, Swap),
+    template!(UNDO_RECOVER, "60-undo-recover.sql", Script, Recover),
     template!(CLEANUP, "70-cleanup.sql", Script),
     template!(CLEANUP_DRIVER, "70-cleanup.sh", Script),
     template!(STATUS, "90-status.sql", Script),
@@ -78,11 +99,19 @@ pub(crate) const TEMPLATES: &[Template] = &[
     template!(INIT_PLAN, "plan.yaml", Scaffold),
 ];
 
-/// The scripts and lists made from the whole model, in run order.
-pub(crate) fn scripts() -> impl Iterator<Item = &'static str> {
+/// The scripts and lists made from the whole model for a plan that swaps tables (`recovers`
+/// false) or recovers rows, in run order.
+pub(crate) fn scripts(recovers: bool) -> impl Iterator<Item = &'static str> {
+    let serves = if recovers {
+        Serves::Recover
+    } else {
+        Serves::Swap
+    };
     TEMPLATES
         .iter()
-        .filter(|t| t.makes == Makes::Script)
+        .filter(move |t| {
+            t.makes == Makes::Script && (t.serves == Serves::Every || t.serves == serves)
+        })
         .map(|t| t.name)
 }
 

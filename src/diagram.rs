@@ -31,9 +31,11 @@ enum EdgeKind {
 
 impl Diagram {
     fn new(resolved: &Resolved) -> Self {
+        // A plan swaps tables or recovers rows, never both: its nodes are the one or the other.
         let nodes = resolved
             .tables
             .iter()
+            .chain(&resolved.recovered)
             .enumerate()
             .map(|(i, table)| {
                 let name = table.name.quoted().replace(['\n', '\r'], " ");

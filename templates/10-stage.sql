@@ -64,7 +64,7 @@ CREATE TABLE {{ run.estimates }} (
 );
 INSERT INTO {{ run.estimates }} (item, bytes)
 SELECT t.item, (c.relpages::pg_catalog.int8 + COALESCE(toast.relpages, 0)::pg_catalog.int8) * pg_catalog.current_setting('block_size')::pg_catalog.int8
-FROM pg_catalog.unnest(ARRAY[{% for u in units %}{{ u.item }}{% if not loop.last %}, {% endif %}{% endfor %}]::pg_catalog.text[]) AS t (item)
+FROM pg_catalog.unnest(ARRAY[{% for u in units or recovered %}{{ u.item }}{% if not loop.last %}, {% endif %}{% endfor %}]::pg_catalog.text[]) AS t (item)
 JOIN pg_catalog.pg_class c ON c.oid = pg_catalog.to_regclass(t.item)
 LEFT JOIN pg_catalog.pg_class toast ON toast.oid = c.reltoastrelid
 WHERE c.relpages > 0;
@@ -98,6 +98,15 @@ ALTER TABLE {{ u.staging }} ALTER COLUMN {{ column }} DROP NOT NULL;
 {{ statement }}
 {% endfor %}
 {% endif %}
+{% endfor %}
+{% for r in recovered %}
+-- {{ r.label }}: the dump's rows, candidates to go back into {{ r.target_label }}; the columns
+-- only, no keys, no triggers.
+{{ create_table }} {{ r.staging }} (LIKE {{ r.production }});
+-- What 50-recover.sh decided for each candidate, by key, in the batch that decided it:
+-- inserted, present (production has the key) or orphan (a parent it needs is missing).
+CREATE TABLE {{ r.record }} AS SELECT {{ r.key | join(", ") }}, 0::pg_catalog.int8 AS restage_batch, ''::pg_catalog.text AS restage_outcome FROM ONLY {{ r.staging }} WITH NO DATA;
+ALTER TABLE {{ r.record }} ADD PRIMARY KEY ({{ r.key | join(", ") }});
 {% endfor %}
 \endif
 

@@ -46,27 +46,7 @@ query() {
     psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$SESSION" -c "$1"
 }
 
-# One step of this plan at a time: a session of its own holds the plan's advisory lock for as
-# long as this script (or anything it started) runs. Its input closes when they are all gone,
-# and the lock goes with its session.
-coproc GUARD { psql -X -q -A -t -v ON_ERROR_STOP=1 2>&1; }
-# Copies of its pipes, which outlive the coprocess if it ends, and which everything this script
-# starts inherits; and not a job of this script, which waits for its loads only.
-exec {guard_out}<&"${GUARD[0]}" {guard_in}>&"${GUARD[1]}"
-disown "$GUARD_PID"
-printf '%s\n%s\n%s\n' "$SESSION" {{ macros.guard_sql(tag, plan, guard) | shell }} "SELECT 'restage: guard held';" >&"$guard_in"
-guarded=
-while IFS= read -r line; do
-    if [ "$line" = "restage: guard held" ]; then
-        guarded=yes
-        break
-    fi
-    printf '%s\n' "$line" >&2
-done <&"$guard_out"
-if [ -z "$guarded" ]; then
-    echo "restage load: nothing was loaded" >&2
-    exit 2
-fi
+{{ macros.shell_guard(tag, plan, guard, "load", "nothing was loaded") }}
 
 staged=$(query {{ ("SELECT digest FROM " ~ run.run) | shell }} 2>/dev/null) || staged=
 if [ "$staged" != "$DIGEST" ]; then
@@ -85,7 +65,7 @@ trap 'rm -rf "$work"' EXIT
 # Leaves $work/NUMBER.result: "skipped", "loaded ROWS BYTES" or "failed".
 load_unit() {
     local number=$1 name=$2 list=$3 map=$4 begin_sql=$5 end_sql=$6 loaded_query=$7 estimate_query=$8
-    local tag="restage load: [$number/{{ units | length }}] $name"
+    local tag="restage load: [$number/{{ (units or recovered) | length }}] $name"
     case "$(query "$loaded_query")" in
     loaded)
         echo "$tag: already loaded for this digest, skipped" >&2
@@ -143,7 +123,7 @@ launch() {
 }
 
 started=$SECONDS
-{% for u in units %}
+{% for u in units or recovered %}
 launch {{ u.number }} {{ u.production | shell }} {{ u.list_file | shell }} \
     {{ (u.production ~ "=" ~ u.staging) | shell }} \
     {{ macros.load_begin(session_sql, tag, run, digest, u) | shell }} \
@@ -154,7 +134,7 @@ launch {{ u.number }} {{ u.production | shell }} {{ u.list_file | shell }} \
 wait
 
 loaded=0 skipped=0 failed=0 rows=0 bytes=0
-for number in {% for u in units %}{{ u.number }}{% if not loop.last %} {% endif %}{% endfor %}; do
+for number in {% for u in units or recovered %}{{ u.number }}{% if not loop.last %} {% endif %}{% endfor %}; do
     result=$(cat "$work/$number.result" 2>/dev/null || echo "not started")
     case $result in
     skipped) skipped=$((skipped + 1)) ;;
@@ -165,7 +145,7 @@ for number in {% for u in units %}{{ u.number }}{% if not loop.last %} {% endif 
     *) failed=$((failed + 1)) ;;
     esac
 done
-echo "restage load: {{ units | length }} table(s): $loaded loaded ($rows rows, $bytes bytes), $skipped skipped, $failed failed or not started, in $((SECONDS - started)) s" >&2
+echo "restage load: {{ (units or recovered) | length }} table(s): $loaded loaded ($rows rows, $bytes bytes), $skipped skipped, $failed failed or not started, in $((SECONDS - started)) s" >&2
 if [ "$failed" -gt 0 ]; then
     echo "restage load: rerun ./20-load.sh to load the rest; tables already loaded are skipped" >&2
     exit 1

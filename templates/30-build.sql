@@ -26,7 +26,7 @@ DO {{ tag }}
 DECLARE
     missing text[] := '{}';
 BEGIN
-{% for u in units %}
+{% for u in units or recovered %}
     IF NOT {{ macros.loaded(run, u) }} THEN
         missing := missing || {{ u.item }}::text;
     END IF;
@@ -94,6 +94,11 @@ END
 {{ statement }}
 {% endfor %}
 {% endfor %}
+{% for r in recovered %}
+-- {{ r.label }}: the key, unique (the dump's rows were unique in production), which recovery
+-- walks in order, batch by batch.
+CREATE UNIQUE INDEX {{ r.key_index }} ON {{ r.staging }} ({{ r.key | join(", ") }});
+{% endfor %}
 
 INSERT INTO {{ run.progress }} (step) VALUES ('build-tables');
 COMMIT;
@@ -135,7 +140,7 @@ COMMIT;
 -- Vacuumed, so that the tables go live all-visible (index-only scans read no heap page, and
 -- the first autovacuum in production does not read them all), and analyzed, so that the first
 -- queries after the cutover plan well. Staging is not production yet: this reads only it.
-{% for u in units %}
+{% for u in units or recovered %}
 VACUUM (ANALYZE) {{ u.staging }};
 {% endfor %}
 
@@ -147,4 +152,8 @@ BEGIN;
 {% endfor %}
 INSERT INTO {{ run.progress }} (step) VALUES ('build');
 COMMIT;
+{% if recovered %}
+\echo 'restage: the staging tables are built; next: 45-recover-preview.sql, then ./50-recover.sh'
+{% else %}
 \echo 'restage: the staging tables are built; next: 40-verify.sql'
+{% endif %}

@@ -4,12 +4,17 @@
 {% for schema in retired_schemas %}
 DROP SCHEMA {{ schema }};
 {% endfor %}
-DROP TABLE {{ run.progress }}, {{ run.cutover_stats }}, {{ run.targets }}, {{ run.estimates }}, {{ run.run }};
+DROP TABLE {% for r in recovered %}{{ r.record }}, {% endfor %}{{ run.progress }}, {{ run.cutover_stats }}, {{ run.targets }}, {{ run.estimates }}, {{ run.run }};
 {% for schema in staging_schemas | reverse %}
 DROP SCHEMA {{ schema }};
 {% endfor %}
 {%- endmacro %}
-{{ macros.header(session, versions, version, plan, digest, "70-cleanup", "drops the retired tables and the staging and retired schemas. After this, the cutover cannot be rolled back.", "./70-cleanup.sh -v approve=" ~ digest_short ~ " (retries when the locks are not all granted in time), or psql -X -v approve=" ~ digest_short ~ " -f 70-cleanup.sql") }}
+{% if recovered %}
+{% set does = "drops the staging copies, the record of what recovery did and the staging and retired schemas. After this, 60-undo-recover.sql cannot run." %}
+{% else %}
+{% set does = "drops the retired tables and the staging and retired schemas. After this, the cutover cannot be rolled back." %}
+{% endif %}
+{{ macros.header(session, versions, version, plan, digest, "70-cleanup", does, "./70-cleanup.sh -v approve=" ~ digest_short ~ " (retries when the locks are not all granted in time), or psql -X -v approve=" ~ digest_short ~ " -f 70-cleanup.sql") }}
 
 -- Dropping the retired tables is final: it needs an explicit approval on the command line.
 \if :{?approve}
@@ -21,7 +26,7 @@ SELECT :'approve' = '{{ digest_short }}' AS restage_approved \gset
 \else
 DO {{ tag }}
 BEGIN
-    RAISE EXCEPTION 'restage cleanup drops the retired tables for good, so it must be approved'
+    RAISE EXCEPTION 'restage cleanup drops {% if recovered %}the record of what recovery inserted{% else %}the retired tables{% endif %} for good, so it must be approved'
         USING HINT = 'run: ./70-cleanup.sh -v approve={{ digest_short }}';
 END
 {{ tag }};
@@ -32,6 +37,16 @@ SELECT pg_catalog.to_regnamespace({{ run.schema | literal }}) IS NOT NULL AS res
 \if :restage_staged
 {{ macros.check_digest(tag, run, plan, digest) }}
 
+{% if recovered %}
+-- Recovery changed production's rows, not its tables: nothing of production is dropped. The
+-- staging copies are restage's own, and nothing of production depends on them.
+BEGIN;
+SET LOCAL lock_timeout = {{ cutover.lock_timeout }};
+DROP TABLE {% for r in recovered %}{{ r.staging }}{% if not loop.last %}, {% endif %}{% endfor %};
+{{ drop_schemas() }}
+COMMIT;
+\echo 'restage: cleanup done: the staging copies and the record of the recovery are dropped; the recovered rows stay in production'
+{% else %}
 {{ macros.progress_flag(run, "restage_cut_over", "cutover") }}
 \if :restage_cut_over
 -- Not while 55 (or the rollback) has work left: a foreign key it re-pointed still NOT VALID
@@ -99,6 +114,7 @@ DROP TABLE {% for u in units %}{{ u.staging }}{% if u.attached.inheritance %}{% 
 COMMIT;
 \echo 'restage: cleanup done: no cutover was recorded, so production never changed; the staging tables and restage''s schemas are dropped'
 \endif
+{% endif %}
 \else
 \echo 'restage: there is no staging schema from this plan; nothing to clean up'
 \endif

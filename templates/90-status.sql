@@ -13,6 +13,45 @@ SELECT EXISTS (SELECT FROM {{ run.run }} WHERE digest = {{ digest | literal }}) 
 SELECT r.restage_version AS "staged by restage", r.staged_at AS "at", r.staged_by AS "as"
 FROM {{ run.run }} r;
 
+{% if recovered %}
+\echo 'Steps:'
+WITH p AS (SELECT step, item, done_at FROM {{ run.progress }}),
+loads AS (SELECT pg_catalog.count(*) AS loaded, pg_catalog.max(done_at) AS at FROM p WHERE step = 'load')
+SELECT s.file AS step, s.state, s.at
+FROM (
+    SELECT 1, '10-stage.sql', 'done', (SELECT staged_at FROM {{ run.run }})
+    UNION ALL
+    SELECT 2, '20-load.sh', pg_catalog.format('%s of {{ recovered | length }} table(s) loaded', loads.loaded), loads.at FROM loads
+    UNION ALL
+    SELECT 3, '30-build.sql', CASE WHEN EXISTS (SELECT FROM p WHERE step = 'build') THEN 'done' ELSE 'not yet' END,
+           (SELECT pg_catalog.max(done_at) FROM p WHERE step = 'build')
+) AS s (n, file, state, at)
+ORDER BY s.n;
+
+SELECT (SELECT pg_catalog.count(*) FROM {{ run.progress }} WHERE step = 'load') = {{ recovered | length }} AS restage_loaded,
+       EXISTS (SELECT FROM {{ run.progress }} WHERE step = 'build') AS restage_built \gset
+\if :restage_built
+\echo 'Recovery (50-recover.sh):'
+\pset tuples_only on
+{% for r in recovered %}
+{{ macros.recover_report(r) }};
+{% endfor %}
+\pset tuples_only off
+SELECT {% for r in recovered %}(SELECT pg_catalog.count(*) {{ macros.candidates(r) }}) OPERATOR(pg_catalog.=) (SELECT pg_catalog.count(*) FROM {{ r.record }}){% if not loop.last %} AND {% endif %}{% endfor %} AS restage_decided,
+       {% for r in recovered %}EXISTS (SELECT FROM {{ r.record }} WHERE restage_outcome = 'undone'){% if not loop.last %} OR {% endif %}{% endfor %} AS restage_undone \gset
+\if :restage_undone
+\echo 'Next: 60-undo-recover.sql has run (rerun it to take out what it left, if that has changed); then ./70-cleanup.sh -v approve={{ digest_short }}'
+\elif :restage_decided
+\echo 'Next: check production; ./70-cleanup.sh -v approve={{ digest_short }} when it is right (after which no undo), or psql -X -f 60-undo-recover.sql to take the recovered rows out'
+\else
+\echo 'Next: ./50-recover.sh (it goes on where it stopped)'
+\endif
+\elif :restage_loaded
+\echo 'Next: psql -X -f 30-build.sql'
+\else
+\echo 'Next: ./20-load.sh'
+\endif
+{% else %}
 \echo 'Steps:'
 WITH p AS (SELECT step, item, done_at FROM {{ run.progress }}),
 loads AS (SELECT pg_catalog.count(*) AS loaded, pg_catalog.max(done_at) AS at FROM p WHERE step = 'load')
@@ -84,6 +123,7 @@ SELECT CASE
 FROM state, written \gset
 \echo 'Rollback now:' :restage_rollback
 \echo 'Next:' :restage_next
+{% endif %}
 \else
 SELECT digest AS restage_other FROM {{ run.run }} \gset
 \echo 'restage status: the staging here was made by another plan or version (digest' :restage_other 'not {{ digest_short }}): this plan has not run here'

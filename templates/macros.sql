@@ -926,3 +926,101 @@ ARRAY(
     ORDER BY 1
 )
 {%- endmacro %}
+
+
+{#- The shell scripts' guard: a session of its own holds the plan's advisory lock. -#}
+{% macro shell_guard(tag, plan, guard, step, nothing) -%}
+# One step of this plan at a time: a session of its own holds the plan's advisory lock for as
+# long as this script (or anything it started) runs. Its input closes when they are all gone,
+# and the lock goes with its session.
+coproc GUARD { psql -X -q -A -t -v ON_ERROR_STOP=1 2>&1; }
+# Copies of its pipes, which outlive the coprocess if it ends, and which everything this script
+# starts inherits; and not a job of this script, which waits only for what it started itself.
+exec {guard_out}<&"${GUARD[0]}" {guard_in}>&"${GUARD[1]}"
+disown "$GUARD_PID"
+printf '%s\n%s\n%s\n' "$SESSION" {{ guard_sql(tag, plan, guard) | shell }} "SELECT 'restage: guard held';" >&"$guard_in"
+guarded=
+while IFS= read -r line; do
+    if [ "$line" = "restage: guard held" ]; then
+        guarded=yes
+        break
+    fi
+    printf '%s\n' "$line" >&2
+done <&"$guard_out"
+if [ -z "$guarded" ]; then
+    echo "restage {{ step }}: {{ nothing }}" >&2
+    exit 2
+fi
+{%- endmacro %}
+
+{#- Row recovery. r is one recovered table (a leaf partition, or the table itself). -#}
+
+{#- keys of r prefixed by alias a: a."k1", a."k2" -#}
+{% macro keys_of(r, a) -%}
+{% for k in r.key %}{{ a }}.{{ k }}{% if not loop.last %}, {% endif %}{% endfor %}
+{%- endmacro %}
+
+{#- The keys of r equal in aliases a and b. -#}
+{% macro same_key(r, a, b) -%}
+{% for k in r.key %}{{ a }}.{{ k }} OPERATOR(pg_catalog.=) {{ b }}.{{ k }}{% if not loop.last %} AND {% endif %}{% endfor %}
+{%- endmacro %}
+
+{#- Whether row b of r has, for each foreign key, its parent in production (or a NULL in the
+    key, which MATCH SIMPLE accepts); with staged, or among the candidates of a parent table
+    this plan recovers. -#}
+{% macro has_parents(r, b, staged) -%}
+{% for fk in r.parents %}({% for p in fk.pairs %}{{ b }}.{{ p.column }} IS NULL OR {% endfor %}EXISTS (SELECT FROM {{ fk.table }} restage_parent WHERE {% for p in fk.pairs %}restage_parent.{{ p.referenced }} OPERATOR(pg_catalog.=) {{ b }}.{{ p.column }}{% if not loop.last %} AND {% endif %}{% endfor %}){% if staged %}{% for c in fk.recovered %} OR EXISTS (SELECT FROM ONLY {{ c.staging }} restage_parent WHERE {% if c.filter %}({{ c.filter }}) AND {% endif %}{% for p in fk.pairs %}restage_parent.{{ p.referenced }} OPERATOR(pg_catalog.=) {{ b }}.{{ p.column }}{% if not loop.last %} AND {% endif %}{% endfor %}){% endfor %}{% endif %}){% if not loop.last %} AND {% endif %}{% endfor %}{% if not r.parents %}true{% endif %}
+{%- endmacro %}
+
+{#- r's candidates: the staged rows its `where:` keeps, as alias s. -#}
+{% macro candidates(r) -%}
+FROM ONLY {{ r.staging }} s{% if r.filter %} WHERE ({{ r.filter }}){% endif %}
+{%- endmacro %}
+
+{#- One batch of r, one statement and so one transaction: the next batch_rows candidates in
+    key order after the last one decided (batches go in key order, so the last key decided is
+    in the last batch); those with their parents inserted unless production
+    has the key; each recorded with what became of it. Prints inserted, present, orphan and
+    decided. -#}
+{% macro recover_batch(r, recover) -%}
+WITH restage_last AS (SELECT {{ keys_of(r, "d") }}, d.restage_batch FROM {{ r.record }} d ORDER BY {% for k in r.key %}d.{{ k }} DESC{% if not loop.last %}, {% endif %}{% endfor %} LIMIT 1),
+restage_batch AS (
+    SELECT {% for c in r.columns %}s.{{ c }}{% if not loop.last %}, {% endif %}{% endfor %} FROM ONLY {{ r.staging }} s
+    WHERE {% if r.filter %}({{ r.filter }}) AND {% endif %}(NOT EXISTS (SELECT FROM restage_last) OR ROW({{ keys_of(r, "s") }}) OPERATOR(pg_catalog.>) (SELECT {{ keys_of(r, "l") }} FROM restage_last l))
+    ORDER BY {{ keys_of(r, "s") }} LIMIT {{ recover.batch_rows }}
+),
+restage_parented AS (SELECT {{ keys_of(r, "b") }} FROM restage_batch b WHERE {{ has_parents(r, "b", false) }}),
+restage_inserted AS (
+    INSERT INTO {{ r.target }} AS t ({{ r.columns | join(", ") }}) OVERRIDING SYSTEM VALUE
+    SELECT {% for c in r.columns %}b.{{ c }}{% if not loop.last %}, {% endif %}{% endfor %} FROM restage_batch b WHERE {{ has_parents(r, "b", false) }} ORDER BY {{ keys_of(r, "b") }}
+    ON CONFLICT ({{ r.key | join(", ") }}) DO NOTHING
+    RETURNING {{ keys_of(r, "t") }}
+),
+restage_decided AS (
+    INSERT INTO {{ r.record }} ({{ r.key | join(", ") }}, restage_batch, restage_outcome)
+    SELECT {{ keys_of(r, "b") }}, COALESCE((SELECT l.restage_batch OPERATOR(pg_catalog.+) 1 FROM restage_last l), 1),
+           CASE WHEN i.{{ r.key[0] }} IS NOT NULL THEN 'inserted' WHEN p.{{ r.key[0] }} IS NULL THEN 'orphan' ELSE 'present' END
+    FROM restage_batch b
+    LEFT JOIN restage_inserted i ON {{ same_key(r, "i", "b") }}
+    LEFT JOIN restage_parented p ON {{ same_key(r, "p", "b") }}
+    RETURNING restage_outcome
+)
+SELECT pg_catalog.count(*) FILTER (WHERE restage_outcome = 'inserted'), pg_catalog.count(*) FILTER (WHERE restage_outcome = 'present'),
+       pg_catalog.count(*) FILTER (WHERE restage_outcome = 'orphan'), pg_catalog.count(*)
+FROM restage_decided
+{%- endmacro %}
+
+{#- One line on what recovery made of r's candidates, from its record and its staged copy. -#}
+{% macro recover_report(r) -%}
+SELECT pg_catalog.format('%s: %s candidate(s), %s decided: %s inserted, %s already in production (kept as production has them), %s orphan(s) (a parent they need is missing)%s%s',
+           {{ r.label | literal }}, c.candidates, d.decided, d.inserted, d.present, d.orphans,
+           CASE WHEN d.orphans > 0 THEN ', the first by key: ' || d.first_orphans ELSE '' END,
+           CASE WHEN d.decided < c.candidates THEN pg_catalog.format('; %s not decided yet: run ./50-recover.sh', c.candidates - d.decided) ELSE '' END)
+FROM (SELECT pg_catalog.count(*) AS candidates {{ candidates(r) }}) AS c,
+     (SELECT pg_catalog.count(*) AS decided,
+             pg_catalog.count(*) FILTER (WHERE restage_outcome IN ('inserted', 'undone')) AS inserted,
+             pg_catalog.count(*) FILTER (WHERE restage_outcome = 'present') AS present,
+             pg_catalog.count(*) FILTER (WHERE restage_outcome = 'orphan') AS orphans,
+             (SELECT pg_catalog.string_agg(k.key, ' ') FROM (SELECT ROW({{ keys_of(r, "x") }})::pg_catalog.text AS key FROM {{ r.record }} x WHERE x.restage_outcome = 'orphan' ORDER BY {{ keys_of(r, "x") }} LIMIT 5) AS k) AS first_orphans
+      FROM {{ r.record }}) AS d
+{%- endmacro %}

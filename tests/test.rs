@@ -147,7 +147,7 @@ pub(crate) fn fixture(name: &str) -> PathBuf {
 }
 
 /// The example plans shipped in `plans/`.
-pub(crate) const EXAMPLES: &[&str] = &["kitchen", "pagila"];
+pub(crate) const EXAMPLES: &[&str] = &["kitchen", "pagila", "pagila-recover"];
 
 /// `restage compile PLAN --out OUT`, which must succeed and print nothing on stdout.
 pub(crate) fn compile(plan: &Path, out: &Path) {

@@ -41,6 +41,9 @@ pub struct Step {
 
 /// What each step does and which locks it takes on production, in run order.
 pub(super) fn steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
+    if !model.recovered.is_empty() {
+        return recover_steps(analysis, model);
+    }
     let facts = Facts::new(analysis, model);
     let timeout = &analysis.plan.cutover.lock_timeout.to_postgres();
     let units = model.units.len();
@@ -320,4 +323,127 @@ impl Facts {
         }
         locks
     }
+}
+
+/// The steps of a plan that recovers rows: staged, loaded and built like a swap's, then the
+/// rows put back in batches; nothing of production is locked more than an INSERT or a DELETE
+/// locks it.
+fn recover_steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
+    let tables = model.recovered.len();
+    let targets: BTreeSet<String> = model.recovered.iter().map(|r| r.target.clone()).collect();
+    // A row inserted into a partitioned table goes to a partition, which the insert locks too.
+    let written: BTreeSet<String> = model
+        .recovered
+        .iter()
+        .flat_map(|r| [r.target.clone(), r.production.clone()])
+        .collect();
+    let parents: BTreeSet<String> = model
+        .recovered
+        .iter()
+        .flat_map(|r| r.parents.iter().map(|p| p.table.clone()))
+        .collect();
+    let lock_timeout = &analysis.plan.cutover.lock_timeout.to_postgres();
+    let batch = model.recover.batch_rows;
+    let throttle = match model.recover.max_rows_per_second {
+        Some(rate) => format!(
+            "at most {rate} rows a second (a pause of {} s after each full batch)",
+            model.recover.pause.as_deref().unwrap_or("0")
+        ),
+        None => "no throttle".to_owned(),
+    };
+    let mut recover_locks = vec![LockClaim {
+        mode: LockMode::RowExclusive,
+        relations: written.iter().cloned().collect(),
+        held: format!(
+            "for one batch of at most {batch} rows, one short transaction each, taken within lock_timeout {lock_timeout} (or the batch is tried again, having changed nothing)"
+        ),
+        conditional: false,
+    }];
+    if !parents.is_empty() {
+        recover_locks.push(LockClaim {
+            mode: LockMode::RowShare,
+            relations: parents.iter().cloned().collect(),
+            held: "for one batch: the foreign keys' checks lock the parent rows of the inserted rows (FOR KEY SHARE), which blocks only their deletion and key updates".into(),
+            conditional: false,
+        });
+    }
+    vec![
+        Step {
+            file: artifacts::PREFLIGHT,
+            script: Some(artifacts::PREFLIGHT),
+            what: format!("Checks before anything is created, in a transaction it rolls back: PostgreSQL {} to {}, the right to create schemas, every plan table present as the listing says, this role allowed to read and insert into it, a unique index of production's on exactly each table's key (recovery's ON CONFLICT needs it), the parents readable, and the staging and retired schemas new.", VERSIONS.oldest, VERSIONS.newest),
+            production: "reads the catalog only".into(),
+            locks: Vec::new(),
+            rerun: "yes, any time".into(),
+        },
+        Step {
+            file: artifacts::STAGE,
+            script: Some(artifacts::STAGE),
+            what: format!("Creates the staging and retired schemas, the run record, {tables} empty {}staging table(s) with production's columns (no keys, no triggers), and for each a table in the run record of what recovery decides for each of its rows.", if model.unlogged { "UNLOGGED " } else { "" }),
+            production: "no writes; copies the columns of the plan tables".into(),
+            locks: Vec::new(),
+            rerun: "yes: does nothing once this plan's staging exists".into(),
+        },
+        Step {
+            file: artifacts::LOAD,
+            script: None,
+            what: format!("Loads each staging table from the dump: `pg_restore --data-only | restage remap | psql`, one transaction per table, {} at a time. `restage remap` stops the stream at anything but a COPY into a staging table.", model.load.jobs),
+            production: "no: writes only the staging tables".into(),
+            locks: Vec::new(),
+            rerun: "yes: goes on with the first table not loaded; no table is loaded twice".into(),
+        },
+        Step {
+            file: artifacts::BUILD,
+            script: Some(artifacts::BUILD),
+            what: "Creates on each staging table only what recovery needs: a unique index on the key, which recovery walks in order; then VACUUM (ANALYZE).".into(),
+            production: "no".into(),
+            locks: Vec::new(),
+            rerun: "yes: goes on where it stopped".into(),
+        },
+        Step {
+            file: artifacts::RECOVER_PREVIEW,
+            script: Some(artifacts::RECOVER_PREVIEW),
+            what: "Read-only: for each table, how many of the dump's rows recovery would insert now, how many production already has (kept as production has them), how many need a parent that is neither in production nor recovered first; and the first keys of each.".into(),
+            production: "no".into(),
+            locks: Vec::new(),
+            rerun: "yes, any time".into(),
+        },
+        Step {
+            file: artifacts::RECOVER,
+            script: None,
+            what: format!("Puts the dump's rows production lacks back, table by table, parents first, in key order: {batch} candidate rows per transaction, {throttle}. A batch inserts the rows whose key production does not have and whose parents it has (`INSERT ... ON CONFLICT DO NOTHING`: a row production has or gets meanwhile is kept as it is), and records what became of every candidate in the run record in the same transaction. Production's triggers fire as for any insert. A lock not granted in time, a deadlock, a serialization failure or a parent deleted meanwhile ends the batch having changed nothing, and it is tried again with backoff (up to {} times). At the end it reports every candidate: inserted, already there, or orphaned.", model.cutover.retries),
+            production: format!("yes: inserts rows into {}", targets.iter().cloned().collect::<Vec<_>>().join(", ")),
+            locks: recover_locks,
+            rerun: "yes: goes on after the last batch that committed; a kill or a crash at any point loses nothing and inserts nothing twice; once done, a rerun inserts nothing".into(),
+        },
+        Step {
+            file: artifacts::UNDO_RECOVER,
+            script: Some(artifacts::UNDO_RECOVER),
+            what: "Takes out the rows recovery inserted, children before parents, one transaction per table: only those still exactly as recovery wrote them and referenced by no row (any foreign key in the catalog, whatever its ON DELETE). The rest it leaves and counts: deleted since, changed since, referenced.".into(),
+            production: "yes: deletes the recovered rows".into(),
+            locks: vec![LockClaim {
+                mode: LockMode::RowExclusive,
+                relations: written.iter().cloned().collect(),
+                held: format!("for one table's delete, taken within lock_timeout {lock_timeout}; the foreign keys that reference them lock the referencing tables ROW SHARE as they check"),
+                conditional: false,
+            }],
+            rerun: "yes: takes out what is left to take out".into(),
+        },
+        Step {
+            file: artifacts::CLEANUP_DRIVER,
+            script: Some(artifacts::CLEANUP),
+            what: format!("Drops the staging tables, the record of the recovery and restage's schemas, once approved on the command line (`-v approve={}`). After it, the recovery cannot be undone; the recovered rows stay.", model.digest_short),
+            production: "no".into(),
+            locks: Vec::new(),
+            rerun: "yes: does nothing once clean".into(),
+        },
+        Step {
+            file: artifacts::STATUS,
+            script: Some(artifacts::STATUS),
+            what: "At any step, also while another runs: shows the run record (the steps done and when), what recovery has decided for each table, and the next command.".into(),
+            production: "no: reads the run record and the staging tables".into(),
+            locks: Vec::new(),
+            rerun: "yes, any time".into(),
+        },
+    ]
 }

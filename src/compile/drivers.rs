@@ -41,6 +41,8 @@ pub struct StateMessage {
 pub struct DriverFacts<'a> {
     pub digest_short: &'a str,
     pub retries: u32,
+    /// Whether the plan recovers rows (nothing is swapped, and cleanup ends the undo).
+    pub recovers: bool,
 }
 
 /// The waits between the attempts of a driver that tries `retries` more times: 1, 2, 4, 8, then
@@ -106,6 +108,11 @@ impl DriverModel {
                 says("staged", format!("no cutover is recorded: production is on its own tables, there is nothing to roll back. Next: ./50-cutover.sh, or {cleanup} to abandon the restore (it drops the staging tables and restage's schemas)")),
                 says("cut-over", "the rollback is not recorded: production is still on the restored tables. Next: once the cause above is dealt with, ./60-rollback.sh again".into()),
                 says("rolled-back", format!("the rollback is recorded: production is on its own tables again; the restored tables, with anything written to them since the cutover, are in the retired schemas. Next: {cleanup}")),
+            ],
+            Driven::Cleanup if facts.recovers => vec![
+                says("unstaged", "nothing of this plan is left: the staging copies, the record of the recovery and restage's schemas are gone; the recovered rows stay in production".into()),
+                other,
+                says("staged", format!("nothing was dropped: production keeps the recovered rows, and the staging copies and the record of the recovery are still there (60-undo-recover.sql can still run). Next: once the cause above is dealt with, {cleanup} again")),
             ],
             Driven::Cleanup => vec![
                 says("unstaged", "nothing of this plan is left: the retired tables and restage's schemas are gone".into()),

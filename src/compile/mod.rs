@@ -47,7 +47,7 @@ pub fn compile(analysis: &Analysis, templates: &Templates) -> Result<Compiled, E
     // and laid out in parallel (a plan of 10,000 tables makes tens of megabytes of SQL).
     let context = minijinja::Value::from(minijinja::value::Serde(&model));
     let scripts: Vec<Result<(&str, String), Error>> = std::thread::scope(|scope| {
-        let rendering: Vec<_> = artifacts::scripts()
+        let rendering: Vec<_> = artifacts::scripts(!model.recovered.is_empty())
             .map(|name| (name, scope.spawn(|| templates.render(name, &context))))
             .collect();
         rendering
@@ -64,8 +64,14 @@ pub fn compile(analysis: &Analysis, templates: &Templates) -> Result<Compiled, E
         let (name, text) = script?;
         files.insert(name.to_owned(), text);
     }
-    let loaded = model.units.iter().map(|u| (&u.list_file, &u.label, &u.data_line));
-    let recovered = model.recovered.iter().map(|r| (&r.list_file, &r.label, &r.data_line));
+    let loaded = model
+        .units
+        .iter()
+        .map(|u| (&u.list_file, &u.label, &u.data_line));
+    let recovered = model
+        .recovered
+        .iter()
+        .map(|r| (&r.list_file, &r.label, &r.data_line));
     for (list_file, label, data_line) in loaded.chain(recovered) {
         let context = UnitList {
             version: model.version,

@@ -126,8 +126,6 @@ pub struct Model {
     /// The tables of `mode: recover`, staged and loaded after the units, never swapped.
     pub recovered: Vec<RecoverModel>,
     pub recover: RecoverSettingsModel,
-    /// Units and recovered tables: how many tables 20-load.sh loads.
-    pub loads: usize,
     /// The settings every script's session pins first.
     pub session: &'static [Setting],
     pub versions: &'static Versions,
@@ -450,6 +448,7 @@ impl Model {
         let facts = DriverFacts {
             digest_short: &digest[..12],
             retries: plan.cutover.retries,
+            recovers: !resolved.recovered.is_empty(),
         };
         let cutover_driver = DriverModel::new(Driven::Cutover, &facts, &cutover_locks.relations);
         let rollback_driver = DriverModel::new(Driven::Rollback, &facts, &rollback_locks.relations);
@@ -482,10 +481,9 @@ impl Model {
             staging_schemas,
             retired_schemas,
             tables,
-            loads: units.len() + recovered.len(),
             units,
             recovered,
-            recover: RecoverSettingsModel::new(&plan.recover),
+            recover: RecoverSettingsModel::new(&plan.recover, plan.cutover.retries),
             session: SESSION,
             versions: &VERSIONS,
             cutover_driver,

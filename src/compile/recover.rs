@@ -22,6 +22,11 @@ pub struct RecoverModel {
     /// The plan table, quoted: where the rows are inserted (a partitioned table routes them).
     pub target: String,
     pub target_label: String,
+    /// Whether this is the first of the target's units: what is checked once per plan table.
+    pub first_of_target: bool,
+    /// What a statement reads the target's own rows from: `ONLY` an ordinary table (not
+    /// the tables that inherit from it), a partitioned table as it is (its partitions).
+    pub target_rows: String,
     pub staging: String,
     pub list_file: String,
     pub data_line: Option<String>,
@@ -30,6 +35,9 @@ pub struct RecoverModel {
     pub record: String,
     /// The key's columns, quoted, in order.
     pub key: Vec<String>,
+    /// The key's column names as a `text[]` literal, which the preflight finds production's
+    /// unique index by.
+    pub key_names: String,
     /// The name of the staging table's unique index on the key, quoted (in its schema).
     pub key_index: String,
     /// The columns inserted, quoted.
@@ -74,16 +82,19 @@ pub struct RecoverSettingsModel {
     /// than `max_rows_per_second`; none without a limit.
     pub pause: Option<String>,
     pub max_rows_per_second: Option<u64>,
+    /// The waits before a batch's retries, in seconds.
+    pub delays: Vec<u64>,
 }
 
 impl RecoverSettingsModel {
-    pub(super) fn new(settings: &RecoverSettings) -> Self {
+    pub(super) fn new(settings: &RecoverSettings, retries: u32) -> Self {
         RecoverSettingsModel {
             batch_rows: settings.batch_rows,
             pause: settings
                 .max_rows_per_second
                 .map(|rate| format!("{:.3}", f64::from(settings.batch_rows) / rate as f64)),
             max_rows_per_second: settings.max_rows_per_second,
+            delays: super::drivers::backoff(retries),
         }
     }
 }
@@ -99,9 +110,11 @@ pub(super) fn recover_models(
         let Some(recovery) = &table.recovery else {
             continue;
         };
-        for unit in &table.units {
+        for (index, unit) in table.units.iter().enumerate() {
             let number = first + models.len();
-            models.push(unit_model(resolved, table, recovery, unit, number, &record_in));
+            let mut model = unit_model(resolved, table, recovery, unit, number, &record_in);
+            model.first_of_target = index == 0;
+            models.push(model);
         }
     }
     models
@@ -152,10 +165,19 @@ fn unit_model(
         item: literal(&unit.name.quoted()),
         production: unit.name.quoted(),
         target: table.name.quoted(),
+        target_rows: if table.partitioned {
+            table.name.quoted()
+        } else {
+            format!("ONLY {}", table.name.quoted())
+        },
         target_label: table.name.quoted().replace(['\n', '\r'], " "),
+        first_of_target: false,
         key_index: ident(&format!("restage_key_{number:04}")),
         staging: staging.quoted(),
-        list_file: format!("load/{number:04}-{}.list", super::model::file_safe(&unit.name)),
+        list_file: format!(
+            "load/{number:04}-{}.list",
+            super::model::file_safe(&unit.name)
+        ),
         data_line: unit
             .data
             .as_ref()
@@ -163,6 +185,15 @@ fn unit_model(
             .map(|d| d.line.clone()),
         record: record_in(&format!("recovered_{number:04}")),
         key: quoted(&recovery.key),
+        key_names: format!(
+            "ARRAY[{}]::pg_catalog.text[]",
+            recovery
+                .key
+                .iter()
+                .map(|c| literal(c))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         columns: quoted(&recovery.columns),
         filter: recovery.filter.clone(),
         parents,

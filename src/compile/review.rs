@@ -42,7 +42,34 @@ pub struct Review {
     window: Window,
     rollback: Rollback,
     replicas: Replicas,
+    /// For a plan that recovers rows: what it puts back, and how.
+    recovery: Option<RecoveryReview>,
     artifacts: Vec<Artifact>,
+}
+
+/// What a recovery plan puts back into production, in the order it does.
+#[derive(Serialize)]
+struct RecoveryReview {
+    tables: Vec<RecoverRow>,
+    batch_rows: u32,
+    max_rows_per_second: Option<u64>,
+    pause: Option<String>,
+    lock_timeout: String,
+    retries: u32,
+}
+
+#[derive(Serialize)]
+struct RecoverRow {
+    number: usize,
+    name: String,
+    key: String,
+    /// The plan's `where:`, verbatim, fenced.
+    filter: Option<String>,
+    filter_fence: String,
+    /// Partitions whose rows are loaded, each on its own, and inserted through the table.
+    partitions: String,
+    parents: String,
+    triggers: String,
 }
 
 /// What physical standbys see of the load and the build.
@@ -256,6 +283,52 @@ impl Review {
             })
             .collect();
 
+        let recovery = (!resolved.recovered.is_empty()).then(|| RecoveryReview {
+            tables: resolved
+                .recovered
+                .iter()
+                .enumerate()
+                .filter_map(|(i, table)| {
+                    let recovery = table.recovery.as_ref()?;
+                    let codes = |items: Vec<String>| {
+                        cell(&items.iter().map(|i| code(i)).collect::<Vec<_>>().join(", "))
+                    };
+                    Some(RecoverRow {
+                        number: i + 1,
+                        name: cell(&code(&table.name.quoted())),
+                        key: cell(&code(&recovery.key.join(", "))),
+                        filter_fence: recovery.filter.as_deref().map(fence).unwrap_or_default(),
+                        filter: recovery.filter.clone(),
+                        partitions: if table.partitioned {
+                            codes(table.units.iter().map(|u| u.name.quoted()).collect())
+                        } else {
+                            String::new()
+                        },
+                        parents: cell(
+                            &recovery
+                                .parents
+                                .iter()
+                                .map(|p| {
+                                    format!(
+                                        "{} ({}) → {}",
+                                        code(&p.columns.join(", ")),
+                                        code(&p.name),
+                                        code(&p.referenced.quoted())
+                                    )
+                                })
+                                .collect::<Vec<_>>()
+                                .join("<br>"),
+                        ),
+                        triggers: codes(recovery.triggers.clone()),
+                    })
+                })
+                .collect(),
+            batch_rows: model.recover.batch_rows,
+            max_rows_per_second: model.recover.max_rows_per_second,
+            pause: model.recover.pause.clone(),
+            lock_timeout: plan.cutover.lock_timeout.to_postgres(),
+            retries: plan.cutover.retries,
+        });
         let graph = diagram::mermaid(resolved);
         let steps = steps(analysis, model);
         let mut used: BTreeSet<LockMode> = steps
@@ -345,6 +418,7 @@ impl Review {
         };
         Review {
             replicas,
+            recovery,
             version: env!("CARGO_PKG_VERSION"),
             plan: code(&plan.name),
             plan_file: plan.file_name.clone(),

@@ -77,7 +77,12 @@ pub(crate) fn findings(analysis: &Analysis) -> Vec<Finding> {
         });
     };
 
-    if plan.staging.unlogged && !plan.staging.unlogged_explicit {
+    // A recovery never makes its staging logged: its rows reach production (and standbys)
+    // as the inserts' own WAL, batch by batch.
+    if plan.staging.unlogged
+        && !plan.staging.unlogged_explicit
+        && analysis.resolved.recovered.is_empty()
+    {
         finding(
             &UNLOGGED_STAGING,
             None,

@@ -22,11 +22,11 @@ use crate::units::Duration;
 pub use error::{PlanErrors, Problem};
 pub use read::read_partial;
 pub use resolve::resolve;
+pub use resolved::Recovery as RecoveredTable;
 pub use resolved::{
     DataEntry, Dependents, Function, Matview, Partition, Resolved, ResolvedTable, SchemaPair,
     SequenceKind, SequenceUse, Unit, UnitAttachments,
 };
-pub use resolved::Recovery as RecoveredTable;
 
 /// The plan format this restage reads (`restage: 1`).
 pub const FORMAT_VERSION: i128 = 1;

@@ -53,6 +53,19 @@ pub fn resolve(
     // over (attachments, dependents, the cutover's order) applies to it.
     let (recovered, mut tables): (Vec<_>, Vec<_>) =
         tables.into_iter().partition(|t| t.recovery.is_some());
+    if let (Some(recover), Some(swap)) = (recovered.first(), tables.first()) {
+        return Err(vec![
+            Problem::new(
+                recover.span,
+                format!(
+                    "{} is recovered and {} is swapped: one plan does one or the other (mixing them is not built yet)",
+                    recover.name, swap.name
+                ),
+                "mode: recover",
+            )
+            .help("put the recover tables in a plan of their own, run after the swap's cutover"),
+        ]);
+    }
     let recovered = recovery_order(plan, recovered, &index)?;
     let classified = attachments::classify(&tables, &index, schema)?;
     for ((table, units), foreign_keys) in tables
@@ -349,9 +362,16 @@ fn recovery_of(
     let mut tables: HashSet<u32> = leaf_partitions(index, entry).iter().map(|e| e.id).collect();
     tables.insert(entry.id);
     let mut parents: Vec<ForeignKeyColumns> = Vec::new();
-    for fk in index.toc.entries.iter().filter(|e| e.desc == Desc::FkConstraint) {
+    for fk in index
+        .toc
+        .entries
+        .iter()
+        .filter(|e| e.desc == Desc::FkConstraint)
+    {
         if fk_tables(index, fk).is_some_and(|(referencing, _)| tables.contains(&referencing))
-            && let Some(key) = schema.block(fk.id).and_then(|b| b.foreign_key())
+            && let Some(key) = schema
+                .block(fk.id)
+                .and_then(crate::schema::Block::foreign_key)
             && !parents.iter().any(|p| {
                 p.columns == key.columns
                     && p.referenced == key.referenced
@@ -361,10 +381,23 @@ fn recovery_of(
             parents.push(key);
         }
     }
+    // Production's triggers fire on every row recovery inserts: REVIEW.md names them.
+    let triggers = index
+        .toc
+        .entries
+        .iter()
+        .filter(|e| e.desc == Desc::Trigger)
+        .filter(|e| index.deps(e, Desc::Table).any(|t| tables.contains(&t.id)))
+        .filter_map(|e| {
+            e.names()
+                .map(|n| format!("{}.{}", n.schema.unwrap_or_default(), n.name))
+        })
+        .collect();
     Ok(RecoveredTable {
         key,
         columns,
         parents,
+        triggers,
         filter: recovery.filter.as_ref().map(|f| f.value.clone()),
         on_conflict: recovery.on_conflict,
     })

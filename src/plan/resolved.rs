@@ -67,6 +67,9 @@ pub struct Recovery {
     /// The table's foreign keys: a dump row whose parent is in neither production nor the
     /// rows recovered before it is left out, not inserted.
     pub parents: Vec<crate::schema::ForeignKeyColumns>,
+    /// The triggers of the table and its partitions, as the listing names them (`schema.table
+    /// trigger`): they fire on each row recovery inserts.
+    pub triggers: Vec<String>,
     /// The plan author's `where:`, verbatim.
     pub filter: Option<String>,
     pub on_conflict: super::OnConflict,

@@ -12,6 +12,7 @@ mod logical;
 mod operator;
 mod orphans;
 mod quoting;
+mod recover;
 mod replica;
 mod suites;
 mod traffic;
