@@ -104,9 +104,17 @@ ALTER TABLE {{ u.staging }} ALTER COLUMN {{ column }} DROP NOT NULL;
 -- only, no keys, no triggers.
 {{ create_table }} {{ r.staging }} (LIKE {{ r.production }});
 -- What 50-recover.sh decided for each candidate, by key, in the batch that decided it:
--- inserted, present (production has the key) or orphan (a parent it needs is missing).
-CREATE TABLE {{ r.record }} AS SELECT {{ r.key | join(", ") }}, 0::pg_catalog.int8 AS restage_batch, ''::pg_catalog.text AS restage_outcome FROM ONLY {{ r.staging }} WITH NO DATA;
+-- inserted, overwritten, present (production has the key) or orphan (a parent it needs is
+-- missing); and, for a row it wrote, the sha256 of the row as written (after production's
+-- triggers), by which the undo tells whether it has changed since.
+CREATE TABLE {{ r.record }} AS SELECT {{ r.key | join(", ") }}, 0::pg_catalog.int8 AS restage_batch, NULL::pg_catalog.bytea AS restage_written, ''::pg_catalog.text AS restage_outcome FROM ONLY {{ r.staging }} WITH NO DATA;
 ALTER TABLE {{ r.record }} ADD PRIMARY KEY ({{ r.key | join(", ") }});
+{% if r.overwrite %}
+-- Production's version of each row recovery overwrites (on_conflict: overwrite), saved before
+-- the update, in the same transaction: what 60-undo-recover.sql puts back.
+CREATE TABLE {{ r.saved }} AS SELECT {{ r.columns | join(", ") }} FROM ONLY {{ r.staging }} WITH NO DATA;
+ALTER TABLE {{ r.saved }} ADD PRIMARY KEY ({{ r.key | join(", ") }});
+{% endif %}
 {% endfor %}
 \endif
 

@@ -5,7 +5,12 @@
 # before children, in key order, {{ recover.batch_rows }} candidate rows per transaction. Each batch inserts
 # the candidates whose key production does not have and whose parents it has (INSERT ... ON
 # CONFLICT DO NOTHING: a row production has, or gets meanwhile, is kept as production has it),
-# and records in the run record, in the same transaction, what became of each candidate. A
+# and records in the run record, in the same transaction, what became of each candidate.
+{% for r in recovered if r.overwrite and r.first_of_target %}
+# {{ r.target_label }} has on_conflict: overwrite: a row of production's with a candidate's key that
+# differs from it is locked, saved in the run record and updated to the dump's version.
+{% endfor %}
+# A
 # batch takes ROW EXCLUSIVE on the table it inserts into (the lock every INSERT takes) and
 # key-share row locks on the parents, within lock_timeout {{ cutover.lock_timeout }}; one that does not get
 # them in time, or that a deadlock, a serialization failure or a parent deleted meanwhile
@@ -51,16 +56,17 @@ trap 'rm -f "$errors"' EXIT
 
 # recover_table LABEL BATCH_SQL: batches until one decides fewer than a full batch.
 recover_table() {
-    local label=$1 batch_sql=$2 attempt=0 result inserted present orphans decided
-    local total_inserted=0 total_present=0 total_orphans=0 started=$SECONDS
+    local label=$1 batch_sql=$2 attempt=0 result inserted overwritten present orphans decided
+    local total_inserted=0 total_overwritten=0 total_present=0 total_orphans=0 started=$SECONDS
     echo "restage recover: $label: started" >&2
     while :; do
         if result=$(psql -X -q -A -t -F ' ' -v ON_ERROR_STOP=1 -v VERBOSITY=verbose -c "$SESSION" -c "$BATCH_SESSION" -c "$batch_sql" 2>"$errors"); then
             attempt=0
-            read -r inserted present orphans decided <<<"$result"
-            total_inserted=$((total_inserted + inserted)) total_present=$((total_present + present)) total_orphans=$((total_orphans + orphans))
+            read -r inserted overwritten present orphans decided <<<"$result"
+            total_inserted=$((total_inserted + inserted)) total_overwritten=$((total_overwritten + overwritten))
+            total_present=$((total_present + present)) total_orphans=$((total_orphans + orphans))
             if [ "$decided" -lt {{ recover.batch_rows }} ]; then
-                echo "restage recover: $label: done in $((SECONDS - started)) s: this run inserted $total_inserted row(s), found $total_present already in production and $total_orphans orphan(s)" >&2
+                echo "restage recover: $label: done in $((SECONDS - started)) s: this run inserted $total_inserted row(s), overwrote $total_overwritten, found $total_present already in production and $total_orphans orphan(s)" >&2
                 return 0
             fi
 {% if recover.pause %}

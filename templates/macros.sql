@@ -972,6 +972,16 @@ fi
 {% for fk in r.parents %}({% for p in fk.pairs %}{{ b }}.{{ p.column }} IS NULL OR {% endfor %}EXISTS (SELECT FROM {{ fk.table }} restage_parent WHERE {% for p in fk.pairs %}restage_parent.{{ p.referenced }} OPERATOR(pg_catalog.=) {{ b }}.{{ p.column }}{% if not loop.last %} AND {% endif %}{% endfor %}){% if staged %}{% for c in fk.recovered %} OR EXISTS (SELECT FROM ONLY {{ c.staging }} restage_parent WHERE {% if c.filter %}({{ c.filter }}) AND {% endif %}{% for p in fk.pairs %}restage_parent.{{ p.referenced }} OPERATOR(pg_catalog.=) {{ b }}.{{ p.column }}{% if not loop.last %} AND {% endif %}{% endfor %}){% endfor %}{% endif %}){% if not loop.last %} AND {% endif %}{% endfor %}{% if not r.parents %}true{% endif %}
 {%- endmacro %}
 
+{#- The columns of r in alias a, as one row value. -#}
+{% macro row_of(r, a) -%}
+ROW({% for c in r.columns %}{{ a }}.{{ c }}{% if not loop.last %}, {% endif %}{% endfor %})::pg_catalog.text
+{%- endmacro %}
+
+{#- What a row of r in alias a is, as the undo compares it: the sha256 of its text. -#}
+{% macro row_hash(r, a) -%}
+pg_catalog.sha256(pg_catalog.textsend({{ row_of(r, a) }}))
+{%- endmacro %}
+
 {#- r's candidates: the staged rows its `where:` keeps, as alias s. -#}
 {% macro candidates(r) -%}
 FROM ONLY {{ r.staging }} s{% if r.filter %} WHERE ({{ r.filter }}){% endif %}
@@ -980,8 +990,9 @@ FROM ONLY {{ r.staging }} s{% if r.filter %} WHERE ({{ r.filter }}){% endif %}
 {#- One batch of r, one statement and so one transaction: the next batch_rows candidates in
     key order after the last one decided (batches go in key order, so the last key decided is
     in the last batch); those with their parents inserted unless production
-    has the key; each recorded with what became of it. Prints inserted, present, orphan and
-    decided. -#}
+    has the key (with on_conflict: overwrite, production's differing row saved and updated to
+    the dump's); each recorded with what became of it. Prints inserted, overwritten, present,
+    orphan and decided. -#}
 {% macro recover_batch(r, recover) -%}
 WITH restage_last AS (SELECT {{ keys_of(r, "d") }}, d.restage_batch FROM {{ r.record }} d ORDER BY {% for k in r.key %}d.{{ k }} DESC{% if not loop.last %}, {% endif %}{% endfor %} LIMIT 1),
 restage_batch AS (
@@ -990,35 +1001,59 @@ restage_batch AS (
     ORDER BY {{ keys_of(r, "s") }} LIMIT {{ recover.batch_rows }}
 ),
 restage_parented AS (SELECT {{ keys_of(r, "b") }} FROM restage_batch b WHERE {{ has_parents(r, "b", false) }}),
+{% if r.overwrite %}
+-- Production's rows that a parented candidate's key has and that differ from it, locked, as
+-- they are when locked: saved, then overwritten with the dump's version.
+restage_differing AS (
+    SELECT {% for c in r.columns %}t.{{ c }}{% if not loop.last %}, {% endif %}{% endfor %}
+    FROM {{ r.target }} t JOIN restage_batch b ON {{ same_key(r, "t", "b") }} JOIN restage_parented p ON {{ same_key(r, "p", "b") }}
+    WHERE {{ row_of(r, "t") }} OPERATOR(pg_catalog.<>) {{ row_of(r, "b") }}
+    FOR UPDATE OF t
+),
+restage_saved AS (
+    INSERT INTO {{ r.saved }} ({{ r.columns | join(", ") }}) SELECT {{ r.columns | join(", ") }} FROM restage_differing
+),
+restage_overwritten AS (
+    UPDATE {{ r.target }} t SET ({{ r.overwritten_columns | join(", ") }}) = ROW({% for c in r.overwritten_columns %}b.{{ c }}{% if not loop.last %}, {% endif %}{% endfor %})
+    FROM restage_batch b, restage_differing d
+    WHERE {{ same_key(r, "t", "b") }} AND {{ same_key(r, "d", "b") }}
+    RETURNING {{ keys_of(r, "t") }}, {{ row_hash(r, "t") }} AS restage_written
+),
+{% endif %}
 restage_inserted AS (
     INSERT INTO {{ r.target }} AS t ({{ r.columns | join(", ") }}) OVERRIDING SYSTEM VALUE
-    SELECT {% for c in r.columns %}b.{{ c }}{% if not loop.last %}, {% endif %}{% endfor %} FROM restage_batch b WHERE {{ has_parents(r, "b", false) }} ORDER BY {{ keys_of(r, "b") }}
+    SELECT {% for c in r.columns %}b.{{ c }}{% if not loop.last %}, {% endif %}{% endfor %} FROM restage_batch b WHERE {{ has_parents(r, "b", false) }}{% if r.overwrite %} AND NOT EXISTS (SELECT FROM restage_differing d WHERE {{ same_key(r, "d", "b") }}){% endif %} ORDER BY {{ keys_of(r, "b") }}
     ON CONFLICT ({{ r.key | join(", ") }}) DO NOTHING
-    RETURNING {{ keys_of(r, "t") }}
+    RETURNING {{ keys_of(r, "t") }}, {{ row_hash(r, "t") }} AS restage_written
 ),
 restage_decided AS (
-    INSERT INTO {{ r.record }} ({{ r.key | join(", ") }}, restage_batch, restage_outcome)
+    INSERT INTO {{ r.record }} ({{ r.key | join(", ") }}, restage_batch, restage_written, restage_outcome)
     SELECT {{ keys_of(r, "b") }}, COALESCE((SELECT l.restage_batch OPERATOR(pg_catalog.+) 1 FROM restage_last l), 1),
-           CASE WHEN i.{{ r.key[0] }} IS NOT NULL THEN 'inserted' WHEN p.{{ r.key[0] }} IS NULL THEN 'orphan' ELSE 'present' END
+           {% if r.overwrite %}COALESCE(i.restage_written, o.restage_written){% else %}i.restage_written{% endif %},
+           CASE WHEN i.{{ r.key[0] }} IS NOT NULL THEN 'inserted'{% if r.overwrite %} WHEN o.{{ r.key[0] }} IS NOT NULL THEN 'overwritten'{% endif %} WHEN p.{{ r.key[0] }} IS NULL THEN 'orphan' ELSE 'present' END
     FROM restage_batch b
     LEFT JOIN restage_inserted i ON {{ same_key(r, "i", "b") }}
+{% if r.overwrite %}
+    LEFT JOIN restage_overwritten o ON {{ same_key(r, "o", "b") }}
+{% endif %}
     LEFT JOIN restage_parented p ON {{ same_key(r, "p", "b") }}
     RETURNING restage_outcome
 )
-SELECT pg_catalog.count(*) FILTER (WHERE restage_outcome = 'inserted'), pg_catalog.count(*) FILTER (WHERE restage_outcome = 'present'),
-       pg_catalog.count(*) FILTER (WHERE restage_outcome = 'orphan'), pg_catalog.count(*)
+SELECT pg_catalog.count(*) FILTER (WHERE restage_outcome = 'inserted'), pg_catalog.count(*) FILTER (WHERE restage_outcome = 'overwritten'),
+       pg_catalog.count(*) FILTER (WHERE restage_outcome = 'present'), pg_catalog.count(*) FILTER (WHERE restage_outcome = 'orphan'), pg_catalog.count(*)
 FROM restage_decided
 {%- endmacro %}
 
 {#- One line on what recovery made of r's candidates, from its record and its staged copy. -#}
 {% macro recover_report(r) -%}
-SELECT pg_catalog.format('%s: %s candidate(s), %s decided: %s inserted, %s already in production (kept as production has them), %s orphan(s) (a parent they need is missing)%s%s',
-           {{ r.label | literal }}, c.candidates, d.decided, d.inserted, d.present, d.orphans,
+SELECT pg_catalog.format('%s: %s candidate(s), %s decided: %s inserted, {% if r.overwrite %}%s overwritten (production''s version saved), {% endif %}%s already in production (kept as production has them), %s orphan(s) (a parent they need is missing)%s%s',
+           {{ r.label | literal }}, c.candidates, d.decided, d.inserted, {% if r.overwrite %}d.overwritten, {% endif %}d.present, d.orphans,
            CASE WHEN d.orphans > 0 THEN ', the first by key: ' || d.first_orphans ELSE '' END,
            CASE WHEN d.decided < c.candidates THEN pg_catalog.format('; %s not decided yet: run ./50-recover.sh', c.candidates - d.decided) ELSE '' END)
 FROM (SELECT pg_catalog.count(*) AS candidates {{ candidates(r) }}) AS c,
      (SELECT pg_catalog.count(*) AS decided,
              pg_catalog.count(*) FILTER (WHERE restage_outcome IN ('inserted', 'undone')) AS inserted,
+             pg_catalog.count(*) FILTER (WHERE restage_outcome IN ('overwritten', 'restored')) AS overwritten,
              pg_catalog.count(*) FILTER (WHERE restage_outcome = 'present') AS present,
              pg_catalog.count(*) FILTER (WHERE restage_outcome = 'orphan') AS orphans,
              (SELECT pg_catalog.string_agg(k.key, ' ') FROM (SELECT ROW({{ keys_of(r, "x") }})::pg_catalog.text AS key FROM {{ r.record }} x WHERE x.restage_outcome = 'orphan' ORDER BY {{ keys_of(r, "x") }} LIMIT 5) AS k) AS first_orphans

@@ -412,7 +412,11 @@ fn recover_steps(analysis: &Analysis, model: &Model) -> Vec<Step> {
             file: artifacts::RECOVER,
             script: None,
             what: format!("Puts the dump's rows production lacks back, table by table, parents first, in key order: {batch} candidate rows per transaction, {throttle}. A batch inserts the rows whose key production does not have and whose parents it has (`INSERT ... ON CONFLICT DO NOTHING`: a row production has or gets meanwhile is kept as it is), and records what became of every candidate in the run record in the same transaction. Production's triggers fire as for any insert. A lock not granted in time, a deadlock, a serialization failure or a parent deleted meanwhile ends the batch having changed nothing, and it is tried again with backoff (up to {} times). At the end it reports every candidate: inserted, already there, or orphaned.", model.cutover.retries),
-            production: format!("yes: inserts rows into {}", targets.iter().cloned().collect::<Vec<_>>().join(", ")),
+            production: format!(
+                "yes: inserts rows into {}{}",
+                targets.iter().cloned().collect::<Vec<_>>().join(", "),
+                if model.recovered.iter().any(|r| r.overwrite) { "; overwrites rows that differ from the dump's where the plan says on_conflict: overwrite" } else { "" }
+            ),
             locks: recover_locks,
             rerun: "yes: goes on after the last batch that committed; a kill or a crash at any point loses nothing and inserts nothing twice; once done, a rerun inserts nothing".into(),
         },

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::plan::{RecoverSettings, Resolved, ResolvedTable, Unit};
+use crate::plan::{OnConflict, RecoverSettings, Resolved, ResolvedTable, Unit};
 use crate::sql::QualifiedName;
 use crate::sql::quote::{ident, literal};
 
@@ -42,6 +42,14 @@ pub struct RecoverModel {
     pub key_index: String,
     /// The columns inserted, quoted.
     pub columns: Vec<String>,
+    /// `on_conflict: overwrite`: a production row whose key a candidate has, and that differs
+    /// from it, is saved and then updated to the dump's version.
+    pub overwrite: bool,
+    /// The columns an overwrite sets: all but the key's, quoted.
+    pub overwritten_columns: Vec<String>,
+    /// The run record's table of production's versions of the rows overwritten, kept for the
+    /// undo.
+    pub saved: String,
     /// The plan author's `where:`, verbatim.
     pub filter: Option<String>,
     pub parents: Vec<ParentModel>,
@@ -195,6 +203,14 @@ fn unit_model(
                 .join(", ")
         ),
         columns: quoted(&recovery.columns),
+        overwrite: recovery.on_conflict == OnConflict::Overwrite,
+        overwritten_columns: recovery
+            .columns
+            .iter()
+            .filter(|c| !recovery.key.contains(c))
+            .map(|c| ident(c))
+            .collect(),
+        saved: record_in(&format!("overwritten_{number:04}")),
         filter: recovery.filter.clone(),
         parents,
     }

@@ -70,6 +70,8 @@ struct RecoverRow {
     partitions: String,
     parents: String,
     triggers: String,
+    /// What happens to a candidate whose key production has.
+    on_conflict: &'static str,
 }
 
 /// What physical standbys see of the load and the build.
@@ -320,6 +322,12 @@ impl Review {
                                 .join("<br>"),
                         ),
                         triggers: codes(recovery.triggers.clone()),
+                        on_conflict: match recovery.on_conflict {
+                            crate::plan::OnConflict::Skip => "production's row is kept",
+                            crate::plan::OnConflict::Overwrite => {
+                                "overwritten with the dump's, when they differ (production's saved first)"
+                            }
+                        },
                     })
                 })
                 .collect(),

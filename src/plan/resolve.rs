@@ -12,7 +12,7 @@ use super::resolved::{
     DataEntry, Partition, Resolved, ResolvedTable, SchemaPair, SequenceKind, SequenceUse, Unit,
     UnitAttachments,
 };
-use super::{Mode, OnConflict, Plan, PlanTable, RecoveredTable, Recovery};
+use super::{Mode, Plan, PlanTable, RecoveredTable, Recovery};
 use crate::graph::{self, Edge, Reason};
 use crate::schema::{ForeignKeyColumns, SchemaSql};
 use crate::sql::QualifiedName;
@@ -349,14 +349,6 @@ fn recovery_of(
         }
         recovery.key.iter().map(|c| c.value.clone()).collect()
     };
-    if recovery.on_conflict == OnConflict::Overwrite {
-        return Err(Problem::new(
-            recovery.span,
-            format!("{}: on_conflict: overwrite is not built yet", table.name),
-            "not yet",
-        )
-        .help("use on_conflict: skip (production's row wins), the default"));
-    }
     // pg_dump writes a partitioned table's keys on it, and keys its partitions have of their
     // own on those: a row goes in through the partitioned table and must satisfy all of them.
     let mut tables: HashSet<u32> = leaf_partitions(index, entry).iter().map(|e| e.id).collect();

@@ -13,7 +13,7 @@ const RECOVER: &str =
     "  - name: public.rental\n    mode: recover\n  - name: public.payment\n    mode: recover\n";
 
 /// Small, throttled batches: the recovery lasts seconds, long enough to be killed anywhere.
-const SLOW: &str = "recover:\n  batch_rows: 50\n  max_rows_per_second: 600\n";
+const SLOW: &str = "recover:\n  batch_rows: 50\n  max_rows_per_second: 300\n";
 
 /// Each transaction updates a rental production still has (marking it returned in 2031) and
 /// adds a rental of its own with its payment (rented in 2032 or later, paid 99.99): the live writes
@@ -170,7 +170,7 @@ fn deleted_rows_come_back_under_live_writes_and_kills() {
         "{preview}"
     );
 
-    let traffic = writers(&cluster, &archive.path(""), 20);
+    let traffic = writers(&cluster, &archive.path(""), 30);
     let mut random = Seeded::from_env();
     let seed = random.0;
     let mut interrupted = 0;
@@ -259,6 +259,132 @@ fn deleted_rows_come_back_under_live_writes_and_kills() {
         ),
         0,
         "every recovered payment is taken out (nothing references a payment)"
+    );
+    run.ok_with(&["70-cleanup.sh"], &["-v", &run.approve()]);
+    assert_eq!(
+        cluster.query(
+            "pagila",
+            "SELECT pg_catalog.to_regnamespace('restore_staging') IS NULL"
+        ),
+        "t\n"
+    );
+}
+
+/// `where:` keeps recovery to the rows it names, and `on_conflict: overwrite` gives rows
+/// production changed since the dump the dump's version back, saving production's; the undo
+/// puts that back, except on a row changed again since.
+#[test]
+fn where_and_overwrite() {
+    let cluster = Cluster::start();
+    pagila(&cluster);
+    let archive = Archive::make(&cluster, "pagila");
+    cluster.query("pagila", DELETE);
+    cluster.query(
+        "pagila",
+        "UPDATE public.rental SET return_date = '2040-01-01' WHERE rental_id IN (1, 2, 5, 2000)",
+    );
+    let tables = "  - name: public.rental\n    mode: recover\n    on_conflict: overwrite\n    where: \"rental_id < 1000\"\n  - name: public.payment\n    mode: recover\n    where: \"rental_id < 1000\"\n";
+    let run = archive.compile(&cluster, "pagila", "overwrite", tables, "");
+    run.ok(&[
+        "00-preflight.sql",
+        "10-stage.sql",
+        "20-load.sh",
+        "30-build.sql",
+    ]);
+    let candidates = number(
+        &cluster,
+        &format!("SELECT count(*) FROM {DUMP_RENTALS} WHERE rental_id < 1000"),
+    );
+    let deleted = number(
+        &cluster,
+        &format!(
+            "SELECT count(*) FROM {DUMP_RENTALS} WHERE rental_id < 1000 AND rental_id % 10 = 3"
+        ),
+    );
+    let preview = String::from_utf8_lossy(&run.ok(&["45-recover-preview.sql"]).stdout).into_owned();
+    let row = |outcome: &str| {
+        preview
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{outcome} ")))
+            .map_or_else(
+                || panic!("no {outcome} row in\n{preview}"),
+                |l| {
+                    l.split('|')
+                        .map(|c| c.trim().to_owned())
+                        .collect::<Vec<_>>()
+                },
+            )
+    };
+    assert_eq!(row("insert")[2], deleted.to_string(), "{preview}");
+    assert_eq!(row("overwrite")[2..], ["3", "(1) (2) (5)"], "{preview}");
+    assert_eq!(
+        row("present")[2],
+        (candidates - deleted - 3).to_string(),
+        "{preview}"
+    );
+
+    let report = String::from_utf8_lossy(&run.ok(&["50-recover.sh"]).stderr).into_owned();
+    assert!(
+        report.contains(&format!("public.rental: {candidates} candidate(s), {candidates} decided: {deleted} inserted, 3 overwritten (production's version saved), {} already in production", candidates - deleted - 3)),
+        "{report}"
+    );
+    let returned = |ids: &str| {
+        cluster.query(
+            "pagila",
+            &format!("SELECT string_agg(rental_id || ' ' || (return_date AT TIME ZONE 'UTC')::date, ', ' ORDER BY rental_id) FROM public.rental WHERE rental_id IN ({ids})"),
+        )
+    };
+    assert_eq!(
+        returned("1, 2, 5, 2000"),
+        "1 2022-05-26, 2 2022-05-28, 5 2022-06-02, 2000 2040-01-01\n",
+        "the dump's version inside where:, production's outside"
+    );
+    assert_eq!(
+        number(
+            &cluster,
+            "SELECT count(*) FROM public.rental WHERE rental_id % 10 = 3 AND rental_id >= 1000"
+        ),
+        0,
+        "rows outside where: stay deleted"
+    );
+    assert_eq!(
+        number(
+            &cluster,
+            &format!(
+                "SELECT count(*) FROM {DUMP_RENTALS} d WHERE d.rental_id < 1000 AND NOT EXISTS (SELECT FROM public.rental p WHERE p.rental_id = d.rental_id)"
+            )
+        ),
+        0,
+        "every candidate back"
+    );
+    assert_eq!(
+        number(
+            &cluster,
+            &format!(
+                "SELECT count(*) FROM {DUMP_PAYMENTS} d WHERE d.rental_id < 1000 AND NOT EXISTS (SELECT FROM public.payment p WHERE p.payment_id = d.payment_id AND p.payment_date = d.payment_date)"
+            )
+        ),
+        0,
+        "every candidate payment back"
+    );
+
+    // Production changes one overwritten row and one inserted row again; the undo leaves both.
+    cluster.query(
+        "pagila",
+        "UPDATE public.rental SET return_date = '2041-01-01' WHERE rental_id IN (5, 13)",
+    );
+    let undo = String::from_utf8_lossy(&run.ok(&["60-undo-recover.sql"]).stderr).into_owned();
+    assert!(
+        undo.contains(&format!("restage undo: public.rental: {} row(s) taken out; left, and recorded as inserted: 0 deleted in production since, 1 changed since, 0 referenced by other rows", deleted - 1)),
+        "{undo}"
+    );
+    assert!(
+        undo.contains("restage undo: public.rental: 2 overwritten row(s) given production's version back; left, and recorded as overwritten: 1 changed or deleted in production since"),
+        "{undo}"
+    );
+    assert_eq!(
+        returned("1, 2, 5, 13, 2000"),
+        "1 2040-01-01, 2 2040-01-01, 5 2041-01-01, 13 2041-01-01, 2000 2040-01-01\n"
     );
     run.ok_with(&["70-cleanup.sh"], &["-v", &run.approve()]);
     assert_eq!(
