@@ -2,6 +2,7 @@
 //! inserting and updating, through kills at seeded points, and the undo takes out exactly what
 //! recovery put in.
 
+use std::collections::BTreeSet;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Stdio};
 use std::time::Duration;
@@ -173,17 +174,56 @@ fn deleted_rows_come_back_under_live_writes_and_kills() {
     let traffic = writers(&cluster, &archive.path(""), 30);
     let mut random = Seeded::from_env();
     let seed = random.0;
-    let mut interrupted = 0;
-    while interrupted < 10 {
-        let recovery = start_recovery(&run);
-        std::thread::sleep(Duration::from_millis(100 + random.below(900) as u64));
-        assert!(
-            kill_group(recovery),
-            "the recovery ended before its kill {interrupted} (RESTAGE_FAULT_SEED={seed})"
-        );
-        interrupted += 1;
-    }
-    let recovered = run.ok(&["50-recover.sh"]);
+    // What the recovery's sessions lock on production, sampled throughout: REVIEW.md claims
+    // ROW EXCLUSIVE at most.
+    let recovering = std::sync::atomic::AtomicBool::new(true);
+    let (recovered, locks) = std::thread::scope(|scope| {
+        let sampler = scope.spawn(|| {
+            let mut seen = BTreeMap::<String, BTreeSet<String>>::new();
+            while recovering.load(std::sync::atomic::Ordering::Relaxed) {
+                let rows = cluster.query(
+                    "pagila",
+                    "SELECT l.relation::pg_catalog.regclass, l.mode FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid \
+                     JOIN pg_catalog.pg_class c ON c.oid = l.relation JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                     WHERE a.application_name LIKE 'restage recover 50-recover.sh' AND l.locktype = 'relation' AND n.nspname = 'public'",
+                );
+                for line in rows.lines() {
+                    if let Some((relation, mode)) = line.split_once('|') {
+                        seen.entry(mode.to_owned()).or_default().insert(relation.to_owned());
+                    }
+                }
+            }
+            seen
+        });
+        let mut interrupted = 0;
+        while interrupted < 10 {
+            let recovery = start_recovery(&run);
+            std::thread::sleep(Duration::from_millis(100 + random.below(900) as u64));
+            assert!(
+                kill_group(recovery),
+                "the recovery ended before its kill {interrupted} (RESTAGE_FAULT_SEED={seed})"
+            );
+            interrupted += 1;
+        }
+        let recovered = run.ok(&["50-recover.sh"]);
+        recovering.store(false, std::sync::atomic::Ordering::Relaxed);
+        (recovered, sampler.join().expect("the lock sampler"))
+    });
+    let modes: BTreeSet<&str> = locks.keys().map(String::as_str).collect();
+    assert!(
+        modes.is_subset(&BTreeSet::from([
+            "AccessShareLock",
+            "RowShareLock",
+            "RowExclusiveLock"
+        ])),
+        "the recovery locked production more strongly than REVIEW.md says: {locks:?}"
+    );
+    assert!(
+        locks
+            .get("RowExclusiveLock")
+            .is_some_and(|r| r.contains("rental") && r.contains("payment")),
+        "the sampler never saw a batch insert: {locks:?}"
+    );
     let report = String::from_utf8_lossy(&recovered.stderr).into_owned();
     assert!(
         report.contains("restage recover: every candidate is decided:"),
@@ -301,6 +341,7 @@ fn where_and_overwrite() {
             "SELECT count(*) FROM {DUMP_RENTALS} WHERE rental_id < 1000 AND rental_id % 10 = 3"
         ),
     );
+    run.check_locks("45-recover-preview.sql");
     let preview = String::from_utf8_lossy(&run.ok(&["45-recover-preview.sql"]).stdout).into_owned();
     let row = |outcome: &str| {
         preview
@@ -373,6 +414,7 @@ fn where_and_overwrite() {
         "pagila",
         "UPDATE public.rental SET return_date = '2041-01-01' WHERE rental_id IN (5, 13)",
     );
+    run.check_locks("60-undo-recover.sql");
     let undo = String::from_utf8_lossy(&run.ok(&["60-undo-recover.sql"]).stderr).into_owned();
     assert!(
         undo.contains(&format!("restage undo: public.rental: {} row(s) taken out; left, and recorded as inserted: 0 deleted in production since, 1 changed since, 0 referenced by other rows", deleted - 1)),
