@@ -103,12 +103,15 @@ ALTER TABLE {{ u.staging }} ALTER COLUMN {{ column }} DROP NOT NULL;
 -- {{ r.label }}: the dump's rows, candidates to go back into {{ r.target_label }}; the columns
 -- only, no keys, no triggers.
 {{ create_table }} {{ r.staging }} (LIKE {{ r.production }});
--- What 50-recover.sh decided for each candidate, by key, in the batch that decided it:
--- inserted, overwritten, present (production has the key) or orphan (a parent it needs is
--- missing); and, for a row it wrote, the sha256 of the row as written (after production's
--- triggers), by which the undo tells whether it has changed since.
+-- The rows 50-recover.sh wrote or left out, by key, with the batch that did: inserted,
+-- overwritten or orphan (a parent it needs is missing); for a row it wrote, the sha256 of the
+-- row as written (after production's triggers), by which the undo tells whether it has
+-- changed since. A candidate production already has is only counted, in its batch.
 CREATE TABLE {{ r.record }} AS SELECT {{ r.key | join(", ") }}, 0::pg_catalog.int8 AS restage_batch, NULL::pg_catalog.bytea AS restage_written, ''::pg_catalog.text AS restage_outcome FROM ONLY {{ r.staging }} WITH NO DATA;
 ALTER TABLE {{ r.record }} ADD PRIMARY KEY ({{ r.key | join(", ") }});
+-- Each batch that committed: its last key (the next batch starts after it) and its counts.
+CREATE TABLE {{ r.batches }} AS SELECT 0::pg_catalog.int8 AS restage_batch, {{ r.key | join(", ") }}, 0::pg_catalog.int8 AS inserted, 0::pg_catalog.int8 AS overwritten, 0::pg_catalog.int8 AS present, 0::pg_catalog.int8 AS orphans FROM ONLY {{ r.staging }} WITH NO DATA;
+ALTER TABLE {{ r.batches }} ADD PRIMARY KEY (restage_batch);
 {% if r.overwrite %}
 -- Production's version of each row recovery overwrites (on_conflict: overwrite), saved before
 -- the update, in the same transaction: what 60-undo-recover.sql puts back.

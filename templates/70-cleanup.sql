@@ -4,7 +4,7 @@
 {% for schema in retired_schemas %}
 DROP SCHEMA {{ schema }};
 {% endfor %}
-DROP TABLE {% for r in recovered %}{{ r.record }}, {% if r.overwrite %}{{ r.saved }}, {% endif %}{% endfor %}{{ run.progress }}, {{ run.cutover_stats }}, {{ run.targets }}, {{ run.estimates }}, {{ run.run }};
+DROP TABLE {% for r in recovered %}{{ r.record }}, {{ r.batches }}, {% if r.overwrite %}{{ r.saved }}, {% endif %}{% endfor %}{{ run.progress }}, {{ run.cutover_stats }}, {{ run.targets }}, {{ run.estimates }}, {{ run.run }};
 {% for schema in staging_schemas | reverse %}
 DROP SCHEMA {{ schema }};
 {% endfor %}

@@ -37,8 +37,8 @@ SELECT (SELECT pg_catalog.count(*) FROM {{ run.progress }} WHERE step = 'load') 
 {{ macros.recover_report(r) }};
 {% endfor %}
 \pset tuples_only off
-SELECT {% for r in recovered %}(SELECT pg_catalog.count(*) {{ macros.candidates(r) }}) OPERATOR(pg_catalog.=) (SELECT pg_catalog.count(*) FROM {{ r.record }}){% if not loop.last %} AND {% endif %}{% endfor %} AS restage_decided,
-       {% for r in recovered %}EXISTS (SELECT FROM {{ r.record }} WHERE restage_outcome = 'undone'){% if not loop.last %} OR {% endif %}{% endfor %} AS restage_undone \gset
+SELECT {% for r in recovered %}(SELECT pg_catalog.count(*) {{ macros.candidates(r) }}) OPERATOR(pg_catalog.=) (SELECT COALESCE(pg_catalog.sum(n.inserted OPERATOR(pg_catalog.+) n.overwritten OPERATOR(pg_catalog.+) n.present OPERATOR(pg_catalog.+) n.orphans), 0) FROM {{ r.batches }} n){% if not loop.last %} AND {% endif %}{% endfor %} AS restage_decided,
+       {% for r in recovered %}EXISTS (SELECT FROM {{ r.record }} WHERE restage_outcome IN ('undone', 'restored')){% if not loop.last %} OR {% endif %}{% endfor %} AS restage_undone \gset
 \if :restage_undone
 \echo 'Next: 60-undo-recover.sql has run (rerun it to take out what it left, if that has changed); then ./70-cleanup.sh -v approve={{ digest_short }}'
 \elif :restage_decided

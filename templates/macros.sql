@@ -988,13 +988,14 @@ FROM ONLY {{ r.staging }} s{% if r.filter %} WHERE ({{ r.filter }}){% endif %}
 {%- endmacro %}
 
 {#- One batch of r, one statement and so one transaction: the next batch_rows candidates in
-    key order after the last one decided (batches go in key order, so the last key decided is
-    in the last batch); those with their parents inserted unless production
+    key order after the last batch recorded, which ends where the next begins; those with
+    their parents inserted unless production
     has the key (with on_conflict: overwrite, production's differing row saved and updated to
-    the dump's); each recorded with what became of it. Prints inserted, overwritten, present,
+    the dump's); each row written or left out recorded by key, and the batch with its counts.
+    Prints inserted, overwritten, present,
     orphan and decided. -#}
 {% macro recover_batch(r, recover) -%}
-WITH restage_last AS (SELECT {{ keys_of(r, "d") }}, d.restage_batch FROM {{ r.record }} d ORDER BY {% for k in r.key %}d.{{ k }} DESC{% if not loop.last %}, {% endif %}{% endfor %} LIMIT 1),
+WITH restage_last AS (SELECT {{ keys_of(r, "d") }}, d.restage_batch FROM {{ r.batches }} d ORDER BY d.restage_batch DESC LIMIT 1),
 restage_batch AS (
     SELECT {% for c in r.columns %}s.{{ c }}{% if not loop.last %}, {% endif %}{% endfor %} FROM ONLY {{ r.staging }} s
     WHERE {% if r.filter %}({{ r.filter }}) AND {% endif %}(NOT EXISTS (SELECT FROM restage_last) OR ROW({{ keys_of(r, "s") }}) OPERATOR(pg_catalog.>) (SELECT {{ keys_of(r, "l") }} FROM restage_last l))
@@ -1026,36 +1027,49 @@ restage_inserted AS (
     ON CONFLICT ({{ r.key | join(", ") }}) DO NOTHING
     RETURNING {{ keys_of(r, "t") }}, {{ row_hash(r, "t") }} AS restage_written
 ),
-restage_decided AS (
-    INSERT INTO {{ r.record }} ({{ r.key | join(", ") }}, restage_batch, restage_written, restage_outcome)
-    SELECT {{ keys_of(r, "b") }}, COALESCE((SELECT l.restage_batch OPERATOR(pg_catalog.+) 1 FROM restage_last l), 1),
-           {% if r.overwrite %}COALESCE(i.restage_written, o.restage_written){% else %}i.restage_written{% endif %},
-           CASE WHEN i.{{ r.key[0] }} IS NOT NULL THEN 'inserted'{% if r.overwrite %} WHEN o.{{ r.key[0] }} IS NOT NULL THEN 'overwritten'{% endif %} WHEN p.{{ r.key[0] }} IS NULL THEN 'orphan' ELSE 'present' END
+restage_outcomes AS (
+    SELECT {{ keys_of(r, "b") }},
+           {% if r.overwrite %}COALESCE(i.restage_written, o.restage_written){% else %}i.restage_written{% endif %} AS restage_written,
+           CASE WHEN i.{{ r.key[0] }} IS NOT NULL THEN 'inserted'{% if r.overwrite %} WHEN o.{{ r.key[0] }} IS NOT NULL THEN 'overwritten'{% endif %} WHEN p.{{ r.key[0] }} IS NULL THEN 'orphan' ELSE 'present' END AS restage_outcome
     FROM restage_batch b
     LEFT JOIN restage_inserted i ON {{ same_key(r, "i", "b") }}
 {% if r.overwrite %}
     LEFT JOIN restage_overwritten o ON {{ same_key(r, "o", "b") }}
 {% endif %}
     LEFT JOIN restage_parented p ON {{ same_key(r, "p", "b") }}
-    RETURNING restage_outcome
+),
+-- Each row written or left out, by key (a row production already had is only counted).
+restage_recorded AS (
+    INSERT INTO {{ r.record }} ({{ r.key | join(", ") }}, restage_batch, restage_written, restage_outcome)
+    SELECT {{ keys_of(r, "o") }}, COALESCE((SELECT l.restage_batch OPERATOR(pg_catalog.+) 1 FROM restage_last l), 1), o.restage_written, o.restage_outcome
+    FROM restage_outcomes o WHERE o.restage_outcome OPERATOR(pg_catalog.<>) 'present'
+),
+restage_counts AS (
+    SELECT pg_catalog.count(*) FILTER (WHERE restage_outcome = 'inserted') AS inserted, pg_catalog.count(*) FILTER (WHERE restage_outcome = 'overwritten') AS overwritten,
+           pg_catalog.count(*) FILTER (WHERE restage_outcome = 'present') AS present, pg_catalog.count(*) FILTER (WHERE restage_outcome = 'orphan') AS orphans,
+           pg_catalog.count(*) AS decided
+    FROM restage_outcomes
+),
+-- The batch: its last key, where the next one starts, and its counts.
+restage_done AS (
+    INSERT INTO {{ r.batches }} (restage_batch, {{ r.key | join(", ") }}, inserted, overwritten, present, orphans)
+    SELECT COALESCE((SELECT l.restage_batch OPERATOR(pg_catalog.+) 1 FROM restage_last l), 1), {{ keys_of(r, "k") }}, c.inserted, c.overwritten, c.present, c.orphans
+    FROM (SELECT {{ keys_of(r, "b") }} FROM restage_batch b ORDER BY {% for k in r.key %}b.{{ k }} DESC{% if not loop.last %}, {% endif %}{% endfor %} LIMIT 1) AS k, restage_counts c
 )
-SELECT pg_catalog.count(*) FILTER (WHERE restage_outcome = 'inserted'), pg_catalog.count(*) FILTER (WHERE restage_outcome = 'overwritten'),
-       pg_catalog.count(*) FILTER (WHERE restage_outcome = 'present'), pg_catalog.count(*) FILTER (WHERE restage_outcome = 'orphan'), pg_catalog.count(*)
-FROM restage_decided
+SELECT c.inserted, c.overwritten, c.present, c.orphans, c.decided FROM restage_counts c
 {%- endmacro %}
 
 {#- One line on what recovery made of r's candidates, from its record and its staged copy. -#}
 {% macro recover_report(r) -%}
 SELECT pg_catalog.format('%s: %s candidate(s), %s decided: %s inserted, {% if r.overwrite %}%s overwritten (production''s version saved), {% endif %}%s already in production (kept as production has them), %s orphan(s) (a parent they need is missing)%s%s',
            {{ r.label | literal }}, c.candidates, d.decided, d.inserted, {% if r.overwrite %}d.overwritten, {% endif %}d.present, d.orphans,
-           CASE WHEN d.orphans > 0 THEN ', the first by key: ' || d.first_orphans ELSE '' END,
+           CASE WHEN d.orphans > 0 THEN ', the first by key: ' || f.first_orphans ELSE '' END,
            CASE WHEN d.decided < c.candidates THEN pg_catalog.format('; %s not decided yet: run ./50-recover.sh', c.candidates - d.decided) ELSE '' END)
 FROM (SELECT pg_catalog.count(*) AS candidates {{ candidates(r) }}) AS c,
-     (SELECT pg_catalog.count(*) AS decided,
-             pg_catalog.count(*) FILTER (WHERE restage_outcome IN ('inserted', 'undone')) AS inserted,
-             pg_catalog.count(*) FILTER (WHERE restage_outcome IN ('overwritten', 'restored')) AS overwritten,
-             pg_catalog.count(*) FILTER (WHERE restage_outcome = 'present') AS present,
-             pg_catalog.count(*) FILTER (WHERE restage_outcome = 'orphan') AS orphans,
-             (SELECT pg_catalog.string_agg(k.key, ' ') FROM (SELECT ROW({{ keys_of(r, "x") }})::pg_catalog.text AS key FROM {{ r.record }} x WHERE x.restage_outcome = 'orphan' ORDER BY {{ keys_of(r, "x") }} LIMIT 5) AS k) AS first_orphans
-      FROM {{ r.record }}) AS d
+     (SELECT COALESCE(pg_catalog.sum(n.inserted OPERATOR(pg_catalog.+) n.overwritten OPERATOR(pg_catalog.+) n.present OPERATOR(pg_catalog.+) n.orphans), 0) AS decided,
+             COALESCE(pg_catalog.sum(n.inserted), 0) AS inserted, COALESCE(pg_catalog.sum(n.overwritten), 0) AS overwritten,
+             COALESCE(pg_catalog.sum(n.present), 0) AS present, COALESCE(pg_catalog.sum(n.orphans), 0) AS orphans
+      FROM {{ r.batches }} n) AS d,
+     (SELECT pg_catalog.string_agg(k.key, ' ') AS first_orphans
+      FROM (SELECT ROW({{ keys_of(r, "x") }})::pg_catalog.text AS key FROM {{ r.record }} x WHERE x.restage_outcome = 'orphan' ORDER BY {{ keys_of(r, "x") }} LIMIT 5) AS k) AS f
 {%- endmacro %}

@@ -30,8 +30,8 @@ pub struct RecoverModel {
     pub staging: String,
     pub list_file: String,
     pub data_line: Option<String>,
-    /// The run record's table of this unit's candidates: each one's key, the batch that
-    /// decided it and what became of it.
+    /// The run record's table of the rows recovery wrote or left out: each one's key, the
+    /// batch that did, what became of it and, if written, the sha256 of the row as written.
     pub record: String,
     /// The key's columns, quoted, in order.
     pub key: Vec<String>,
@@ -47,6 +47,8 @@ pub struct RecoverModel {
     pub overwrite: bool,
     /// The columns an overwrite sets: all but the key's, quoted.
     pub overwritten_columns: Vec<String>,
+    /// The run record's table of this unit's batches: each one's last key and counts.
+    pub batches: String,
     /// The run record's table of production's versions of the rows overwritten, kept for the
     /// undo.
     pub saved: String,
@@ -211,6 +213,7 @@ fn unit_model(
             .map(|c| ident(c))
             .collect(),
         saved: record_in(&format!("overwritten_{number:04}")),
+        batches: record_in(&format!("batches_{number:04}")),
         filter: recovery.filter.clone(),
         parents,
     }
