@@ -7,7 +7,8 @@
 #   - by restage: 50-recover.sh of a `mode: recover` plan, at its default batch size and
 #     throttle (none), after 10-stage.sql, 20-load.sh and 30-build.sql.
 #
-# Between the two, the rows the first put back are deleted again and the table vacuumed. A
+# Between the two, the rows the first put back are deleted again and the table vacuumed; each
+# window starts after a CHECKPOINT and sync. A
 # live workload (pgbench at a fixed rate, updating random rows of the table and inserting new
 # ones) runs throughout; for each window (idle, by hand, restage) the report gives wall time,
 # WAL written, the workload's latency (p50, p99, max: a writer's longest wait is within its
@@ -15,6 +16,7 @@
 #
 #   scripts/bench-recover.sh [ROWS]        # default 10,000,000
 #   RATE=200 IDLE=20 OUT=target/bench-recover scripts/bench-recover.sh 2000000
+#   RECOVER=$'  batch_rows: 1000\n  max_rows_per_second: 10000' scripts/bench-recover.sh   # the plan's recover: section
 #
 # Results: OUT/results.md, raw logs in OUT. Needs PostgreSQL server binaries with pgbench, and
 # python3. Results: BENCHMARKS.md, "Row recovery on a live table".
@@ -75,6 +77,8 @@ source:
 tables:
   - name: public.item
     mode: recover
+${RECOVER:+recover:
+$RECOVER}
 EOF
 "$RESTAGE" compile "$WORK/plan.yaml" --out "$WORK/out" >/dev/null
 
@@ -98,10 +102,13 @@ WORKLOAD=$!
 stop_workload() { touch "$WORK/stop"; wait "$WORKLOAD" 2>/dev/null || true; }
 trap 'stop_workload; pg_stop' EXIT
 
-# phase NAME COMMAND...: runs it, and records its window and the WAL it wrote.
+# phase NAME COMMAND...: runs it, and records its window and the WAL it wrote. A CHECKPOINT
+# and sync first, outside the window, so that no window pays for the writeback of another's.
 phase() {
     local name=$1 start wal_start
     shift
+    q "CHECKPOINT"
+    sync
     wal_start=$(lsn)
     start=$(now)
     "$@"
@@ -139,7 +146,7 @@ stop_workload
 cat "$WORK"/workload.* > "$OUT/workload.log"
 cp "$WORK/pgbench.out" "$OUT/pgbench.out"
 
-python3 - "$OUT" "$ROWS" "$RATE" "$(q 'SHOW server_version')" <<'EOF'
+python3 - "$OUT" "$ROWS" "$RATE" "$(q 'SHOW server_version')" "$(tr '\n' ' ' <<<"${RECOVER:-}" | sed 's/  */ /g; s/^ //; s/ $//')" <<'EOF'
 import sys
 from pathlib import Path
 
@@ -163,7 +170,8 @@ def pct(values, p):
 
 lines = [
     f"PostgreSQL {server}; {rows:,} rows, {rows // 10:,} deleted and put back; "
-    f"workload {rate} transactions/s (an UPDATE of a random row and an INSERT).",
+    f"workload {rate} transactions/s (an UPDATE of a random row and an INSERT); "
+    f"recover: {sys.argv[5] or 'the defaults'}.",
     "",
     "| Window | Wall time | WAL | Workload p50 | p99 | max | Failed |",
     "|---|--:|--:|--:|--:|--:|--:|",

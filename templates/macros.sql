@@ -996,9 +996,18 @@ FROM ONLY {{ r.staging }} s{% if r.filter %} WHERE ({{ r.filter }}){% endif %}
     orphan and decided. -#}
 {% macro recover_batch(r, recover) -%}
 WITH restage_last AS (SELECT {{ keys_of(r, "d") }}, d.restage_batch FROM {{ r.batches }} d ORDER BY d.restage_batch DESC LIMIT 1),
+-- The first batch, or the next after the last: each a range scan of the key's index (one
+-- condition with an OR of the two would read the index from its start every batch).
 restage_batch AS (
-    SELECT {% for c in r.columns %}s.{{ c }}{% if not loop.last %}, {% endif %}{% endfor %} FROM ONLY {{ r.staging }} s
-    WHERE {% if r.filter %}({{ r.filter }}) AND {% endif %}(NOT EXISTS (SELECT FROM restage_last) OR ROW({{ keys_of(r, "s") }}) OPERATOR(pg_catalog.>) (SELECT {{ keys_of(r, "l") }} FROM restage_last l))
+    SELECT {% for c in r.columns %}s.{{ c }}{% if not loop.last %}, {% endif %}{% endfor %} FROM (
+        (SELECT {% for c in r.columns %}s.{{ c }}{% if not loop.last %}, {% endif %}{% endfor %} FROM ONLY {{ r.staging }} s
+         WHERE {% if r.filter %}({{ r.filter }}) AND {% endif %}NOT EXISTS (SELECT FROM restage_last)
+         ORDER BY {{ keys_of(r, "s") }} LIMIT {{ recover.batch_rows }})
+        UNION ALL
+        (SELECT {% for c in r.columns %}s.{{ c }}{% if not loop.last %}, {% endif %}{% endfor %} FROM ONLY {{ r.staging }} s
+         WHERE {% if r.filter %}({{ r.filter }}) AND {% endif %}ROW({{ keys_of(r, "s") }}) OPERATOR(pg_catalog.>) ROW({% for k in r.key %}(SELECT l.{{ k }} FROM restage_last l){% if not loop.last %}, {% endif %}{% endfor %})
+         ORDER BY {{ keys_of(r, "s") }} LIMIT {{ recover.batch_rows }})
+    ) AS s
     ORDER BY {{ keys_of(r, "s") }} LIMIT {{ recover.batch_rows }}
 ),
 restage_parented AS (SELECT {{ keys_of(r, "b") }} FROM restage_batch b WHERE {{ has_parents(r, "b", false) }}),
